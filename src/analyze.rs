@@ -1,0 +1,146 @@
+//! The analysis pipeline: scan every distinct layer once (in parallel, across
+//! all images of a run), verify each against the digests its source promised, then
+//! hand the scans to the pure core to build each image's report.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::image::Digest;
+use crate::report::{self, LayerInput, Report};
+use crate::scan::{scan_layer, LayerScan, Limits, ScanError};
+use crate::source::{BlobSource, LayerSource, ResolvedImage, SourceError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    #[error("{image}: layer {index} ({digest}): {source}")]
+    Scan {
+        image: String,
+        index: usize,
+        digest: String,
+        source: ScanError,
+    },
+    #[error("{image}: layer {index}: {source}")]
+    Source {
+        image: String,
+        index: usize,
+        source: SourceError,
+    },
+    #[error("{image}: layer {index}: {what} mismatch: expected {expected}, got {actual}")]
+    Mismatch {
+        image: String,
+        index: usize,
+        what: &'static str,
+        expected: String,
+        actual: String,
+    },
+}
+
+/// One image to analyse: its resolved documents and where its blobs are.
+pub struct Job<'a> {
+    pub image: &'a ResolvedImage,
+    pub blobs: &'a dyn BlobSource,
+}
+
+/// Analyses several images together. A layer two images share (same diffID) is
+/// scanned once; the scan of the first image that names it is used.
+pub fn analyze(jobs: &[Job<'_>], limits: &Limits) -> Result<Vec<Report>, AnalyzeError> {
+    let mut unique: Vec<(usize, usize)> = Vec::new();
+    let mut first: HashMap<&Digest, usize> = HashMap::new();
+    for (j, job) in jobs.iter().enumerate() {
+        for (i, layer) in job.image.layers.iter().enumerate() {
+            first.entry(&layer.diff_id).or_insert_with(|| {
+                unique.push((j, i));
+                unique.len() - 1
+            });
+        }
+    }
+    let scans: Vec<LayerScan> = unique
+        .par_iter()
+        .map(|&(j, i)| scan_one(jobs[j].image, jobs[j].blobs, i, limits))
+        .collect::<Result<_, _>>()?;
+
+    Ok(jobs
+        .iter()
+        .map(|job| {
+            let commands = job.image.config.layer_commands(job.image.layers.len());
+            let inputs: Vec<LayerInput<'_>> = job
+                .image
+                .layers
+                .iter()
+                .zip(commands)
+                .map(|(layer, created_by)| LayerInput {
+                    digest: layer
+                        .digest
+                        .as_ref()
+                        .map(Digest::to_string)
+                        .unwrap_or_else(|| {
+                            // Legacy docker-save names no blob digest; the blob is the tar.
+                            layer.diff_id.to_string()
+                        }),
+                    media_type: layer.media_type.as_str().to_string(),
+                    created_by,
+                    scan: &scans[first[&layer.diff_id]],
+                })
+                .collect();
+            report::build(job.image.info.clone(), job.image.history(), &inputs)
+        })
+        .collect())
+}
+
+fn scan_one(
+    image: &ResolvedImage,
+    blobs: &dyn BlobSource,
+    index: usize,
+    limits: &Limits,
+) -> Result<LayerScan, AnalyzeError> {
+    let layer: &LayerSource = &image.layers[index];
+    let name = &image.info.reference;
+    let src_err = |source| AnalyzeError::Source {
+        image: name.clone(),
+        index,
+        source,
+    };
+    let declared = layer.declared_compression().map_err(src_err)?;
+    let reader = blobs.open_layer(layer).map_err(src_err)?;
+    let shown = layer.digest.as_ref().unwrap_or(&layer.diff_id).to_string();
+    let scan = scan_layer(reader, declared, limits).map_err(|source| AnalyzeError::Scan {
+        image: name.clone(),
+        index,
+        digest: shown,
+        source,
+    })?;
+    let mismatch = |what, expected: String, actual: String| AnalyzeError::Mismatch {
+        image: name.clone(),
+        index,
+        what,
+        expected,
+        actual,
+    };
+    if let Some(want) = &layer.digest {
+        if want.algorithm() == scan.blob_digest.algorithm() && want != &scan.blob_digest {
+            return Err(mismatch(
+                "blob digest",
+                want.to_string(),
+                scan.blob_digest.to_string(),
+            ));
+        }
+    }
+    if let Some(size) = layer.size {
+        if size != scan.compressed_bytes {
+            return Err(mismatch(
+                "blob size",
+                size.to_string(),
+                scan.compressed_bytes.to_string(),
+            ));
+        }
+    }
+    if layer.diff_id.algorithm() == scan.diff_id.algorithm() && layer.diff_id != scan.diff_id {
+        return Err(mismatch(
+            "diffID",
+            layer.diff_id.to_string(),
+            scan.diff_id.to_string(),
+        ));
+    }
+    Ok(scan)
+}

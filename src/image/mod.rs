@@ -1,0 +1,71 @@
+//! The image model: digests, media types, platforms, and the JSON documents
+//! (OCI index/manifest, Docker `manifest.json`, image config) that describe an
+//! image. Parsing only: nothing here reads files or talks to a registry.
+
+mod config;
+mod digest;
+mod manifest;
+mod media_type;
+mod platform;
+
+pub use config::{History, ImageConfig, RootFs};
+pub use digest::{Algorithm, Digest, DigestError, Hasher};
+pub use manifest::{Descriptor, DockerSaveEntry, Index, Manifest};
+pub use media_type::{Compression, MediaType};
+pub use platform::{Platform, PlatformError};
+
+/// Largest JSON document (index, manifest, config) we accept. Real configs are
+/// a few KiB; anything this big is hostile or broken.
+pub const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Deepest JSON nesting we accept, checked before handing a document to serde.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// Parses a JSON document after checking its nesting depth, so absurd nesting is a
+/// clean error instead of a stack overflow.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Err(format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_json_is_refused_not_overflowed() {
+        let doc = "[".repeat(100_000) + &"]".repeat(100_000);
+        let err = parse_json::<serde_json::Value>(doc.as_bytes()).unwrap_err();
+        assert!(err.contains("nested deeper"), "{err}");
+    }
+
+    #[test]
+    fn brackets_inside_strings_do_not_count() {
+        let doc = format!("{{\"a\": \"{}\"}}", "[".repeat(1000));
+        assert!(parse_json::<serde_json::Value>(doc.as_bytes()).is_ok());
+    }
+}

@@ -1,0 +1,116 @@
+//! Platforms (`os/arch[/variant]`) and how an index entry is chosen for one.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Platform {
+    #[serde(default)]
+    pub os: String,
+    #[serde(default, alias = "architecture")]
+    pub architecture: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid platform {0:?}: expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8")]
+pub struct PlatformError(pub String);
+
+impl Platform {
+    pub fn parse(s: &str) -> Result<Self, PlatformError> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let ok = |p: &&str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        match parts.as_slice() {
+            [os, arch] if ok(os) && ok(arch) => Ok(Platform {
+                os: os.to_string(),
+                architecture: normalize_arch(arch).to_string(),
+                variant: None,
+            }),
+            [os, arch, variant] if ok(os) && ok(arch) && ok(variant) => Ok(Platform {
+                os: os.to_string(),
+                architecture: normalize_arch(arch).to_string(),
+                variant: Some(variant.to_string()),
+            }),
+            _ => Err(PlatformError(s.to_string())),
+        }
+    }
+
+    /// The platform this binary runs on, in OCI spelling.
+    pub fn host() -> Self {
+        let arch = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "x86" => "386",
+            "powerpc64" => "ppc64le",
+            other => other,
+        };
+        Platform {
+            os: "linux".into(),
+            architecture: arch.into(),
+            variant: None,
+        }
+    }
+
+    /// Whether an index entry's platform satisfies this request. A request without
+    /// a variant accepts any variant; arm64's implicit variant is `v8`.
+    pub fn matches(&self, candidate: &Platform) -> bool {
+        if self.os != candidate.os || self.architecture != normalize_arch(&candidate.architecture) {
+            return false;
+        }
+        match (&self.variant, &candidate.variant) {
+            (None, _) => true,
+            (Some(want), Some(have)) => want == have,
+            (Some(want), None) => self.architecture == "arm64" && want == "v8",
+        }
+    }
+}
+
+fn normalize_arch(arch: &str) -> &str {
+    match arch {
+        "x86_64" | "x86-64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variant_is_optional_in_the_request() {
+        let want = Platform::parse("linux/arm64").unwrap();
+        let have = Platform::parse("linux/arm64/v8").unwrap();
+        assert!(want.matches(&have));
+        assert!(Platform::parse("linux/arm64/v8")
+            .unwrap()
+            .matches(&Platform::parse("linux/arm64").unwrap()));
+        assert!(!Platform::parse("linux/arm/v7")
+            .unwrap()
+            .matches(&Platform::parse("linux/arm/v6").unwrap()));
+        assert!(!want.matches(&Platform::parse("linux/amd64").unwrap()));
+    }
+
+    #[test]
+    fn refuses_malformed_platforms() {
+        for bad in ["linux", "linux/", "/amd64", "a/b/c/d", "linux/am d64"] {
+            assert!(Platform::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

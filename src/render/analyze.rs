@@ -1,0 +1,138 @@
+//! The `analyze` report for a terminal.
+
+use crate::report::Report;
+use crate::text::{ellipsize, human_bytes, table};
+
+pub fn analyze_text(r: &Report) -> String {
+    let t = &r.totals;
+    let mut out = String::new();
+    let name = r.image.name.as_deref().unwrap_or(&r.image.reference);
+    out += &format!(
+        "Image {name} ({}/{}, {} layers, config {})\n\n",
+        r.image.os,
+        r.image.architecture,
+        t.layers,
+        short(&r.image.config_digest)
+    );
+    out += &table(
+        &["", "bytes", "size"],
+        &[
+            row("compressed", t.compressed_bytes),
+            row("stored (uncompressed)", t.uncompressed_bytes),
+            row("live", t.live_bytes),
+            row("wasted", t.wasted_bytes),
+            row("same content, extra copies", t.same_content_bytes),
+        ],
+        &[1, 2],
+    );
+    out += &format!(
+        "efficiency {:.2} %   live files {}\n\n",
+        t.efficiency * 100.0,
+        t.files
+    );
+
+    out += "Layers\n";
+    let rows: Vec<Vec<String>> = r
+        .layers
+        .iter()
+        .map(|l| {
+            vec![
+                format!("L{}", l.index),
+                human_bytes(l.compressed_bytes),
+                human_bytes(l.uncompressed_bytes),
+                l.files.to_string(),
+                format!("+{} ~{} -{}", l.added, l.modified, l.deleted),
+                human_bytes(l.wasted_bytes),
+                ellipsize(l.created_by.as_deref().unwrap_or("?"), 70),
+            ]
+        })
+        .collect();
+    out += &table(
+        &[
+            "layer",
+            "compressed",
+            "files bytes",
+            "files",
+            "changes",
+            "wasted",
+            "created by",
+        ],
+        &rows,
+        &[1, 2, 3, 5],
+    );
+
+    if !r.duplicates.is_empty() {
+        out += "\nDuplicate files\n";
+        let rows: Vec<Vec<String>> = r
+            .duplicates
+            .iter()
+            .take(20)
+            .map(|d| {
+                let layers = d
+                    .layers
+                    .iter()
+                    .map(|l| format!("L{l}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let path = if d.paths.len() > 1 {
+                    d.paths.join(" = ")
+                } else {
+                    d.path.clone()
+                };
+                vec![
+                    human_bytes(d.wasted_bytes),
+                    d.kind.as_str().to_string(),
+                    layers,
+                    path,
+                ]
+            })
+            .collect();
+        out += &table(&["wasted", "kind", "layers", "path"], &rows, &[0]);
+        if r.duplicates.len() > 20 {
+            out += &format!("… and {} more\n", r.duplicates.len() - 20);
+        }
+    }
+    if !r.merge_savings.is_empty() {
+        out += "\nMerge savings (merging the two steps would save)\n";
+        let rows: Vec<Vec<String>> = r
+            .merge_savings
+            .iter()
+            .map(|m| {
+                vec![
+                    format!("L{} + L{}", m.lower, m.upper),
+                    human_bytes(m.bytes),
+                    m.files.to_string(),
+                    m.top_files
+                        .first()
+                        .map(|f| f.path.clone())
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        out += &table(
+            &["layers", "saves", "files", "largest file"],
+            &rows,
+            &[1, 2],
+        );
+    }
+    for w in &r.warnings {
+        out += &format!("warning: {w}\n");
+    }
+    out
+}
+
+/// Markdown form of the report, for a pull request or a job summary.
+pub fn analyze_markdown(r: &Report) -> String {
+    format!("```\n{}```\n", analyze_text(r).replace("```", "'''"))
+}
+
+fn row(label: &str, bytes: u64) -> Vec<String> {
+    vec![label.to_string(), bytes.to_string(), human_bytes(bytes)]
+}
+
+fn short(digest: &str) -> &str {
+    digest
+        .split_once(':')
+        .map(|(_, h)| &h[..h.len().min(12)])
+        .unwrap_or(digest)
+}

@@ -1,0 +1,121 @@
+//! From scans and their overlay to a [`Report`]. Pure: values in, value out.
+
+use crate::image::History;
+use crate::overlay::{NodeKind, Overlay};
+use crate::scan::{display_path, Kind, LayerScan};
+
+use super::{
+    duplicates, merge, ratio, FileKind, ImageInfo, LayerReport, LiveFile, Report, Totals, SCHEMA,
+};
+
+/// What the source knows of one layer, beside what scanning it found.
+pub struct LayerInput<'a> {
+    /// The blob digest as the source names it.
+    pub digest: String,
+    pub media_type: String,
+    pub created_by: Option<String>,
+    pub scan: &'a LayerScan,
+}
+
+pub fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInput<'_>]) -> Report {
+    let overlay = Overlay::apply(layers.iter().map(|l| l.scan));
+
+    let mut wasted_per_layer = vec![0u64; layers.len()];
+    for d in &overlay.dead {
+        wasted_per_layer[d.layer] += d.size;
+    }
+
+    let layer_reports: Vec<LayerReport> = layers
+        .iter()
+        .enumerate()
+        .map(|(index, input)| {
+            let scan = input.scan;
+            let count = |pred: fn(&Kind) -> bool| {
+                scan.records.iter().filter(|r| pred(&r.kind)).count() as u64
+            };
+            let changes = overlay.changes.get(index).cloned().unwrap_or_default();
+            LayerReport {
+                index,
+                digest: input.digest.clone(),
+                diff_id: scan.diff_id.to_string(),
+                media_type: input.media_type.clone(),
+                compression: scan.compression,
+                created_by: input.created_by.clone(),
+                compressed_bytes: scan.compressed_bytes,
+                uncompressed_bytes: scan.regular_bytes,
+                tar_bytes: scan.tar_bytes,
+                entries: scan.entries,
+                files: count(|k| matches!(k, Kind::File { .. })),
+                dirs: count(|k| matches!(k, Kind::Dir)),
+                symlinks: count(|k| matches!(k, Kind::Symlink { .. })),
+                hardlinks: count(|k| matches!(k, Kind::Hardlink { .. })),
+                whiteouts: count(|k| matches!(k, Kind::Whiteout)),
+                opaque_dirs: count(|k| matches!(k, Kind::Opaque)),
+                added: changes.added,
+                modified: changes.modified,
+                deleted: changes.deleted,
+                wasted_bytes: wasted_per_layer[index],
+            }
+        })
+        .collect();
+
+    let files: Vec<LiveFile> = overlay
+        .live
+        .iter()
+        .filter_map(|(path, node)| {
+            let (kind, bytes) = match node.kind {
+                NodeKind::Dir => return None,
+                NodeKind::File { size, .. } => (FileKind::File, size),
+                NodeKind::Symlink => (FileKind::Symlink, 0),
+                NodeKind::Hardlink => (FileKind::Hardlink, 0),
+                NodeKind::Special => (FileKind::Special, 0),
+            };
+            Some(LiveFile {
+                path: display_path(path),
+                bytes,
+                layer: node.layer,
+                kind,
+            })
+        })
+        .collect();
+
+    let mut duplicates = duplicates::dead_copies(&overlay);
+    let same = duplicates::same_content(&overlay);
+    let same_content_bytes = same.iter().map(|d| d.wasted_bytes).sum();
+    duplicates.extend(same);
+    duplicates::sort(&mut duplicates);
+
+    let uncompressed: u64 = layers.iter().map(|l| l.scan.regular_bytes).sum();
+    let live = overlay.live_bytes();
+    let totals = Totals {
+        layers: layers.len() as u64,
+        compressed_bytes: layers.iter().map(|l| l.scan.compressed_bytes).sum(),
+        uncompressed_bytes: uncompressed,
+        live_bytes: live,
+        wasted_bytes: uncompressed.saturating_sub(live),
+        efficiency: ratio(live, uncompressed),
+        files: overlay.live_files(),
+        same_content_bytes,
+    };
+
+    let warnings = layers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| l.scan.notes.iter().map(move |n| format!("layer {i}: {n}")))
+        .collect();
+
+    let mut report = Report {
+        schema: SCHEMA,
+        image,
+        totals,
+        layers: layer_reports,
+        history,
+        duplicates,
+        merge_savings: merge::savings(&overlay),
+        advice: Vec::new(),
+        files,
+        warnings,
+    };
+    report.advice = crate::advice::advise(&report);
+    report
+}

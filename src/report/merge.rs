@@ -1,0 +1,52 @@
+//! Merge savings: for each pair of layers (lower, upper) where upper makes files of
+//! lower dead, what merging the two steps would save. This is the evidence the
+//! cacheful advice stands on: a pair that kills nothing saves nothing by merging.
+
+use std::collections::BTreeMap;
+
+use crate::overlay::Overlay;
+use crate::scan::display_path;
+
+use super::{MergeSaving, PathBytes};
+
+/// How many files each saving lists.
+pub const TOP_FILES: usize = 10;
+
+type PathSize<'a> = (&'a [u8], u64);
+
+pub fn savings(overlay: &Overlay) -> Vec<MergeSaving> {
+    let mut pairs: BTreeMap<(usize, usize), Vec<PathSize<'_>>> = BTreeMap::new();
+    for d in overlay.dead.iter().filter(|d| d.by > d.layer) {
+        pairs
+            .entry((d.layer, d.by))
+            .or_default()
+            .push((&d.path, d.size));
+    }
+    let mut out: Vec<MergeSaving> = pairs
+        .into_iter()
+        .map(|((lower, upper), mut files)| {
+            files.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            MergeSaving {
+                lower,
+                upper,
+                files: files.len() as u64,
+                bytes: files.iter().map(|f| f.1).sum(),
+                top_files: files
+                    .iter()
+                    .take(TOP_FILES)
+                    .map(|(p, b)| PathBytes {
+                        path: display_path(p),
+                        bytes: *b,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then(a.lower.cmp(&b.lower))
+            .then(a.upper.cmp(&b.upper))
+    });
+    out
+}

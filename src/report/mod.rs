@@ -1,0 +1,182 @@
+//! The report of one image: its layers, totals, duplicate files and merge savings.
+//! This is the public JSON schema (`"schema": 1`); it is also what `diff` reads back
+//! as a saved base report, so every field round-trips through serde.
+
+mod build;
+mod duplicates;
+mod merge;
+
+pub use build::{build, LayerInput};
+
+use serde::{Deserialize, Serialize};
+
+use crate::image::{Compression, History};
+
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub schema: u32,
+    pub image: ImageInfo,
+    pub totals: Totals,
+    pub layers: Vec<LayerReport>,
+    pub history: Vec<History>,
+    pub duplicates: Vec<Duplicate>,
+    pub merge_savings: Vec<MergeSaving>,
+    /// Cacheful-layering advice (see `advice`), ranked by bytes.
+    #[serde(default)]
+    pub advice: Vec<crate::advice::Advice>,
+    /// Every non-directory entry of the final filesystem, by path.
+    pub files: Vec<LiveFile>,
+    /// Oddities met while reading that did not stop the analysis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ImageInfo {
+    /// The reference as the user gave it (e.g. `oci-archive:app.tar`).
+    pub reference: String,
+    /// The name recorded in the source (RepoTags, ref name), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Which reader understood the source: `docker-archive`, `oci-archive`, `oci`, `registry`.
+    pub format: String,
+    pub config_digest: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
+    pub os: String,
+    pub architecture: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Totals {
+    pub layers: u64,
+    pub compressed_bytes: u64,
+    /// Stored: regular-file bytes summed over all layers.
+    pub uncompressed_bytes: u64,
+    /// Regular-file bytes visible in the final filesystem.
+    pub live_bytes: u64,
+    pub wasted_bytes: u64,
+    /// live / uncompressed; 1.0 for an empty image.
+    pub efficiency: f64,
+    /// Non-directory entries of the final filesystem.
+    pub files: u64,
+    /// Bytes held by extra copies of one content at several live paths.
+    pub same_content_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LayerReport {
+    pub index: usize,
+    /// Digest of the blob as stored in the source.
+    pub digest: String,
+    pub diff_id: String,
+    pub media_type: String,
+    /// How the source stores the blob.
+    pub compression: Compression,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    pub compressed_bytes: u64,
+    /// Regular-file bytes in the layer (as dive counts layer size).
+    pub uncompressed_bytes: u64,
+    /// Length of the uncompressed tar stream.
+    pub tar_bytes: u64,
+    pub entries: u64,
+    pub files: u64,
+    pub dirs: u64,
+    pub symlinks: u64,
+    pub hardlinks: u64,
+    pub whiteouts: u64,
+    pub opaque_dirs: u64,
+    pub added: u64,
+    pub modified: u64,
+    pub deleted: u64,
+    /// Bytes this layer stored that are not in the final filesystem.
+    pub wasted_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum DuplicateKind {
+    Overwritten,
+    UnchangedCopy,
+    Deleted,
+    SameContent,
+}
+
+impl DuplicateKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DuplicateKind::Overwritten => "overwritten",
+            DuplicateKind::UnchangedCopy => "unchanged-copy",
+            DuplicateKind::Deleted => "deleted",
+            DuplicateKind::SameContent => "same-content",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Duplicate {
+    pub path: String,
+    pub kind: DuplicateKind,
+    /// Layers that wrote this path (for `same-content`: the layers of `paths`).
+    pub layers: Vec<usize>,
+    /// Layers whose entries made the copies dead (empty for `same-content`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_layers: Vec<usize>,
+    /// Copies that are gone; the kept one is never counted.
+    pub wasted_bytes: u64,
+    /// For `same-content`: every live path holding the content, `path` first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// Size of one copy.
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MergeSaving {
+    /// The layer whose files are made dead.
+    pub lower: usize,
+    /// The layer that overwrites, deletes or hides them.
+    pub upper: usize,
+    pub files: u64,
+    pub bytes: u64,
+    pub top_files: Vec<PathBytes>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PathBytes {
+    pub path: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    File,
+    Symlink,
+    Hardlink,
+    Special,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LiveFile {
+    pub path: String,
+    pub bytes: u64,
+    pub layer: usize,
+    pub kind: FileKind,
+}
+
+/// `part / whole`, with an empty whole counting as fully efficient.
+pub fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        1.0
+    } else {
+        part as f64 / whole as f64
+    }
+}

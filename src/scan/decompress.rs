@@ -1,0 +1,54 @@
+//! Choosing and building the decompressor for a layer blob: from the media type
+//! when it says, from the magic bytes when it does not, never by trial and error.
+
+use std::io::{self, Cursor, Read};
+
+use crate::image::Compression;
+
+/// Bounds that keep a hostile layer from costing unbounded memory or time.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest zstd window (log2 bytes) we agree to allocate. 2^27 = 128 MiB is
+    /// zstd's own default ceiling for decoders.
+    pub zstd_window_log_max: u32,
+    /// Most tar members in one layer.
+    pub max_entries: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            zstd_window_log_max: 27,
+            max_entries: 10_000_000,
+        }
+    }
+}
+
+/// Reads up to `n` bytes from the start of the stream, then gives back a reader
+/// that replays them before the rest.
+pub fn peek<R: Read>(mut inner: R, n: usize) -> io::Result<(Vec<u8>, impl Read)> {
+    let mut head = Vec::with_capacity(n);
+    (&mut inner).take(n as u64).read_to_end(&mut head)?;
+    let replay = Cursor::new(head.clone()).chain(inner);
+    Ok((head, replay))
+}
+
+/// Wraps `raw` in the decompressor for `compression`.
+pub fn decoder<'a, R: Read + 'a>(
+    raw: R,
+    compression: Compression,
+    limits: &Limits,
+) -> io::Result<Box<dyn Read + 'a>> {
+    Ok(match compression {
+        Compression::None => Box::new(raw),
+        // Multi-member: concatenated gzip streams are one valid layer.
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(
+            io::BufReader::with_capacity(128 * 1024, raw),
+        )),
+        Compression::Zstd => {
+            let mut d = zstd::stream::read::Decoder::new(raw)?;
+            d.window_log_max(limits.zstd_window_log_max)?;
+            Box::new(d)
+        }
+    })
+}

@@ -1,0 +1,74 @@
+//! Scanning one layer: decompress the blob as it streams, walk its tar, and keep
+//! one small record per entry (normalised path, kind, size, content hash). Digests
+//! of the blob and of the uncompressed tar are computed in the same pass, so each
+//! layer is read exactly once and no byte of it is kept.
+
+mod decompress;
+mod hashing;
+mod path;
+mod walk;
+
+pub use decompress::Limits;
+pub use path::{display_path, normalize, Normalized};
+pub use walk::{scan_layer, ScanError};
+
+use crate::image::{Compression, Digest};
+
+/// A blake3 hash of a regular file's content.
+pub type ContentHash = [u8; 32];
+
+/// What one layer holds, with the digests its bytes actually produced.
+#[derive(Debug, Clone)]
+pub struct LayerScan {
+    /// sha256 of the blob as it was read (compressed form).
+    pub blob_digest: Digest,
+    /// sha256 of the uncompressed tar: the layer's diffID.
+    pub diff_id: Digest,
+    pub compression: Compression,
+    pub compressed_bytes: u64,
+    /// Length of the uncompressed tar stream.
+    pub tar_bytes: u64,
+    /// Sum of the sizes of regular files (what dive calls the layer size).
+    pub regular_bytes: u64,
+    /// Tar members, as `tar -t` lists them (extension headers are not members).
+    pub entries: u64,
+    pub records: Vec<Record>,
+    /// Oddities that did not stop the scan (e.g. a name that climbed out of the root).
+    pub notes: Vec<String>,
+}
+
+/// One tar member, with its path normalised inside the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Relative to the root, no leading or trailing `/`; empty for the root itself.
+    pub path: Box<[u8]>,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    File {
+        size: u64,
+        hash: ContentHash,
+        mode: u32,
+    },
+    Dir,
+    Symlink {
+        target: Box<[u8]>,
+    },
+    Hardlink {
+        target: Box<[u8]>,
+    },
+    /// Device nodes, FIFOs and other entries with no content.
+    Special,
+    /// `.wh.NAME`: `path` is the NAME it deletes from lower layers.
+    Whiteout,
+    /// `.wh..wh..opq`: `path` is the directory whose lower contents it hides.
+    Opaque,
+}
+
+impl Kind {
+    pub fn is_dir(&self) -> bool {
+        matches!(self, Kind::Dir)
+    }
+}

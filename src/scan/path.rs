@@ -1,0 +1,101 @@
+//! Lexical path normalisation inside the image root. Tar names are bytes, not
+//! necessarily UTF-8, and may carry `./`, `//`, a leading `/` or `..`; none of that
+//! may ever let a path leave the root.
+
+/// A normalised path and whether normalising it had to stop a climb out of the root.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Normalized {
+    pub path: Vec<u8>,
+    pub escaped: bool,
+}
+
+/// Normalises `raw` relative to the root: `.` and empty components vanish, `..`
+/// pops one component and is clamped at the root (and reported).
+pub fn normalize(raw: &[u8]) -> Normalized {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let mut escaped = false;
+    for part in raw.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                if parts.pop().is_none() {
+                    escaped = true;
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    Normalized {
+        path: parts.join(&b'/'),
+        escaped,
+    }
+}
+
+/// The path as shown to people: a leading `/`, UTF-8 as is, other bytes as `\xNN`,
+/// control characters escaped so a name cannot break a line or a table.
+pub fn display_path(path: &[u8]) -> String {
+    let mut out = String::with_capacity(path.len() + 1);
+    out.push('/');
+    push_escaped(&mut out, path);
+    out
+}
+
+fn push_escaped(out: &mut String, mut bytes: &[u8]) {
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                push_str_escaped(out, s);
+                return;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                // valid_up_to guarantees `good` is UTF-8.
+                push_str_escaped(out, std::str::from_utf8(good).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len());
+                for b in &rest[..bad] {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+                bytes = &rest[bad..];
+            }
+        }
+    }
+}
+
+fn push_str_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_dots_slashes_and_trailing_separators() {
+        assert_eq!(normalize(b"./usr//lib/./x/").path, b"usr/lib/x");
+        assert_eq!(normalize(b"/etc/passwd").path, b"etc/passwd");
+        assert_eq!(normalize(b"./").path, b"");
+    }
+
+    #[test]
+    fn dotdot_never_leaves_the_root() {
+        let n = normalize(b"../../etc/shadow");
+        assert_eq!(n.path, b"etc/shadow");
+        assert!(n.escaped);
+        let n = normalize(b"a/b/../c");
+        assert_eq!(n.path, b"a/c");
+        assert!(!n.escaped);
+    }
+
+    #[test]
+    fn displays_non_utf8_and_control_bytes_escaped() {
+        assert_eq!(display_path(b"caf\xe9/a\nb"), "/caf\\xe9/a\\x0ab");
+        assert_eq!(display_path("café".as_bytes()), "/café");
+        assert_eq!(display_path(b"a\\b"), "/a\\\\b");
+    }
+}

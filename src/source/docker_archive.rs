@@ -1,0 +1,174 @@
+//! `docker save` archives: the legacy form (`manifest.json`, `<hex>.json` config,
+//! `<diffid>.tar` or `<id>/layer.tar` layers) and the Docker 25+ form, where the same
+//! `manifest.json` points into an OCI `blobs/` tree.
+
+use crate::image::{parse_json, Digest, DockerSaveEntry, MediaType};
+use crate::report::ImageInfo;
+
+use super::{
+    read_document, scan_path, LayerSource, Opened, ResolvedImage, SourceError, Store, StoreBlobs,
+};
+
+pub fn open<S: Store + 'static>(
+    store: S,
+    name: Option<&str>,
+    shown: &str,
+) -> Result<Opened, SourceError> {
+    let archive = store.describe();
+    let raw = read_document(&store, "manifest.json", "manifest.json", None)?;
+    let entries: Vec<DockerSaveEntry> =
+        parse_json(&raw).map_err(|msg| SourceError::BadDocument {
+            what: format!("{archive}: manifest.json"),
+            msg,
+        })?;
+    let entry = select(&entries, name, &archive)?;
+
+    let config_digest = digest_from_path(&entry.config);
+    let config_bytes = read_document(&store, &entry.config, "config", config_digest.as_ref())?;
+    let config_digest = config_digest.unwrap_or_else(|| Digest::sha256_of(&config_bytes));
+
+    let config: crate::image::ImageConfig =
+        parse_json(&config_bytes).map_err(|msg| SourceError::BadDocument {
+            what: format!("{archive}: config {}", entry.config),
+            msg,
+        })?;
+    let diff_ids = &config.rootfs.diff_ids;
+    if diff_ids.len() != entry.layers.len() {
+        return Err(SourceError::BadDocument {
+            what: format!("{archive}: manifest.json"),
+            msg: format!(
+                "lists {} layers but the config has {} diffIDs",
+                entry.layers.len(),
+                diff_ids.len()
+            ),
+        });
+    }
+
+    let layers = entry
+        .layers
+        .iter()
+        .zip(diff_ids)
+        .map(|(path, diff_id)| {
+            let source = entry
+                .layer_sources
+                .as_ref()
+                .and_then(|s| digest_from_path(path).and_then(|d| s.get(&d.to_string()).cloned()));
+            if !store.exists(path) {
+                return Err(SourceError::NotFound(format!("{archive}: layer {path}")));
+            }
+            Ok(LayerSource {
+                // A blob path names its digest; a legacy `<diffid>.tar` does not name the blob.
+                digest: digest_from_path(path).filter(|_| path.starts_with("blobs/")),
+                media_type: source
+                    .as_ref()
+                    .map(|s| s.media_type.clone())
+                    .unwrap_or(MediaType::Other(String::new())),
+                size: source.as_ref().and_then(|s| s.declared_size()),
+                diff_id: diff_id.clone(),
+                locator: scan_path(path.as_bytes()),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let info = ImageInfo {
+        reference: shown.to_string(),
+        name: entry.repo_tags.as_ref().and_then(|t| t.first().cloned()),
+        format: "docker-archive".into(),
+        config_digest: config_digest.to_string(),
+        ..ImageInfo::default()
+    };
+    let image = ResolvedImage::new(info, &config_bytes, layers)?;
+    Ok(Opened {
+        image,
+        blobs: Box::new(StoreBlobs(store)),
+    })
+}
+
+fn select<'a>(
+    entries: &'a [DockerSaveEntry],
+    name: Option<&str>,
+    archive: &str,
+) -> Result<&'a DockerSaveEntry, SourceError> {
+    let names = || {
+        entries
+            .iter()
+            .flat_map(|e| e.repo_tags.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (name, entries) {
+        (_, []) => Err(SourceError::NotAnImage(format!(
+            "{archive}: manifest.json lists no image"
+        ))),
+        (None, [one]) => Ok(one),
+        (None, _) => Err(SourceError::Ambiguous {
+            source_name: archive.to_string(),
+            hint: format!("docker-archive:{archive}:NAME"),
+            names: names(),
+        }),
+        (Some(want), _) => entries
+            .iter()
+            .find(|e| {
+                e.repo_tags
+                    .iter()
+                    .flatten()
+                    .any(|t| t == want || tag_matches(t, want))
+                    || e.config.contains(want.trim_start_matches("sha256:"))
+            })
+            .ok_or_else(|| SourceError::NoSuchImage {
+                source_name: archive.to_string(),
+                wanted: want.to_string(),
+                names: names(),
+            }),
+    }
+}
+
+/// `docker.io/library/app:latest` answers to `app:latest`, `library/app:latest` and `app`.
+fn tag_matches(full: &str, want: &str) -> bool {
+    let want_full = if want.contains(':') {
+        want.to_string()
+    } else {
+        format!("{want}:latest")
+    };
+    full.ends_with(&format!("/{want_full}")) || full == want_full
+}
+
+/// `blobs/sha256/<hex>`, `<hex>.json` or `<hex>.tar` name their sha256 digest.
+fn digest_from_path(path: &str) -> Option<Digest> {
+    let file = path.rsplit('/').next()?;
+    let hex = file
+        .strip_suffix(".json")
+        .or_else(|| file.strip_suffix(".tar"))
+        .unwrap_or(file);
+    let algo = if path.starts_with("blobs/sha512/") {
+        "sha512"
+    } else {
+        "sha256"
+    };
+    Digest::parse(&format!("{algo}:{hex}")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_paths_name_their_digest() {
+        let hex = "5799fd194b747abcb2f6434976e5f36ba8e6aefaabd6e3431576ca5953434699";
+        assert_eq!(
+            digest_from_path(&format!("blobs/sha256/{hex}"))
+                .unwrap()
+                .hex(),
+            hex
+        );
+        assert_eq!(digest_from_path(&format!("{hex}.tar")).unwrap().hex(), hex);
+        assert!(digest_from_path("abc/layer.tar").is_none());
+    }
+
+    #[test]
+    fn short_tags_match_qualified_repo_tags() {
+        assert!(tag_matches("docker.io/library/app:latest", "app"));
+        assert!(tag_matches("docker.io/library/app:latest", "app:latest"));
+        assert!(!tag_matches("docker.io/library/myapp:latest", "app"));
+    }
+}

@@ -1,0 +1,198 @@
+//! Sources: where image bytes come from. Each reader turns its input into a
+//! [`ResolvedImage`] (config, history, layer descriptors) plus a [`BlobSource`]
+//! that streams each layer blob. Everything after this edge is format-blind:
+//! the figures of an image never depend on the source it came from.
+
+mod docker_archive;
+mod error;
+mod oci_layout;
+mod reference;
+mod store;
+
+pub use error::SourceError;
+pub use reference::ImageRef;
+pub use store::{DirStore, Store, TarStore};
+
+use std::io::Read;
+
+use crate::image::{Compression, Digest, History, ImageConfig, MediaType, Platform};
+use crate::report::ImageInfo;
+
+/// One layer as the source describes it.
+#[derive(Debug, Clone)]
+pub struct LayerSource {
+    /// The blob digest, when the source names one (OCI layouts, registries, Docker 25).
+    pub digest: Option<Digest>,
+    pub media_type: MediaType,
+    /// The size the descriptor declares, if any.
+    pub size: Option<u64>,
+    /// The diffID the config records for this layer.
+    pub diff_id: Digest,
+    /// Where the blob lives inside the source (a path in an archive or layout).
+    pub locator: String,
+}
+
+impl LayerSource {
+    /// The compression the media type declares; `Ok(None)` means sniff it.
+    pub fn declared_compression(&self) -> Result<Option<Compression>, SourceError> {
+        self.media_type
+            .layer_compression()
+            .map_err(|_| SourceError::UnsupportedMediaType(self.media_type.as_str().to_string()))
+    }
+}
+
+/// An image whose documents have been read and verified, layers not yet scanned.
+#[derive(Debug, Clone)]
+pub struct ResolvedImage {
+    pub info: ImageInfo,
+    pub config: ImageConfig,
+    pub layers: Vec<LayerSource>,
+}
+
+impl ResolvedImage {
+    pub fn history(&self) -> Vec<History> {
+        self.config.history.clone()
+    }
+
+    fn new(
+        info: ImageInfo,
+        config_bytes: &[u8],
+        layers: Vec<LayerSource>,
+    ) -> Result<Self, SourceError> {
+        let _ = config_bytes;
+        let config = info_config(config_bytes)?;
+        let mut info = info;
+        info.os = config.os.clone();
+        info.architecture = config.architecture.clone();
+        info.variant = config.variant.clone();
+        info.created = config.created.clone();
+        Ok(ResolvedImage {
+            info,
+            config,
+            layers,
+        })
+    }
+}
+
+fn info_config(bytes: &[u8]) -> Result<ImageConfig, SourceError> {
+    crate::image::parse_json(bytes).map_err(|msg| SourceError::BadDocument {
+        what: "image config".into(),
+        msg,
+    })
+}
+
+/// Streams layer blobs of one resolved image.
+pub trait BlobSource: Sync {
+    fn open_layer(&self, layer: &LayerSource) -> Result<Box<dyn Read + Send + '_>, SourceError>;
+}
+
+/// Options every source honours.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    pub platform: Option<Platform>,
+}
+
+/// An opened local image: resolved documents and the store its blobs live in.
+pub struct Opened {
+    pub image: ResolvedImage,
+    pub blobs: Box<dyn BlobSource + Send>,
+}
+
+/// Opens a local image reference (archive, layout, stdin). Registry references are
+/// handled by the registry edge; `report:` references never reach here.
+pub fn open_local(reference: &ImageRef, opts: &OpenOptions) -> Result<Opened, SourceError> {
+    let shown = reference.to_string();
+    match reference {
+        ImageRef::DockerArchive { path, name } => {
+            let store = TarStore::open(path)?;
+            docker_archive::open(store, name.as_deref(), &shown)
+        }
+        ImageRef::OciArchive { path, name } => {
+            let store = TarStore::open(path)?;
+            oci_layout::open(store, name.as_deref(), opts, &shown, "oci-archive")
+        }
+        ImageRef::OciLayout { dir, name } => {
+            let store = DirStore::open(dir)?;
+            oci_layout::open(store, name.as_deref(), opts, &shown, "oci")
+        }
+        ImageRef::Stdin => {
+            let store = TarStore::from_stdin()?;
+            open_archive(store, opts, &shown)
+        }
+        ImageRef::Path(path) => {
+            if path.is_dir() {
+                let store = DirStore::open(path)?;
+                oci_layout::open(store, None, opts, &shown, "oci")
+            } else {
+                let store = TarStore::open(path)?;
+                open_archive(store, opts, &shown)
+            }
+        }
+        ImageRef::Registry(_) | ImageRef::Report(_) => Err(SourceError::Unsupported(format!(
+            "{shown} is not a local image"
+        ))),
+    }
+}
+
+/// An archive of unknown kind: docker-save if it has `manifest.json` (Docker 25
+/// writes both; they agree), else an OCI archive.
+fn open_archive(store: TarStore, opts: &OpenOptions, shown: &str) -> Result<Opened, SourceError> {
+    if store.exists("manifest.json") {
+        docker_archive::open(store, None, shown)
+    } else if store.exists("index.json") {
+        oci_layout::open(store, None, opts, shown, "oci-archive")
+    } else {
+        Err(SourceError::NotAnImage(format!(
+            "{}: a tar with neither manifest.json (docker save) nor index.json (OCI layout)",
+            store.describe()
+        )))
+    }
+}
+
+/// Serves blobs from a [`Store`] by their locator.
+struct StoreBlobs<S>(S);
+
+impl<S: Store> BlobSource for StoreBlobs<S> {
+    fn open_layer(&self, layer: &LayerSource) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        self.0.open(&layer.locator)
+    }
+}
+
+/// Reads a small JSON document from a store, verifying its digest when known.
+fn read_document(
+    store: &dyn Store,
+    path: &str,
+    what: &str,
+    expected: Option<&Digest>,
+) -> Result<Vec<u8>, SourceError> {
+    let bytes = store.read_small(path, crate::image::MAX_JSON_BYTES)?;
+    if let Some(want) = expected {
+        let mut h = want.hasher();
+        h.update(&bytes);
+        let got = h.finish();
+        if &got != want {
+            return Err(SourceError::DigestMismatch {
+                what: format!("{what} {path}"),
+                expected: want.to_string(),
+                actual: got.to_string(),
+            });
+        }
+    }
+    Ok(bytes)
+}
+
+fn blob_path(d: &Digest) -> String {
+    format!(
+        "blobs/{}/{}",
+        match d.algorithm() {
+            crate::image::Algorithm::Sha256 => "sha256",
+            crate::image::Algorithm::Sha512 => "sha512",
+        },
+        d.hex()
+    )
+}
+
+/// A member name inside an archive or layout, normalised like a layer path.
+fn scan_path(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&crate::scan::normalize(bytes).path).into_owned()
+}

@@ -1,0 +1,241 @@
+//! OCI image layouts, as a directory or inside a tar: `index.json` → (index →)*
+//! manifest → config and layers, every document verified against its digest.
+
+use std::collections::HashSet;
+
+use crate::image::{parse_json, Descriptor, Digest, Index, Manifest, MediaType, Platform};
+use crate::report::ImageInfo;
+
+use super::{
+    blob_path, read_document, LayerSource, OpenOptions, Opened, ResolvedImage, SourceError, Store,
+    StoreBlobs,
+};
+
+/// Nested indexes deeper than this are refused (real ones nest once).
+const MAX_INDEX_DEPTH: usize = 8;
+
+pub fn open<S: Store + 'static>(
+    store: S,
+    name: Option<&str>,
+    opts: &OpenOptions,
+    shown: &str,
+    format: &str,
+) -> Result<Opened, SourceError> {
+    let src = store.describe();
+    let raw = read_document(&store, "index.json", "index.json", None)?;
+    let top: Index = parse_json(&raw).map_err(|msg| SourceError::BadDocument {
+        what: format!("{src}: index.json"),
+        msg,
+    })?;
+    let chosen = select(&top, name, opts, &src)?;
+    let ref_name = chosen
+        .ref_name()
+        .or(chosen.image_name())
+        .map(str::to_string);
+
+    let mut seen = HashSet::new();
+    let (manifest_desc, manifest) = resolve(&store, chosen.clone(), opts, &src, &mut seen, 0)?;
+
+    let config_bytes = read_document(
+        &store,
+        &blob_path(&manifest.config.digest),
+        "config",
+        Some(&manifest.config.digest),
+    )?;
+    check_size(&manifest.config, config_bytes.len() as u64, "config")?;
+    let config: crate::image::ImageConfig =
+        parse_json(&config_bytes).map_err(|msg| SourceError::BadDocument {
+            what: format!("config {}", manifest.config.digest),
+            msg,
+        })?;
+    if config.rootfs.diff_ids.len() != manifest.layers.len() {
+        return Err(SourceError::BadDocument {
+            what: format!("manifest {}", manifest_desc.digest),
+            msg: format!(
+                "lists {} layers but the config has {} diffIDs",
+                manifest.layers.len(),
+                config.rootfs.diff_ids.len()
+            ),
+        });
+    }
+    let layers = manifest
+        .layers
+        .iter()
+        .zip(&config.rootfs.diff_ids)
+        .map(|(d, diff_id)| {
+            let locator = blob_path(&d.digest);
+            if !store.exists(&locator) {
+                return Err(SourceError::NotFound(format!(
+                    "{src}: layer blob {}",
+                    d.digest
+                )));
+            }
+            Ok(LayerSource {
+                digest: Some(d.digest.clone()),
+                media_type: d.media_type.clone(),
+                size: d.declared_size(),
+                diff_id: diff_id.clone(),
+                locator,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let info = ImageInfo {
+        reference: shown.to_string(),
+        name: ref_name,
+        format: format.to_string(),
+        config_digest: manifest.config.digest.to_string(),
+        manifest_digest: Some(manifest_desc.digest.to_string()),
+        ..ImageInfo::default()
+    };
+    let image = ResolvedImage::new(info, &config_bytes, layers)?;
+    Ok(Opened {
+        image,
+        blobs: Box::new(StoreBlobs(store)),
+    })
+}
+
+fn check_size(d: &Descriptor, actual: u64, what: &str) -> Result<(), SourceError> {
+    match d.declared_size() {
+        Some(declared) if declared != actual => Err(SourceError::SizeMismatch {
+            what: format!("{what} {}", d.digest),
+            declared,
+            actual,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Picks the top-level entry: by ref name or digest when asked, the only one when
+/// there is one, by platform when the entries are platform variants of one image.
+fn select<'a>(
+    top: &'a Index,
+    name: Option<&str>,
+    opts: &OpenOptions,
+    src: &str,
+) -> Result<&'a Descriptor, SourceError> {
+    let names = || {
+        top.manifests
+            .iter()
+            .map(|d| {
+                d.ref_name()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| d.digest.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(want) = name {
+        return top
+            .manifests
+            .iter()
+            .find(|d| {
+                d.ref_name().is_some_and(|r| {
+                    r == want || r.rsplit_once(':').is_some_and(|(_, t)| t == want)
+                }) || d.digest.to_string() == want
+            })
+            .ok_or_else(|| SourceError::NoSuchImage {
+                source_name: src.into(),
+                wanted: want.into(),
+                names: names(),
+            });
+    }
+    match top.manifests.as_slice() {
+        [] => Err(SourceError::NotAnImage(format!(
+            "{src}: index.json lists no image"
+        ))),
+        [one] => Ok(one),
+        many if many
+            .iter()
+            .all(|d| d.platform.is_some() && d.ref_name().is_none()) =>
+        {
+            pick_platform(many, opts, src)
+        }
+        _ => Err(SourceError::Ambiguous {
+            source_name: src.into(),
+            hint: format!("oci:{src}:TAG"),
+            names: names(),
+        }),
+    }
+}
+
+fn pick_platform<'a>(
+    entries: &'a [Descriptor],
+    opts: &OpenOptions,
+    src: &str,
+) -> Result<&'a Descriptor, SourceError> {
+    let want = opts.platform.clone().unwrap_or_else(Platform::host);
+    entries
+        .iter()
+        .filter(|d| !is_attestation(d))
+        .find(|d| d.platform.as_ref().is_some_and(|p| want.matches(p)))
+        .ok_or_else(|| SourceError::NoPlatform {
+            source_name: src.into(),
+            wanted: want.to_string(),
+            present: entries
+                .iter()
+                .filter_map(|d| d.platform.as_ref().map(|p| p.to_string()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// BuildKit stores provenance as `unknown/unknown` manifests in the index.
+fn is_attestation(d: &Descriptor) -> bool {
+    d.annotations.contains_key("vnd.docker.reference.type")
+        || d.platform.as_ref().is_some_and(|p| p.os == "unknown")
+}
+
+/// Follows indexes down to one image manifest.
+fn resolve(
+    store: &dyn Store,
+    desc: Descriptor,
+    opts: &OpenOptions,
+    src: &str,
+    seen: &mut HashSet<Digest>,
+    depth: usize,
+) -> Result<(Descriptor, Manifest), SourceError> {
+    if depth > MAX_INDEX_DEPTH || !seen.insert(desc.digest.clone()) {
+        return Err(SourceError::BadDocument {
+            what: format!("{src}: index {}", desc.digest),
+            msg: "indexes refer to each other in a cycle or nest too deep".into(),
+        });
+    }
+    let path = blob_path(&desc.digest);
+    if !store.exists(&path) {
+        return Err(SourceError::NotFound(format!(
+            "{src}: manifest blob {}",
+            desc.digest
+        )));
+    }
+    let bytes = read_document(store, &path, "manifest", Some(&desc.digest))?;
+    check_size(&desc, bytes.len() as u64, "manifest")?;
+    let value: serde_json::Value = parse_json(&bytes).map_err(|msg| SourceError::BadDocument {
+        what: format!("manifest {}", desc.digest),
+        msg,
+    })?;
+    let declared = value
+        .get("mediaType")
+        .and_then(|m| m.as_str())
+        .map(MediaType::parse);
+    let is_index = declared.as_ref().map(MediaType::is_index).unwrap_or(false)
+        || desc.media_type.is_index()
+        || (value.get("manifests").is_some() && value.get("layers").is_none());
+    let bad = |e: serde_json::Error| SourceError::BadDocument {
+        what: format!("manifest {}", desc.digest),
+        msg: e.to_string(),
+    };
+    if is_index {
+        let index: Index = serde_json::from_value(value).map_err(bad)?;
+        let next = pick_platform(
+            &index.manifests,
+            opts,
+            &format!("{src}: index {}", desc.digest),
+        )?
+        .clone();
+        resolve(store, next, opts, src, seen, depth + 1)
+    } else {
+        let manifest: Manifest = serde_json::from_value(value).map_err(bad)?;
+        Ok((desc, manifest))
+    }
+}
