@@ -3,6 +3,27 @@
 //! would only cost build cache, and which commands need a cache key.
 //!
 //! Pure: `advise(&Report) -> Vec<Advice>`. Each item has a stable kebab-case code.
+//! One file per idea:
+//! - `command`: reading `created_by` back into a RUN/COPY/ADD step and its programs;
+//! - `pairs`: each merge saving split by cause (deleted, same bytes, new bytes);
+//! - `cleanup`: `cleanup-in-later-layer`, `attribute-only-copy`, `rewrites-earlier-layer`;
+//! - `merge`: `merge-pays` and `keep-separate`;
+//! - `caches`: `cache-left-behind`;
+//! - `same_content`: `same-content`;
+//! - `download`: `download-without-cache-key`;
+//! - `hygiene`: hadolint rules (DL3009, DL3015, DL3019, DL3042, DL3060), only where
+//!   bytes in the image confirm them.
+
+mod caches;
+mod cleanup;
+mod command;
+mod download;
+mod hygiene;
+mod merge;
+mod pairs;
+mod same_content;
+
+pub use command::{parse as parse_command, Command, Step};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +36,17 @@ pub enum Severity {
     Low,
     Medium,
     High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
 }
 
 /// A layer an advice item rests on.
@@ -46,10 +78,100 @@ pub struct Advice {
     pub hadolint: Option<String>,
 }
 
+/// One mebibyte: the unit every threshold here is expressed in.
+pub const MIB: u64 = 1 << 20;
+
+/// Severity of an item whose weight is its bytes: what it costs every pull of the
+/// image. 10 MiB and up is high, 1 MiB and up medium, anything else low.
+pub fn severity_for(bytes: u64) -> Severity {
+    if bytes >= 10 * MIB {
+        Severity::High
+    } else if bytes >= MIB {
+        Severity::Medium
+    } else if bytes > 0 {
+        Severity::Low
+    } else {
+        Severity::Info
+    }
+}
+
 /// All advice for one image, ranked by bytes (largest first).
 pub fn advise(report: &Report) -> Vec<Advice> {
-    let _ = report;
-    Vec::new()
+    let cmds = Commands::of(report);
+    let parts = pairs::split(report);
+    let mut out = Vec::new();
+    out.extend(cleanup::advise(report, &cmds, &parts));
+    out.extend(merge::advise(report, &cmds, &parts));
+    out.extend(caches::advise(report, &cmds));
+    out.extend(same_content::advise(report, &cmds));
+    out.extend(download::advise(report, &cmds));
+    hygiene::annotate(&cmds, &mut out);
+    out.extend(hygiene::advise(report, &cmds));
+    rank(&mut out);
+    out
+}
+
+/// Largest saving first; then the more severe; then by code and first layer, so the
+/// order never depends on how the items were found.
+fn rank(items: &mut [Advice]) {
+    items.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then(b.severity.cmp(&a.severity))
+            .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| {
+                let first = |x: &Advice| x.layers.first().map(|l| l.index);
+                first(a).cmp(&first(b))
+            })
+            .then_with(|| a.paths.cmp(&b.paths))
+    });
+}
+
+/// Every layer's command, parsed once.
+pub(crate) struct Commands {
+    cmds: Vec<Command>,
+    raw: Vec<Option<String>>,
+}
+
+impl Commands {
+    pub fn of(report: &Report) -> Self {
+        Commands {
+            cmds: report
+                .layers
+                .iter()
+                .map(|l| parse_command(l.created_by.as_deref().unwrap_or("")))
+                .collect(),
+            raw: report.layers.iter().map(|l| l.created_by.clone()).collect(),
+        }
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Command> {
+        self.cmds.get(index)
+    }
+
+    pub fn step(&self, index: usize) -> Step {
+        self.get(index).map(|c| c.step).unwrap_or(Step::Other)
+    }
+
+    /// The layer as an advice item names it.
+    pub fn layer(&self, index: usize) -> AdviceLayer {
+        AdviceLayer {
+            index,
+            created_by: self.raw.get(index).cloned().flatten(),
+        }
+    }
+
+    /// `L3 (RUN rm -rf /var/lib/apt/lists/*)` for titles and suggestions.
+    pub fn label(&self, index: usize) -> String {
+        match self.get(index) {
+            Some(c) if !c.body.is_empty() => format!("L{index} ({})", c.label(60)),
+            _ => format!("L{index}"),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.cmds.len()
+    }
 }
 
 /// Advice in `head` that `base` does not have (same code and same paths, or the
@@ -70,4 +192,104 @@ pub fn new_in<'a>(head: &'a [Advice], base: &[Advice]) -> Vec<&'a Advice> {
             })
         })
         .collect()
+}
+
+/// Synthetic reports for the unit tests of this module.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::image::Compression;
+    use crate::report::{
+        Duplicate, DuplicateKind, FileKind, ImageInfo, LayerReport, LiveFile, MergeSaving,
+        PathBytes, Report, Totals, SCHEMA,
+    };
+
+    /// A report with one layer per command (layer 0 first), 1 KiB stored in each.
+    pub fn report(commands: &[&str]) -> Report {
+        Report {
+            schema: SCHEMA,
+            image: ImageInfo::default(),
+            totals: Totals::default(),
+            layers: commands
+                .iter()
+                .enumerate()
+                .map(|(index, c)| LayerReport {
+                    index,
+                    digest: String::new(),
+                    diff_id: String::new(),
+                    media_type: String::new(),
+                    compression: Compression::None,
+                    created_by: Some(c.to_string()),
+                    compressed_bytes: 1024,
+                    uncompressed_bytes: 1024,
+                    tar_bytes: 2048,
+                    entries: 1,
+                    files: 1,
+                    dirs: 0,
+                    symlinks: 0,
+                    hardlinks: 0,
+                    whiteouts: 0,
+                    opaque_dirs: 0,
+                    added: 1,
+                    modified: 0,
+                    deleted: 0,
+                    wasted_bytes: 0,
+                })
+                .collect(),
+            history: vec![],
+            duplicates: vec![],
+            merge_savings: vec![],
+            advice: vec![],
+            files: vec![],
+            warnings: vec![],
+        }
+    }
+
+    pub fn file(path: &str, bytes: u64, layer: usize) -> LiveFile {
+        LiveFile {
+            path: path.to_string(),
+            bytes,
+            layer,
+            kind: FileKind::File,
+        }
+    }
+
+    pub fn dup(
+        path: &str,
+        kind: DuplicateKind,
+        layers: &[usize],
+        by: &[usize],
+        bytes: u64,
+    ) -> Duplicate {
+        Duplicate {
+            path: path.to_string(),
+            kind,
+            layers: layers.to_vec(),
+            by_layers: by.to_vec(),
+            wasted_bytes: bytes,
+            paths: vec![],
+            bytes,
+        }
+    }
+
+    pub fn saving(
+        lower: usize,
+        upper: usize,
+        top: &[(&str, u64)],
+        files: u64,
+        bytes: u64,
+    ) -> MergeSaving {
+        MergeSaving {
+            lower,
+            upper,
+            files,
+            bytes,
+            top_files: top
+                .iter()
+                .map(|(p, b)| PathBytes {
+                    path: p.to_string(),
+                    bytes: *b,
+                })
+                .collect(),
+        }
+    }
 }
