@@ -36,19 +36,18 @@ pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
     let mut out: Vec<Advice> = own
         .iter()
         .map(|d| {
-            let layer_of = |p: &str| {
-                report
-                    .files
-                    .iter()
-                    .find(|f| f.path == p)
-                    .map(|f| cmds.label(f.layer))
-            };
-            let keep = &d.paths[0];
-            let extra: Vec<String> = d.paths[1..]
+            let layer_of = |p: &str| report.files.iter().find(|f| f.path == p).map(|f| f.layer);
+            // Keep the copy the earliest layer stored: the later ones are the extra steps.
+            let mut by_layer: Vec<(Option<usize>, &String)> =
+                d.paths.iter().map(|p| (layer_of(p), p)).collect();
+            by_layer.sort();
+            let keep = by_layer.first().map(|(_, p)| p.as_str()).unwrap_or(&d.path);
+            let extra: Vec<String> = by_layer
                 .iter()
-                .map(|p| match layer_of(p) {
-                    Some(l) => format!("{p} from {l}"),
-                    None => p.clone(),
+                .skip(1)
+                .map(|(l, p)| match l {
+                    Some(l) => format!("{p} from {}", cmds.label(*l)),
+                    None => p.to_string(),
                 })
                 .collect();
             Advice {

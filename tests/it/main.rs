@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! surface (the `layergate` binary and the library API).
 
+mod advice;
 mod common;
 mod real_images;
