@@ -14,8 +14,9 @@
 //!   both storing bytes, the upper killing nothing of the lower;
 //! - where neither layer kills files of any earlier layer (such a layer has advice
 //!   of its own, and the fix will move it anyway);
-//! - where the lower step does not refresh a package index (`apt-get update` must
-//!   stay with its install, or the install reads a stale cached index);
+//! - where the lower step does not refresh a package index without installing
+//!   (`apt-get update` alone must join its install, or the install reads a stale
+//!   cached index);
 //! - at most `KEEP_SEPARATE_MAX` pairs, the topmost ones: the image's own steps sit
 //!   on top of its base image's, and those are the ones its author can change.
 
@@ -76,19 +77,35 @@ fn merge_pays(cmds: &Commands, p: &Part) -> Advice {
     }
 }
 
-/// Package-index refreshes that must stay in the RUN of their install.
-fn refreshes_index(cmds: &Commands, index: usize) -> bool {
-    cmds.get(index).is_some_and(|c| {
-        c.programs().iter().any(|p| {
-            let sub = p.subcommand();
-            matches!(
-                (p.name, sub),
-                ("apt-get" | "apt" | "apk", Some("update"))
-                    | ("yum" | "dnf" | "microdnf", Some("makecache"))
-                    | ("zypper", Some("refresh" | "ref"))
-            )
-        })
-    })
+/// A package-index refresh with no install after it in the same RUN: it must join
+/// the install that follows, not be kept apart from it.
+fn refreshes_index_alone(cmds: &Commands, index: usize) -> bool {
+    let Some(c) = cmds.get(index) else {
+        return false;
+    };
+    let programs = c.programs();
+    let refresh = programs.iter().any(|p| {
+        matches!(
+            (p.name, p.subcommand()),
+            ("apt-get" | "apt" | "apk", Some("update"))
+                | ("yum" | "dnf" | "microdnf", Some("makecache"))
+                | ("zypper", Some("refresh" | "ref"))
+        )
+    });
+    let install = programs.iter().any(|p| {
+        matches!(
+            (p.name, p.subcommand()),
+            (
+                "apt-get" | "apt",
+                Some("install" | "upgrade" | "dist-upgrade")
+            ) | ("apk", Some("add" | "upgrade"))
+                | (
+                    "yum" | "dnf" | "microdnf" | "zypper",
+                    Some("install" | "in" | "update")
+                )
+        )
+    });
+    refresh && !install
 }
 
 fn keep_separate(report: &Report, cmds: &Commands) -> Vec<Advice> {
@@ -112,7 +129,7 @@ fn keep_separate(report: &Report, cmds: &Commands) -> Vec<Advice> {
             || touches(lower, upper)
             || killers.contains(&lower)
             || killers.contains(&upper)
-            || refreshes_index(cmds, lower)
+            || refreshes_index_alone(cmds, lower)
             || stored(lower) == 0
             || stored(upper) == 0
         {
@@ -217,6 +234,16 @@ mod tests {
         ]);
         let c = Commands::of(&r);
         assert!(advise(&r, &c, &split(&r)).is_empty());
+        let r = report(&[
+            "base",
+            "/bin/sh -c apt-get update && apt-get install -y curl",
+            "/bin/sh -c useradd app",
+        ]);
+        let c = Commands::of(&r);
+        assert_eq!(
+            codes(&advise(&r, &c, &split(&r))),
+            [("keep-separate", vec![1, 2])]
+        );
     }
 
     #[test]
