@@ -62,6 +62,9 @@ pub struct AnalyzeArgs {
     pub image_args: ImageArgs,
     #[command(flatten)]
     pub out: OutputArgs,
+    /// The Dockerfile the image was built from: advice then names its lines.
+    #[arg(long, value_name = "FILE")]
+    pub dockerfile: Option<PathBuf>,
 }
 
 pub fn main() -> Result<u8> {
@@ -73,7 +76,12 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Analyze(args) => {
             let opts = open_options(&args.image_args)?;
-            let report = load_reports(&[args.image.as_str()], &opts)?.remove(0);
+            let mut report = load_reports(&[args.image.as_str()], &opts)?.remove(0);
+            if let Some(path) = &args.dockerfile {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("{}: cannot read Dockerfile", path.display()))?;
+                crate::advice::locate(&mut report, &text);
+            }
             let body = match args.out.format {
                 Format::Json => serde_json::to_string_pretty(&report)? + "\n",
                 Format::Text => crate::render::analyze_text(&report),

@@ -271,7 +271,8 @@ mod tests {
             a[0].layers,
             [AdviceLayer {
                 index: 1,
-                created_by: Some("/bin/sh -c apt-get install -y curl".into())
+                created_by: Some("/bin/sh -c apt-get install -y curl".into()),
+                line: None,
             }]
         );
         // Everything that layer installed was later overwritten or removed.

@@ -11,12 +11,14 @@
 //! - `caches`: `cache-left-behind`;
 //! - `same_content`: `same-content`;
 //! - `download`: `download-without-cache-key`;
+//! - `dockerfile`: `--dockerfile` line numbers for the layers advice names;
 //! - `hygiene`: hadolint rules (DL3009, DL3015, DL3019, DL3042, DL3060), only where
 //!   bytes in the image confirm them.
 
 mod caches;
 mod cleanup;
 mod command;
+mod dockerfile;
 mod download;
 mod hygiene;
 mod merge;
@@ -24,6 +26,7 @@ mod pairs;
 mod same_content;
 
 pub use command::{parse as parse_command, Command, Step};
+pub use dockerfile::{layer_lines, locate};
 
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +58,9 @@ pub struct AdviceLayer {
     pub index: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
+    /// The Dockerfile line of the instruction that made the layer (`--dockerfile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -158,6 +164,7 @@ impl Commands {
         AdviceLayer {
             index,
             created_by: self.raw.get(index).cloned().flatten(),
+            line: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! layers, saving, the figure behind it and the change to make. Returns a string;
 //! the Markdown form belongs to the templates.
 
-use crate::advice::Advice;
+use crate::advice::{Advice, AdviceLayer};
 use crate::text::human_bytes;
 
 /// Paths listed per item before "+N more".
@@ -27,14 +27,11 @@ pub fn advice_text(items: &[Advice]) -> String {
     }
     let mut out = String::from("\nAdvice (largest saving first)\n");
     for (n, a) in items.iter().enumerate() {
-        let layers = if PAIR_CODES.contains(&a.code.as_str()) && a.layers.len() == 2 {
-            format!("L{} → L{}", a.layers[0].index, a.layers[1].index)
+        let names: Vec<String> = a.layers.iter().map(layer_name).collect();
+        let layers = if PAIR_CODES.contains(&a.code.as_str()) && names.len() == 2 {
+            names.join(" → ")
         } else {
-            a.layers
-                .iter()
-                .map(|l| format!("L{}", l.index))
-                .collect::<Vec<_>>()
-                .join(", ")
+            names.join(", ")
         };
         let rule = a
             .hadolint
@@ -76,6 +73,14 @@ pub fn advice_text(items: &[Advice]) -> String {
     out
 }
 
+/// `L3`, or `L3 (Dockerfile:12)` when `--dockerfile` located it.
+fn layer_name(l: &AdviceLayer) -> String {
+    match l.line {
+        Some(line) => format!("L{} (Dockerfile:{line})", l.index),
+        None => format!("L{}", l.index),
+    }
+}
+
 /// Greedy word wrap: `first` before the first line, `rest` before the others.
 fn wrap(text: &str, first: &str, rest: &str) -> String {
     let mut out = String::new();
@@ -102,12 +107,13 @@ fn wrap(text: &str, first: &str, rest: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::advice::{AdviceLayer, Severity};
+    use crate::advice::Severity;
 
     fn layer(index: usize, cmd: &str) -> AdviceLayer {
         AdviceLayer {
             index,
             created_by: Some(cmd.to_string()),
+            line: None,
         }
     }
 

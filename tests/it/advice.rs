@@ -288,3 +288,45 @@ fn analyze_text_shows_the_advice_section() {
     assert!(section.contains("keep-separate  L1 → L2  saves nothing (cache)"));
     assert!(section.contains("fix: Move the cleanup of L3 (RUN rm -rf /var/lib/pkg/lists /var/cache/pkg) into the RUN of L1"), "{section}");
 }
+
+/// `--dockerfile` points each advice layer at the instruction that made it.
+#[test]
+fn dockerfile_option_names_the_lines_of_the_advised_layers() {
+    let dockerfile = crate::common::images().join("dockerfiles/cleanup-split/Dockerfile");
+    let out = run(&[
+        "analyze",
+        &image("cleanup-split.docker.tar"),
+        "--dockerfile",
+        &dockerfile.display().to_string(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines = |code: &str| -> Vec<Option<u64>> {
+        let a = report["advice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == code)
+            .unwrap();
+        a["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["line"].as_u64())
+            .collect()
+    };
+    // RUN at line 6 writes the lists; the cleanup RUN is at line 18; the install at 12.
+    assert_eq!(lines("cleanup-in-later-layer"), [Some(6), Some(18)]);
+    assert_eq!(lines("keep-separate"), [Some(6), Some(12)]);
+
+    let missing = run(&[
+        "analyze",
+        &image("cleanup-split.docker.tar"),
+        "--dockerfile",
+        "/nonexistent/Dockerfile",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(crate::common::stderr(&missing).contains("/nonexistent/Dockerfile"));
+}
