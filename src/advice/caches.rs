@@ -69,8 +69,7 @@ pub fn location(path: &str) -> Option<(String, Tool)> {
         let (user, rest) = rest.split_once('/')?;
         (format!("/home/{user}"), rest)
     };
-    if let Some(rest) = rest.strip_prefix(".npm/") {
-        let _ = rest;
+    if rest.starts_with(".npm/") {
         return Some((format!("{home}/.npm"), Tool::Npm));
     }
     let rest = rest.strip_prefix(".cache/")?;

@@ -6,14 +6,13 @@
 //! what doing the work in one step would save. Large rewrites between two RUN steps
 //! are left to `merge`, which recommends merging them (`merge-pays`).
 
-use crate::report::{DuplicateKind, Report};
+use crate::report::DuplicateKind;
 use crate::text::human_bytes;
 
 use super::pairs::Part;
 use super::{merge, severity_for, Advice, Commands, Step};
 
-pub fn advise(report: &Report, cmds: &Commands, parts: &[Part]) -> Vec<Advice> {
-    let _ = report;
+pub fn advise(cmds: &Commands, parts: &[Part]) -> Vec<Advice> {
     parts
         .iter()
         .filter_map(|p| match p.kind {
@@ -144,7 +143,7 @@ mod tests {
         r.duplicates = vec![dup("/build/o", DuplicateKind::Deleted, &[1], &[2], 3 * MIB)];
         r.merge_savings = vec![saving(1, 2, &[("/build/o", 3 * MIB)], 1, 3 * MIB)];
         let cmds = Commands::of(&r);
-        let a = advise(&r, &cmds, &split(&r));
+        let a = advise(&cmds, &split(&r));
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].code, "cleanup-in-later-layer");
         assert_eq!(a[0].severity, Severity::Medium);
@@ -167,7 +166,7 @@ mod tests {
         )];
         r.merge_savings = vec![saving(1, 2, &[("/var/lib/dpkg/status", 4096)], 1, 4096)];
         let cmds = Commands::of(&r);
-        let a = advise(&r, &cmds, &split(&r));
+        let a = advise(&cmds, &split(&r));
         assert_eq!(a[0].code, "rewrites-earlier-layer");
         assert_eq!(a[0].severity, Severity::Low);
     }

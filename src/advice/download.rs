@@ -10,12 +10,9 @@
 //! `ADD <url>` without `--checksum` is flagged at low severity: BuildKit revalidates
 //! it by ETag, but nothing pins what it may fetch.
 
-use crate::report::Report;
-
 use super::{Advice, Commands, Severity, Step};
 
-pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
-    let _ = report;
+pub fn advise(cmds: &Commands) -> Vec<Advice> {
     (0..cmds.len())
         .filter_map(|i| {
             let c = cmds.get(i)?;
@@ -120,7 +117,7 @@ mod tests {
 
     fn flagged(created_by: &str) -> Vec<Advice> {
         let r = report(&["base", created_by]);
-        advise(&r, &Commands::of(&r))
+        advise(&Commands::of(&r))
     }
 
     #[test]

@@ -106,11 +106,11 @@ pub fn advise(report: &Report) -> Vec<Advice> {
     let cmds = Commands::of(report);
     let parts = pairs::split(report);
     let mut out = Vec::new();
-    out.extend(cleanup::advise(report, &cmds, &parts));
+    out.extend(cleanup::advise(&cmds, &parts));
     out.extend(merge::advise(report, &cmds, &parts));
     out.extend(caches::advise(report, &cmds));
     out.extend(same_content::advise(report, &cmds));
-    out.extend(download::advise(report, &cmds));
+    out.extend(download::advise(&cmds));
     hygiene::annotate(&cmds, &mut out);
     out.extend(hygiene::advise(report, &cmds));
     rank(&mut out);
