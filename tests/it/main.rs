@@ -4,4 +4,8 @@
 //! surface (the `layergate` binary and the library API).
 
 mod common;
+mod hostile_server;
 mod real_images;
+mod registry;
+mod registry_hostile;
+mod registry_server;

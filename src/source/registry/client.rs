@@ -148,9 +148,7 @@ impl Client {
                 Ok(Err(OciDistributionError::AuthenticationFailure(_))) => {
                     Err(Failure::Fatal(self.auth_required(what, 401)))
                 }
-                Ok(Err(OciDistributionError::RequestError(e))) => {
-                    Err(transient(Transient::Transport(chain(&e))))
-                }
+                Ok(Err(OciDistributionError::RequestError(e))) => Err(transport(&e)),
                 Ok(Err(e)) => Err(Failure::Fatal(self.protocol(what, e.to_string()))),
             }
         })
@@ -209,7 +207,7 @@ impl Client {
     async fn next_chunk(&self, resp: &mut Response) -> Result<Option<bytes::Bytes>, Failure> {
         match tokio::time::timeout(self.timeout, resp.chunk()).await {
             Err(_) => Err(transient(Transient::Timeout)),
-            Ok(Err(e)) => Err(transient(Transient::Transport(chain(&e)))),
+            Ok(Err(e)) => Err(transport(&e)),
             Ok(Ok(c)) => Ok(c),
         }
     }
@@ -235,7 +233,7 @@ impl Client {
             Ok(Err(e)) if e.is_builder() => {
                 return Err(Failure::Fatal(self.protocol(what, chain(&e))))
             }
-            Ok(Err(e)) => return Err(transient(Transient::Transport(chain(&e)))),
+            Ok(Err(e)) => return Err(transport(&e)),
             Ok(Ok(r)) => r,
         };
         let status = resp.status();
@@ -319,7 +317,7 @@ impl Client {
                     registry,
                     repository,
                     what,
-                    secs: self.timeout.as_secs_f64().ceil() as u64,
+                    timeout: self.timeout,
                     attempts,
                 },
             },
@@ -349,6 +347,15 @@ fn transient(kind: Transient) -> Failure {
     Failure::Transient {
         kind,
         retry_after: None,
+    }
+}
+
+/// reqwest's own read timeout and ours are the same wait: report them alike.
+fn transport(e: &reqwest::Error) -> Failure {
+    if e.is_timeout() {
+        transient(Transient::Timeout)
+    } else {
+        transient(Transient::Transport(chain(e)))
     }
 }
 

@@ -42,12 +42,12 @@ pub enum RegistryError {
         msg: String,
         attempts: u32,
     },
-    #[error("{registry}/{repository}: {what}: no answer within {secs} s{}", attempts_note(*attempts))]
+    #[error("{registry}/{repository}: {what}: no answer within {timeout:?}{}", attempts_note(*attempts))]
     Timeout {
         registry: String,
         repository: String,
         what: String,
-        secs: u64,
+        timeout: std::time::Duration,
         attempts: u32,
     },
     #[error("{registry}/{repository}: {what}: {msg}")]
