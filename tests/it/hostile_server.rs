@@ -89,6 +89,8 @@ pub struct Reply {
     pub delay: Duration,
     /// Close the connection without answering (a reset, to the client).
     pub hang_up: bool,
+    /// Honour `Range: bytes=N-` with a 206 (distribution does; some proxies do not).
+    pub ranges: bool,
 }
 
 impl Reply {
@@ -101,6 +103,7 @@ impl Reply {
             close_delimited: false,
             delay: Duration::ZERO,
             hang_up: false,
+            ranges: false,
         }
     }
     pub fn status(status: u16) -> Reply {
@@ -182,12 +185,18 @@ fn serve(conn: TcpStream, handler: &Handler, reqs: &Mutex<Vec<String>>) {
         return;
     }
     let path = line.split(' ').nth(1).unwrap_or("").to_string();
+    let mut range_from: Option<usize> = None;
     loop {
         let mut h = String::new();
         match reader.read_line(&mut h) {
             Ok(0) | Err(_) => return,
             Ok(_) if h == "\r\n" || h == "\n" => break,
-            Ok(_) => {}
+            Ok(_) => {
+                let lower = h.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("range: bytes=") {
+                    range_from = v.trim().trim_end_matches('-').parse().ok();
+                }
+            }
         }
     }
     let nth = {
@@ -196,7 +205,16 @@ fn serve(conn: TcpStream, handler: &Handler, reqs: &Mutex<Vec<String>>) {
         r.push(path.clone());
         nth
     };
-    let reply = handler(&path, nth);
+    let mut reply = handler(&path, nth);
+    if let (true, Some(from), 200) = (reply.ranges, range_from, reply.status) {
+        let total = reply.body.len();
+        reply.body = reply.body.split_off(from.min(total));
+        reply.status = 206;
+        reply.headers.push((
+            "Content-Range".into(),
+            format!("bytes {from}-{}/{total}", total.saturating_sub(1)),
+        ));
+    }
     std::thread::sleep(reply.delay);
     if reply.hang_up {
         let _ = conn.shutdown(std::net::Shutdown::Both);

@@ -104,6 +104,28 @@ fn truncated_blobs_fail_naming_the_blob() {
     }
 }
 
+/// A layer download broken mid-way resumes where it broke (with or without range
+/// support on the server) instead of failing a long CI pull.
+#[test]
+fn a_blob_cut_mid_way_is_resumed_from_where_it_broke() {
+    for ranges in [true, false] {
+        let img = TinyImage::new();
+        let path = format!("/v2/{REPO}/blobs/{}", sha256(&img.layer));
+        let p2 = path.clone();
+        let h = Hostile::start(move |p, nth| {
+            let mut r = img.serve(p);
+            r.ranges = ranges;
+            if p == p2 && nth == 0 {
+                r.cut_at = Some(1024);
+            }
+            r
+        });
+        let (out, _) = analyze(&h);
+        assert_eq!(live_bytes(&out), 64 * 30, "ranges={ranges}");
+        assert_eq!(h.count(&path), 2, "ranges={ranges}");
+    }
+}
+
 /// A typo in a tag is the most common registry error: say which tag, where.
 #[test]
 fn missing_manifest_is_a_404_naming_registry_repository_and_tag() {

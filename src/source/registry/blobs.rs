@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::{Buf, Bytes};
 use tokio::sync::mpsc;
 
-use super::client::{edge, Client};
+use super::client::{backoff, edge, Client, BLOB_RESUMES};
 use crate::image::{Digest, Hasher};
 use crate::source::{BlobSource, LayerSource, SourceError};
 
@@ -60,26 +60,52 @@ impl BlobSource for RegistryBlobs {
     }
 }
 
+/// Pulls one blob into `tx`. A connection that breaks mid-blob is resumed with a
+/// `Range` request from the first byte not yet delivered (a server that ignores ranges
+/// sends the whole blob again and the delivered part is skipped), so the scanner sees
+/// each byte once, in order; the reader's digest check covers the joins.
 async fn pull(client: &Client, what: &str, tx: mpsc::Sender<io::Result<Bytes>>) {
     let path = format!("blobs/{}", what.trim_start_matches("blob "));
-    let mut resp = match client.open_blob(&path, what).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = tx.send(Err(io::Error::other(e.to_string()))).await;
-            return;
-        }
-    };
+    let mut delivered: u64 = 0;
+    let mut resumes = 0;
     loop {
-        let item = match client.chunk(&mut resp, what).await {
-            Ok(Some(c)) => Ok(c),
-            Ok(None) => return,
-            Err(e) => Err(io::Error::other(e.to_string())),
+        let mut resp = match client.open_blob(&path, what, delivered).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.send(Err(io::Error::other(e.to_string()))).await;
+                return;
+            }
         };
-        let stop = item.is_err();
-        // A closed channel means the scanner gave up: stop pulling.
-        if tx.send(item).await.is_err() || stop {
+        let mut skip = if resp.status() == reqwest::StatusCode::PARTIAL_CONTENT {
+            0
+        } else {
+            delivered
+        };
+        let broken = loop {
+            match client.chunk(&mut resp, what).await {
+                Ok(Some(mut c)) => {
+                    let n = skip.min(c.len() as u64) as usize;
+                    c.advance(n);
+                    skip -= n as u64;
+                    if c.is_empty() {
+                        continue;
+                    }
+                    delivered += c.len() as u64;
+                    // A closed channel means the scanner gave up: stop pulling.
+                    if tx.send(Ok(c)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => break e,
+            }
+        };
+        if resumes >= BLOB_RESUMES {
+            let _ = tx.send(Err(io::Error::other(broken.to_string()))).await;
             return;
         }
+        resumes += 1;
+        tokio::time::sleep(backoff(resumes)).await;
     }
 }
 

@@ -30,6 +30,8 @@ const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
 /// A `Retry-After` longer than this is cut short: CI should fail, not sleep for hours.
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
+/// A blob whose connection breaks mid-way is resumed from where it broke this often.
+pub const BLOB_RESUMES: u32 = 3;
 
 /// The process-wide async runtime and the pull limit it enforces.
 pub struct Edge {
@@ -186,10 +188,16 @@ impl Client {
         .await
     }
 
-    /// GETs a blob, retrying until the response starts; the body is the caller's to
-    /// stream with [`Client::chunk`].
-    pub async fn open_blob(&self, path: &str, what: &str) -> Result<Response, RegistryError> {
-        self.retrying(what, || self.send_once(path, &[], what))
+    /// GETs a blob from byte `offset` on, retrying until the response starts; the body
+    /// is the caller's to stream with [`Client::chunk`]. A server that ignores the range
+    /// answers 200 with the whole blob: [`Response::status`] tells.
+    pub async fn open_blob(
+        &self,
+        path: &str,
+        what: &str,
+        offset: u64,
+    ) -> Result<Response, RegistryError> {
+        self.retrying(what, || self.send(path, &[], what, offset))
             .await
     }
 
@@ -218,8 +226,21 @@ impl Client {
         accept: &[&str],
         what: &str,
     ) -> Result<Response, Failure> {
+        self.send(path, accept, what, 0).await
+    }
+
+    async fn send(
+        &self,
+        path: &str,
+        accept: &[&str],
+        what: &str,
+        offset: u64,
+    ) -> Result<Response, Failure> {
         let url = format!("{}/{path}", self.target.base_url());
         let mut req = self.http.get(&url);
+        if offset > 0 {
+            req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+        }
         if !accept.is_empty() {
             req = req.header(ACCEPT, accept.join(", "));
         }
@@ -239,6 +260,7 @@ impl Client {
         let status = resp.status();
         match status {
             StatusCode::OK => Ok(resp),
+            StatusCode::PARTIAL_CONTENT if offset > 0 => Ok(resp),
             StatusCode::TOO_MANY_REQUESTS
             | StatusCode::INTERNAL_SERVER_ERROR
             | StatusCode::BAD_GATEWAY
@@ -281,8 +303,7 @@ impl Client {
             match attempt().await {
                 Ok(v) => return Ok(v),
                 Err(Failure::Transient { retry_after, .. }) if n < ATTEMPTS => {
-                    let backoff = BACKOFF_BASE.saturating_mul(1 << (n - 1)).min(BACKOFF_CAP);
-                    let wait = retry_after.map_or(backoff, |r| r.min(RETRY_AFTER_CAP));
+                    let wait = retry_after.map_or(backoff(n), |r| r.min(RETRY_AFTER_CAP));
                     tokio::time::sleep(wait).await;
                 }
                 Err(f) => return Err(self.finish(f, what, n)),
@@ -341,6 +362,13 @@ impl Client {
             msg,
         }
     }
+}
+
+/// The wait after the `n`th failed attempt (1-based): 250 ms, 500 ms, 1 s, … capped.
+pub fn backoff(n: u32) -> Duration {
+    BACKOFF_BASE
+        .saturating_mul(1 << n.saturating_sub(1).min(16))
+        .min(BACKOFF_CAP)
 }
 
 fn transient(kind: Transient) -> Failure {
