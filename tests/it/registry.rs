@@ -43,6 +43,11 @@ fn registry_image_reports_exactly_what_the_archive_does() {
         from_archive["image"]["manifest_digest"]
     );
     assert_eq!(from_registry["totals"]["live_bytes"], 3_551_206);
+    // Pinned by digest, the same image again.
+    let digest = from_registry["image"]["manifest_digest"].as_str().unwrap();
+    let pinned = analyze_json(&format!("docker://{}/app-pr@{digest}", reg.host()));
+    assert_eq!(pinned["image"]["manifest_digest"], digest);
+    assert_eq!(figures(pinned), figures(from_archive.clone()));
     assert_eq!(figures(from_registry), figures(from_archive));
 }
 

@@ -76,6 +76,32 @@ fn layer_bytes_that_do_not_match_their_digest_are_refused() {
     );
 }
 
+/// A manifest whose bytes are not what the registry says they are is refused before
+/// anything is built on it.
+#[test]
+fn manifest_not_matching_its_announced_digest_is_refused() {
+    let img = TinyImage::new();
+    let lie = sha256(b"another manifest");
+    let lie2 = lie.clone();
+    let h = Hostile::start(move |p, _| {
+        let mut r = img.serve(p);
+        for (k, v) in r.headers.iter_mut() {
+            if k == "Docker-Content-Digest" {
+                *v = lie2.clone();
+            }
+        }
+        r
+    });
+    let (out, _) = analyze(&h);
+    assert_fails_with(
+        &out,
+        &format!(
+            "127.0.0.1:{}/{REPO}:latest: manifest latest: digest mismatch: expected {lie}",
+            h.port
+        ),
+    );
+}
+
 /// A connection cut mid-blob must fail the run, whether or not the server announced
 /// the length it then did not send.
 #[test]

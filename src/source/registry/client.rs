@@ -413,6 +413,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn backoff_doubles_and_stays_bounded() {
+        assert_eq!(backoff(1), Duration::from_millis(250));
+        assert_eq!(backoff(3), Duration::from_secs(1));
+        assert_eq!(backoff(40), BACKOFF_CAP);
+    }
+
+    #[test]
     fn retry_after_reads_seconds_and_ignores_dates() {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, "2".parse().unwrap());
