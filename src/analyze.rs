@@ -144,3 +144,27 @@ fn scan_one(
     }
     Ok(scan)
 }
+
+/// The report of an image from its documents alone (`--manifest-only`): no layer is
+/// opened, so a registry image costs its manifests and config, nothing more.
+pub fn manifest_only(image: &ResolvedImage) -> Report {
+    let commands = image.config.layer_commands(image.layers.len());
+    let layers: Vec<report::DescribedLayer> = image
+        .layers
+        .iter()
+        .zip(commands)
+        .map(|(l, created_by)| report::DescribedLayer {
+            digest: l.digest.as_ref().unwrap_or(&l.diff_id).to_string(),
+            diff_id: l.diff_id.to_string(),
+            media_type: l.media_type.as_str().to_string(),
+            compression: l
+                .declared_compression()
+                .ok()
+                .flatten()
+                .unwrap_or(crate::image::Compression::None),
+            created_by,
+            compressed_bytes: l.size.unwrap_or(0),
+        })
+        .collect();
+    report::manifest_only(image.info.clone(), image.history(), &layers)
+}

@@ -12,7 +12,7 @@ use crate::error::EXIT_PASS;
 use crate::image::Platform;
 use crate::report::Report;
 use crate::scan::Limits;
-use crate::source::{open_local, ImageRef, OpenOptions};
+use crate::source::{open_image, ImageRef, OpenOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +43,15 @@ pub struct ImageArgs {
     /// Platform to pick from a multi-arch image: OS/ARCH[/VARIANT] (default: the host's).
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
+    /// Registry credentials (else LAYERGATE_REGISTRY_USER/_PASSWORD, docker or podman login).
+    #[arg(long, value_name = "USER:PASS")]
+    pub creds: Option<String>,
+    /// Talk plain HTTP to this registry (repeatable; localhost and 127.0.0.1 always are).
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+    /// Read manifests and configs only: compressed sizes and layer matching, no layer pulled.
+    #[arg(long)]
+    pub manifest_only: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,7 +104,21 @@ pub fn run(cli: Cli) -> Result<u8> {
 
 pub fn open_options(args: &ImageArgs) -> Result<OpenOptions> {
     let platform = args.platform.as_deref().map(Platform::parse).transpose()?;
-    Ok(OpenOptions { platform })
+    let creds = match args.creds.as_deref() {
+        Some(c) => Some(
+            crate::source::registry::Credentials::parse(c)
+                .context("--creds: expected USER:PASS")?,
+        ),
+        None => None,
+    };
+    Ok(OpenOptions {
+        platform,
+        registry: crate::source::RegistryOptions {
+            creds,
+            insecure: args.insecure_registry.clone(),
+        },
+        manifest_only: args.manifest_only,
+    })
 }
 
 /// Reads every reference (images or saved reports) and analyses the images
@@ -110,7 +133,7 @@ pub fn load_reports(refs: &[&str], opts: &OpenOptions) -> Result<Vec<Report>> {
         if let ImageRef::Report(path) = r {
             opened.push(Err(read_report(path)?));
         } else {
-            opened.push(Ok(open_local(r, opts)?));
+            opened.push(Ok(open_image(r, opts)?));
         }
     }
     let jobs: Vec<Job<'_>> = opened
@@ -121,7 +144,14 @@ pub fn load_reports(refs: &[&str], opts: &OpenOptions) -> Result<Vec<Report>> {
             blobs: o.blobs.as_ref(),
         })
         .collect();
-    let mut scanned = analyze(&jobs, &Limits::default())?.into_iter();
+    let mut scanned = if opts.manifest_only {
+        jobs.iter()
+            .map(|j| crate::analyze::manifest_only(j.image))
+            .collect::<Vec<_>>()
+    } else {
+        analyze(&jobs, &Limits::default())?
+    }
+    .into_iter();
     let mut out = Vec::new();
     for o in opened {
         match o {

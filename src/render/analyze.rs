@@ -14,6 +14,9 @@ pub fn analyze_text(r: &Report) -> String {
         t.layers,
         short(&r.image.config_digest)
     );
+    if r.image.partial {
+        out += "Partial report (--manifest-only): no layer was pulled; only compressed sizes and layer digests are known, other figures are 0.\n\n";
+    }
     out += &table(
         &["", "bytes", "size"],
         &[

@@ -5,8 +5,10 @@
 mod build;
 mod duplicates;
 mod merge;
+mod partial;
 
 pub use build::{build, LayerInput};
+pub use partial::{manifest_only, DescribedLayer};
 
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +53,10 @@ pub struct ImageInfo {
     pub variant: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// Built from manifests and configs only (`--manifest-only`): figures that need
+    /// the layer contents are 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

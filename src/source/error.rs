@@ -53,6 +53,15 @@ pub enum SourceError {
     },
     #[error("{0}")]
     Unsupported(String),
+    /// Boxed: registry errors carry several names and would bloat every result.
+    #[error(transparent)]
+    Registry(Box<super::registry::RegistryError>),
     #[error("invalid image reference {0:?}: {1}")]
     BadReference(String, String),
+}
+
+impl From<super::registry::RegistryError> for SourceError {
+    fn from(e: super::registry::RegistryError) -> Self {
+        SourceError::Registry(Box::new(e))
+    }
 }

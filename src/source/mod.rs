@@ -7,10 +7,12 @@ mod docker_archive;
 mod error;
 mod oci_layout;
 mod reference;
+pub mod registry;
 mod store;
 
 pub use error::SourceError;
 pub use reference::ImageRef;
+pub use registry::RegistryOptions;
 pub use store::{DirStore, Store, TarStore};
 
 use std::io::Read;
@@ -90,12 +92,25 @@ pub trait BlobSource: Sync {
 #[derive(Debug, Clone, Default)]
 pub struct OpenOptions {
     pub platform: Option<Platform>,
+    /// Credentials and plain-HTTP hosts for `docker://` references.
+    pub registry: RegistryOptions,
+    /// Read manifests and configs only: no layer is read (see `analyze::manifest_only`).
+    pub manifest_only: bool,
 }
 
 /// An opened local image: resolved documents and the store its blobs live in.
 pub struct Opened {
     pub image: ResolvedImage,
     pub blobs: Box<dyn BlobSource + Send>,
+}
+
+/// Opens any image reference except a saved report: registries through the
+/// registry edge, everything else from local files.
+pub fn open_image(reference: &ImageRef, opts: &OpenOptions) -> Result<Opened, SourceError> {
+    match reference {
+        ImageRef::Registry(rest) => registry::open(rest, opts),
+        other => open_local(other, opts),
+    }
 }
 
 /// Opens a local image reference (archive, layout, stdin). Registry references are

@@ -159,7 +159,7 @@ fn select<'a>(
     }
 }
 
-fn pick_platform<'a>(
+pub(super) fn pick_platform<'a>(
     entries: &'a [Descriptor],
     opts: &OpenOptions,
     src: &str,

@@ -5,4 +5,8 @@
 
 mod advice;
 mod common;
+mod hostile_server;
 mod real_images;
+mod registry;
+mod registry_hostile;
+mod registry_server;

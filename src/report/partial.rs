@@ -1,0 +1,107 @@
+//! The report of an image known only from its manifest and config (`--manifest-only`):
+//! compressed sizes, diffIDs and commands, with every figure that needs the layer
+//! contents left at 0 and the report marked partial. Pure: values in, value out.
+
+use crate::image::{Compression, History};
+
+use super::{ImageInfo, LayerReport, Report, Totals, SCHEMA};
+
+/// One layer as its manifest and config describe it.
+pub struct DescribedLayer {
+    pub digest: String,
+    pub diff_id: String,
+    pub media_type: String,
+    pub compression: Compression,
+    pub created_by: Option<String>,
+    /// The descriptor's size; 0 when the source declares none (legacy docker save).
+    pub compressed_bytes: u64,
+}
+
+pub fn manifest_only(
+    mut image: ImageInfo,
+    history: Vec<History>,
+    layers: &[DescribedLayer],
+) -> Report {
+    image.partial = true;
+    let layer_reports: Vec<LayerReport> = layers
+        .iter()
+        .enumerate()
+        .map(|(index, l)| LayerReport {
+            index,
+            digest: l.digest.clone(),
+            diff_id: l.diff_id.clone(),
+            media_type: l.media_type.clone(),
+            compression: l.compression,
+            created_by: l.created_by.clone(),
+            compressed_bytes: l.compressed_bytes,
+            uncompressed_bytes: 0,
+            tar_bytes: 0,
+            entries: 0,
+            files: 0,
+            dirs: 0,
+            symlinks: 0,
+            hardlinks: 0,
+            whiteouts: 0,
+            opaque_dirs: 0,
+            added: 0,
+            modified: 0,
+            deleted: 0,
+            wasted_bytes: 0,
+        })
+        .collect();
+    Report {
+        schema: SCHEMA,
+        image,
+        totals: Totals {
+            layers: layers.len() as u64,
+            compressed_bytes: layers.iter().map(|l| l.compressed_bytes).sum(),
+            uncompressed_bytes: 0,
+            live_bytes: 0,
+            wasted_bytes: 0,
+            efficiency: super::ratio(0, 0),
+            files: 0,
+            same_content_bytes: 0,
+        },
+        layers: layer_reports,
+        history,
+        duplicates: Vec::new(),
+        merge_savings: Vec::new(),
+        advice: Vec::new(),
+        files: Vec::new(),
+        warnings: vec![
+            "manifest only: no layer was read; uncompressed, live and wasted figures are 0".into(),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_report_sums_compressed_sizes_and_nothing_else() {
+        let layer = |n: u64| DescribedLayer {
+            digest: format!("sha256:{}", "a".repeat(64)),
+            diff_id: format!("sha256:{}", "b".repeat(64)),
+            media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+            compression: Compression::Gzip,
+            created_by: Some("RUN x".into()),
+            compressed_bytes: n,
+        };
+        let r = manifest_only(ImageInfo::default(), Vec::new(), &[layer(10), layer(32)]);
+        assert!(r.image.partial);
+        assert_eq!(r.totals.compressed_bytes, 42);
+        assert_eq!(r.totals.layers, 2);
+        assert_eq!(r.totals.uncompressed_bytes + r.totals.live_bytes, 0);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["image"]["partial"], true);
+    }
+
+    #[test]
+    fn full_reports_do_not_serialise_the_partial_flag() {
+        let json = serde_json::to_value(ImageInfo::default()).unwrap();
+        assert!(json.get("partial").is_none());
+        let back: ImageInfo = serde_json::from_value(json).unwrap();
+        assert!(!back.partial);
+    }
+}
