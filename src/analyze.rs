@@ -42,14 +42,16 @@ pub struct Job<'a> {
     pub blobs: &'a dyn BlobSource,
 }
 
-/// Analyses several images together. A layer two images share (same diffID) is
-/// scanned once; the scan of the first image that names it is used.
+/// Analyses several images together. A blob two images share is scanned once.
+/// Blobs are keyed by the digest of the stored form, not the diffID: the same
+/// layer stored gzip in one source and plain in another has different compressed
+/// figures, so each form is read from its own source.
 pub fn analyze(jobs: &[Job<'_>], limits: &Limits) -> Result<Vec<Report>, AnalyzeError> {
     let mut unique: Vec<(usize, usize)> = Vec::new();
     let mut first: HashMap<&Digest, usize> = HashMap::new();
     for (j, job) in jobs.iter().enumerate() {
         for (i, layer) in job.image.layers.iter().enumerate() {
-            first.entry(&layer.diff_id).or_insert_with(|| {
+            first.entry(blob_key(layer)).or_insert_with(|| {
                 unique.push((j, i));
                 unique.len() - 1
             });
@@ -80,12 +82,18 @@ pub fn analyze(jobs: &[Job<'_>], limits: &Limits) -> Result<Vec<Report>, Analyze
                         }),
                     media_type: layer.media_type.as_str().to_string(),
                     created_by,
-                    scan: &scans[first[&layer.diff_id]],
+                    scan: &scans[first[blob_key(layer)]],
                 })
                 .collect();
             report::build(job.image.info.clone(), job.image.history(), &inputs)
         })
         .collect())
+}
+
+/// The identity of a stored blob: its digest, or for a legacy docker-save layer
+/// (stored as the plain tar, with no blob digest) its diffID, which is the same thing.
+fn blob_key(layer: &LayerSource) -> &Digest {
+    layer.digest.as_ref().unwrap_or(&layer.diff_id)
 }
 
 fn scan_one(
