@@ -11,6 +11,7 @@ pub mod analyze;
 pub mod cli;
 pub mod compare;
 pub mod error;
+pub mod gate;
 pub mod image;
 pub mod overlay;
 pub mod policy;

@@ -32,6 +32,7 @@ enum Setting<T> {
 
 pub(super) fn load(ctx: &mut Ctx, root: &Node) -> Policy {
     let mut p = Policy::empty();
+    p.source = ctx.source().to_string();
     p.format = PolicyFormat::DiveCi;
     let mut efficiency = Some(Setting::Value(0.9));
     let mut wasted_bytes: Option<Setting<u64>> = Some(Setting::Disabled);

@@ -23,6 +23,10 @@ impl Ctx {
         }
     }
 
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     pub fn err(&mut self, node_pos: super::yaml::Pos, message: impl Into<String>) {
         self.problems.push(Problem {
             line: node_pos.line.max(1),
