@@ -167,8 +167,12 @@ fn band(delta: f64, percent: Option<f64>, lower_is_better: bool) -> &'static str
     }
 }
 
-fn pct_text(p: Option<f64>) -> String {
-    p.map_or("new".into(), |p| format!("{p:+.1} %"))
+fn pct_text(p: Option<f64>, delta: i64) -> String {
+    match p {
+        Some(p) => format!("{p:+.1} %"),
+        None if delta == 0 => "±0 %".into(),
+        None => "new".into(),
+    }
 }
 
 fn bytes_row(label: &str, d: &Delta) -> TotalRow {
@@ -176,7 +180,11 @@ fn bytes_row(label: &str, d: &Delta) -> TotalRow {
         label: label.into(),
         before: human_bytes(d.before),
         after: human_bytes(d.after),
-        delta: format!("{} ({})", human_delta(d.delta as i128), pct_text(d.percent)),
+        delta: format!(
+            "{} ({})",
+            human_delta(d.delta as i128),
+            pct_text(d.percent, d.delta)
+        ),
         icon: band(d.delta as f64, d.percent, true).into(),
     }
 }
@@ -186,7 +194,7 @@ fn count_row(label: &str, d: &Delta) -> TotalRow {
         label: label.into(),
         before: d.before.to_string(),
         after: d.after.to_string(),
-        delta: format!("{:+} ({})", d.delta, pct_text(d.percent)),
+        delta: format!("{:+} ({})", d.delta, pct_text(d.percent, d.delta)),
         icon: band(d.delta as f64, d.percent, true).into(),
     }
 }

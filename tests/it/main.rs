@@ -4,4 +4,6 @@
 //! surface (the `layergate` binary and the library API).
 
 mod common;
+mod diff;
+mod policy;
 mod real_images;
