@@ -299,3 +299,69 @@ pub fn load_file(path: &Path) -> Result<Policy, PolicyError> {
     })?;
     Ok(load_str(&path.display().to_string(), &text)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An empty file is a valid policy with no rules (every key is optional).
+    #[test]
+    fn empty_policy_has_no_rules() {
+        let p = load_str("p.yml", "").unwrap();
+        assert!(p.limits.is_empty() && p.growth.is_empty() && p.forbid.is_empty());
+        let p = load_str("p.yml", "version: 1\n").unwrap();
+        assert_eq!(p.format, PolicyFormat::Layergate);
+    }
+
+    /// Shorthand and long forms mean the same rule; sizes are typed at load time.
+    #[test]
+    fn shorthand_and_long_forms() {
+        let p = load_str(
+            "p.yml",
+            "limits:\n  compressed_size: 20MB\n  wasted_bytes: {max: 1MiB, severity: warn}\ngrowth:\n  compressed: {max_percent: 5%}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.limits,
+            [
+                Limit {
+                    metric: Metric::CompressedSize,
+                    threshold: Threshold::Bytes(20_000_000),
+                    severity: Severity::Fail
+                },
+                Limit {
+                    metric: Metric::WastedBytes,
+                    threshold: Threshold::Bytes(1 << 20),
+                    severity: Severity::Warn
+                },
+            ]
+        );
+        assert_eq!(p.growth[0].max_percent, Some(5.0));
+        assert_eq!(p.growth[0].combine, Combine::All);
+    }
+
+    /// dive's file is recognised by content; a layergate file with `rules` is not.
+    #[test]
+    fn dive_recognised_by_content() {
+        let p = load_str("x", "rules:\n  lowestEfficiency: \"0.8\"\n").unwrap();
+        assert_eq!(p.format, PolicyFormat::DiveCi);
+        assert_eq!(
+            p.limits.len(),
+            2,
+            "efficiency and dive's default userWastedPercent"
+        );
+        let e = load_str("x", "version: 1\nrules: {}\n").unwrap_err();
+        assert_eq!(e.problems[0].line, 2);
+    }
+
+    /// All problems, one per line, each with file, line and column.
+    #[test]
+    fn errors_display_one_per_line() {
+        let e = load_str("p.yml", "limits:\n  layers: x\n  bogus: 1\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "p.yml:2:11: limits.layers: expected a whole number, found `x`\n\
+             p.yml:3:3: unknown key `bogus` in limits (expected one of: compressed_size, uncompressed_size, layers, largest_layer, min_efficiency, wasted_bytes, wasted_percent)"
+        );
+    }
+}

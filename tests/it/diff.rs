@@ -375,3 +375,54 @@ fn cleanup_markdown_snapshot() {
         insta::assert_snapshot!("diff_cleanup_markdown", String::from_utf8(out.stdout).unwrap());
     });
 }
+
+/// The README shows a real comment: it must be what `diff` writes today.
+#[test]
+fn readme_comment_is_current() {
+    let out = run(&[
+        "diff",
+        &image("app-base.oci.tar"),
+        &image("app-pr.oci.tar"),
+        "--policy",
+        "examples/policy.yml",
+        "--format",
+        "markdown",
+        "--comment-key",
+        "app",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let md = String::from_utf8(out.stdout).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let digests = regex_lite_hex(&md);
+    let start = readme
+        .find(md.lines().next().unwrap())
+        .expect("README holds the comment");
+    let shown = &readme[start..start + md.len().min(readme.len() - start)];
+    assert_eq!(
+        regex_lite_hex(shown),
+        digests,
+        "regenerate the README's comment"
+    );
+}
+
+/// Masks hex runs of 12+ characters (digests move when the images are rebuilt).
+fn regex_lite_hex(s: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for c in s.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_hexdigit() && c.is_ascii_lowercase() || c.is_ascii_digit() {
+            run.push(c);
+            continue;
+        }
+        if run.len() >= 12 {
+            out.push_str("[HEX]");
+        } else {
+            out.push_str(&run);
+        }
+        run.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}
