@@ -68,20 +68,20 @@ pub(super) fn diff(base: &Report, head: &Report, opts: &CompareOptions) -> Files
             path: path.clone(),
             before: bv,
             after: av,
-            delta: av as i64 - bv as i64,
+            delta: super::signed_delta(bv, av),
         };
         let d = dirs.entry(dir_key(path, opts.dir_depth)).or_default();
-        d.before += bv;
-        d.after += av;
+        d.before = d.before.saturating_add(bv);
+        d.after = d.after.saturating_add(av);
         match (b, a) {
             (None, Some(_)) => {
                 d.added += 1;
-                out.added_bytes += av;
+                out.added_bytes = out.added_bytes.saturating_add(av);
                 out.added.push(change);
             }
             (Some(_), None) => {
                 d.removed += 1;
-                out.removed_bytes += bv;
+                out.removed_bytes = out.removed_bytes.saturating_add(bv);
                 out.removed.push(change);
             }
             (Some(_), Some(_)) if av > bv => {
@@ -117,7 +117,7 @@ pub(super) fn diff(base: &Report, head: &Report, opts: &CompareOptions) -> Files
         .into_iter()
         .map(|(dir, mut d)| {
             d.dir = dir;
-            d.delta = d.after as i64 - d.before as i64;
+            d.delta = super::signed_delta(d.before, d.after);
             d
         })
         .filter(|d| d.delta != 0 || d.added + d.removed + d.changed > 0)

@@ -104,12 +104,12 @@ pub(super) fn diff(base: &Report, head: &Report) -> LayersDiff {
     let count = |s: LayerStatus| tail.iter().filter(|r| r.status == s).count();
     LayersDiff {
         shared_prefix,
-        shared_compressed_bytes: head
-            .layers
-            .iter()
-            .take(shared_prefix)
-            .map(|l| l.compressed_bytes)
-            .sum(),
+        shared_compressed_bytes: super::saturating_sum(
+            head.layers
+                .iter()
+                .take(shared_prefix)
+                .map(|l| l.compressed_bytes),
+        ),
         added: count(LayerStatus::Added),
         removed: count(LayerStatus::Removed),
         tail,

@@ -85,10 +85,19 @@ pub struct Delta {
     pub percent: Option<f64>,
 }
 
+/// `after - before`, clamped: a hostile saved report must not overflow.
+pub fn signed_delta(before: u64, after: u64) -> i64 {
+    (after as i128 - before as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+/// Sums without overflowing on absurd (hand-made) reports.
+pub fn saturating_sum(it: impl IntoIterator<Item = u64>) -> u64 {
+    it.into_iter().fold(0u64, u64::saturating_add)
+}
+
 impl Delta {
     pub fn new(before: u64, after: u64) -> Delta {
-        let delta = after as i128 - before as i128;
-        let delta = delta.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        let delta = signed_delta(before, after);
         let percent = (before > 0).then(|| delta as f64 * 100.0 / before as f64);
         Delta {
             before,
@@ -127,22 +136,24 @@ pub fn effective_totals(r: &Report, ignore: Option<&GlobSet>) -> Totals {
     let Some(ignore) = ignore else {
         return t;
     };
-    let live: u64 = r
-        .files
-        .iter()
-        .filter(|f| ignore.is_match(&f.path))
-        .map(|f| f.bytes)
-        .sum();
-    let dead: u64 = r
-        .duplicates
-        .iter()
-        .filter(|d| d.kind != DuplicateKind::SameContent && ignore.is_match(&d.path))
-        .map(|d| d.wasted_bytes)
-        .sum();
+    let live = saturating_sum(
+        r.files
+            .iter()
+            .filter(|f| ignore.is_match(&f.path))
+            .map(|f| f.bytes),
+    );
+    let dead = saturating_sum(
+        r.duplicates
+            .iter()
+            .filter(|d| d.kind != DuplicateKind::SameContent && ignore.is_match(&d.path))
+            .map(|d| d.wasted_bytes),
+    );
     let files = r.files.iter().filter(|f| ignore.is_match(&f.path)).count() as u64;
     t.live_bytes = t.live_bytes.saturating_sub(live);
     t.wasted_bytes = t.wasted_bytes.saturating_sub(dead);
-    t.uncompressed_bytes = t.uncompressed_bytes.saturating_sub(live + dead);
+    t.uncompressed_bytes = t
+        .uncompressed_bytes
+        .saturating_sub(live.saturating_add(dead));
     t.files = t.files.saturating_sub(files);
     t.efficiency = crate::report::ratio(t.live_bytes, t.uncompressed_bytes);
     t

@@ -4,7 +4,7 @@
 use super::{
     Combine, Finding, Growth, Limit, Metric, Policy, Severity, SizeKind, Threshold, Unit, Verdict,
 };
-use crate::compare::{effective_totals, Comparison};
+use crate::compare::{effective_totals, saturating_sum, Comparison};
 use crate::report::{DuplicateKind, Report};
 use crate::text::human_bytes;
 
@@ -56,7 +56,7 @@ pub(super) fn evaluate(p: &Policy, head: &Report, cmp: Option<&Comparison>) -> V
             continue;
         }
         hits.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let bytes: u64 = hits.iter().map(|h| h.1).sum();
+        let bytes = saturating_sum(hits.iter().map(|h| h.1));
         let examples: Vec<String> = hits
             .iter()
             .take(3)
@@ -80,12 +80,12 @@ pub(super) fn evaluate(p: &Policy, head: &Report, cmp: Option<&Comparison>) -> V
         });
     }
     for b in &p.budgets {
-        let bytes: u64 = head
-            .files
-            .iter()
-            .filter(|f| b.path.matcher.is_match(&f.path) && !ignored(&f.path))
-            .map(|f| f.bytes)
-            .sum();
+        let bytes = saturating_sum(
+            head.files
+                .iter()
+                .filter(|f| b.path.matcher.is_match(&f.path) && !ignored(&f.path))
+                .map(|f| f.bytes),
+        );
         if bytes > b.max {
             out.push(Finding {
                 code: "path-budget".into(),
@@ -105,7 +105,7 @@ pub(super) fn evaluate(p: &Policy, head: &Report, cmp: Option<&Comparison>) -> V
     }
     for a in &p.advice {
         let items: Vec<_> = head.advice.iter().filter(|x| x.code == a.code).collect();
-        let bytes: u64 = items.iter().map(|x| x.bytes).sum();
+        let bytes = saturating_sum(items.iter().map(|x| x.bytes));
         if !items.is_empty() && bytes > a.max {
             out.push(Finding {
                 code: "advice-budget".into(),
@@ -224,7 +224,7 @@ fn growth(g: &Growth, cmp: &Comparison) -> Option<Finding> {
             "uncompressed size",
         ),
     };
-    let by_bytes = g.max_bytes.map(|m| d.delta > m as i64);
+    let by_bytes = g.max_bytes.map(|m| i128::from(d.delta) > i128::from(m));
     // From nothing, any growth is infinitely many percent.
     let pct = d
         .percent

@@ -426,3 +426,55 @@ fn regex_lite_hex(s: &str) -> String {
     out.pop();
     out
 }
+
+/// `analyze --format markdown` goes through its template too.
+#[test]
+fn analyze_markdown_snapshot() {
+    let out = run(&[
+        "analyze",
+        &image("cleanup-split.docker.tar"),
+        "--format",
+        "markdown",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    insta::with_settings!({filters => snapshot_filters()}, {
+        insta::assert_snapshot!("analyze_cleanup_split_markdown", String::from_utf8(out.stdout).unwrap());
+    });
+}
+
+/// `check --format markdown`: one image, its figures, the rules it crossed.
+#[test]
+fn check_markdown_snapshot() {
+    let out = run(&[
+        "check",
+        &image("app-pr.docker.tar"),
+        "--policy",
+        "examples/policy-strict.yml",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::with_settings!({filters => snapshot_filters()}, {
+        insta::assert_snapshot!("check_app_pr_markdown", String::from_utf8(out.stdout).unwrap());
+    });
+}
+
+/// A broken `--template` is an input error (exit 2) naming the file.
+#[test]
+fn broken_template_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("broken.md.j2");
+    std::fs::write(&t, "{% if %}\n").unwrap();
+    let out = run(&[
+        "diff",
+        &image("app-base.oci.tar"),
+        &image("app-pr.oci.tar"),
+        "--format",
+        "markdown",
+        "--template",
+        t.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("broken.md.j2"), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1);
+}
