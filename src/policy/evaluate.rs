@@ -320,3 +320,91 @@ pub fn verdict(findings: &[Finding], comparison: Option<&Comparison>, head: &Rep
         warned,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{compare, CompareOptions};
+
+    fn report(compressed: u64, advice_bytes: &[u64]) -> Report {
+        let advice: Vec<serde_json::Value> = advice_bytes
+            .iter()
+            .map(|b| {
+                serde_json::json!({"code": "cleanup-in-later-layer", "severity": "high",
+                    "title": "t", "layers": [], "bytes": b, "files": 1, "suggestion": "s"})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "schema": 1,
+            "image": {"reference": "r", "format": "oci", "config_digest": "sha256:00",
+                      "os": "linux", "architecture": "amd64"},
+            "totals": {"layers": 1, "compressed_bytes": compressed, "uncompressed_bytes": 100,
+                       "live_bytes": 100, "wasted_bytes": 0, "efficiency": 1.0, "files": 0,
+                       "same_content_bytes": 0},
+            "layers": [], "history": [], "duplicates": [], "merge_savings": [],
+            "advice": advice, "files": []
+        }))
+        .unwrap()
+    }
+
+    fn codes(policy: &str, base: &Report, head: &Report) -> Vec<String> {
+        let p = super::super::load_str("p.yml", policy).unwrap();
+        let c = compare(base, head, &CompareOptions::default());
+        p.evaluate(head, Some(&c))
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+    }
+
+    /// `combine: all` needs both limits crossed, `any` either: 1 000 000 → 1 030 000
+    /// is +30 kB (over 20 kB) but +3 % (under 5 %).
+    #[test]
+    fn growth_combination_rule() {
+        let (base, head) = (report(1_000_000, &[]), report(1_030_000, &[]));
+        let all = "growth:\n  compressed: {max: 20kB, max_percent: 5%}\n";
+        assert!(codes(all, &base, &head).is_empty());
+        let any = "growth:\n  compressed: {max: 20kB, max_percent: 5%, combine: any}\n";
+        assert_eq!(codes(any, &base, &head), ["size-growth"]);
+        let both = "growth:\n  compressed: {max: 20kB, max_percent: 2%}\n";
+        assert_eq!(codes(both, &base, &head), ["size-growth"]);
+        let shrink = report(900_000, &[]);
+        assert!(
+            codes(any, &base, &shrink).is_empty(),
+            "shrinking never fails"
+        );
+    }
+
+    /// Advice rules sum the bytes of every item of that code in HEAD.
+    #[test]
+    fn advice_budget_sums_bytes_of_the_code() {
+        let base = report(1, &[]);
+        let policy = "advice:\n  cleanup-in-later-layer: {max: 1kB, severity: warn}\n";
+        assert!(codes(policy, &base, &report(1, &[600, 400])).is_empty());
+        assert_eq!(
+            codes(policy, &base, &report(1, &[600, 401])),
+            ["advice-budget"]
+        );
+        assert!(codes("advice:\n  other-code: 0\n", &base, &report(1, &[5])).is_empty());
+    }
+
+    /// A `fail` finding fails the verdict; warnings alone pass.
+    #[test]
+    fn verdict_counts() {
+        let head = report(10, &[]);
+        let f = |severity| Finding {
+            code: "x".into(),
+            severity,
+            message: String::new(),
+            value: 0.0,
+            limit: 0.0,
+            unit: Unit::Count,
+            path: None,
+        };
+        let v = verdict(&[f(Severity::Warn)], None, &head);
+        assert!(v.passed);
+        assert_eq!(v.headline, "image is 10 B compressed, 1 layers — 1 warning");
+        let v = verdict(&[f(Severity::Fail), f(Severity::Warn)], None, &head);
+        assert!(!v.passed);
+        assert_eq!((v.failed, v.warned), (1, 1));
+    }
+}
