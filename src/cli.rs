@@ -8,8 +8,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::analyze::{analyze, Job};
-use crate::error::EXIT_PASS;
+use crate::error::{EXIT_ERROR, EXIT_PASS};
 use crate::image::Platform;
+use crate::policy::{Policy, PolicyError};
 use crate::report::Report;
 use crate::scan::Limits;
 use crate::source::{open_image, ImageRef, OpenOptions};
@@ -29,6 +30,10 @@ pub struct Cli {
 pub enum Command {
     /// Report one image: layers, waste, duplicate files, merge savings.
     Analyze(AnalyzeArgs),
+    /// Compare a base image with a pull request's image and gate on a policy.
+    Diff(DiffArgs),
+    /// Check one image against a policy's absolute limits (like dive's CI mode).
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -76,6 +81,48 @@ pub struct AnalyzeArgs {
     pub dockerfile: Option<PathBuf>,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct GateArgs {
+    /// Policy file (layergate YAML or dive's .dive-ci); default: ./layergate.yml if present.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Report failed rules but exit 0.
+    #[arg(long)]
+    pub warn_only: bool,
+    /// Replaces the Markdown template (minijinja) for `--format markdown`.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+    /// Key of the hidden `<!-- layergate:KEY -->` marker that finds the comment again.
+    #[arg(long, value_name = "KEY", default_value = "default")]
+    pub comment_key: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The base image, or a saved report (`report:FILE` or `FILE.json`).
+    pub base: String,
+    /// The pull request's image, or a saved report.
+    pub head: String,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
+    pub image_args: ImageArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The image, or a saved report (`report:FILE` or `FILE.json`).
+    pub image: String,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
+    pub image_args: ImageArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
 pub fn main() -> Result<u8> {
     let cli = Cli::parse();
     run(cli)
@@ -99,6 +146,46 @@ pub fn run(cli: Cli) -> Result<u8> {
             write_output(args.out.output.as_deref(), &body)?;
             Ok(EXIT_PASS)
         }
+        Command::Diff(args) => {
+            let Some(policy) = policy_or_exit(&args.gate)? else {
+                return Ok(EXIT_ERROR);
+            };
+            let outcome = crate::gate::diff(&args, &policy)?;
+            write_output(args.out.output.as_deref(), &outcome.body)?;
+            Ok(outcome.exit_code(args.gate.warn_only))
+        }
+        Command::Check(args) => {
+            let Some(policy) = policy_or_exit(&args.gate)? else {
+                return Ok(EXIT_ERROR);
+            };
+            let outcome = crate::gate::check(&args, &policy)?;
+            write_output(args.out.output.as_deref(), &outcome.body)?;
+            Ok(outcome.exit_code(args.gate.warn_only))
+        }
+    }
+}
+
+/// The policy to apply: `--policy FILE`, else `./layergate.yml` if present, else none.
+/// A policy with problems prints every one as `FILE:LINE:COL: message` and gives
+/// `None` (exit 2); a file that cannot be read is an ordinary error.
+fn policy_or_exit(args: &GateArgs) -> Result<Option<Policy>> {
+    let path = match &args.policy {
+        Some(p) => Some(p.clone()),
+        None => {
+            let default = PathBuf::from(crate::policy::DEFAULT_FILE);
+            default.is_file().then_some(default)
+        }
+    };
+    let Some(path) = path else {
+        return Ok(Some(Policy::empty()));
+    };
+    match crate::policy::load_file(&path) {
+        Ok(p) => Ok(Some(p)),
+        Err(PolicyError::Invalid(errors)) => {
+            eprintln!("{errors}");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -9,9 +9,12 @@
 pub mod advice;
 pub mod analyze;
 pub mod cli;
+pub mod compare;
 pub mod error;
+pub mod gate;
 pub mod image;
 pub mod overlay;
+pub mod policy;
 pub mod render;
 pub mod report;
 pub mod scan;

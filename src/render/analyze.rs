@@ -125,11 +125,6 @@ pub fn analyze_text(r: &Report) -> String {
     out
 }
 
-/// Markdown form of the report, for a pull request or a job summary.
-pub fn analyze_markdown(r: &Report) -> String {
-    format!("```\n{}```\n", analyze_text(r).replace("```", "'''"))
-}
-
 fn row(label: &str, bytes: u64) -> Vec<String> {
     vec![label.to_string(), bytes.to_string(), human_bytes(bytes)]
 }

@@ -1,8 +1,19 @@
 //! Rendering: reports and comparisons to text (terminals) and Markdown (pull
 //! requests). Renderers return strings; writing or posting them is someone else's job.
+//! Markdown goes through minijinja templates over a view model (`view`); whatever
+//! came from an image is escaped (`escape`).
 
 mod advice_text;
 mod analyze;
+mod analyze_md;
+mod diff_text;
+pub mod escape;
+pub mod markdown;
+pub mod view;
 
 pub use advice_text::advice_text;
-pub use analyze::{analyze_markdown, analyze_text};
+pub use analyze::analyze_text;
+pub use analyze_md::analyze_markdown;
+pub use diff_text::{check_text, diff_text};
+pub use markdown::{check_markdown, diff_markdown, RenderError, COMMENT_LIMIT};
+pub use view::{check_view, diff_view, CheckView, DiffInput, DiffView};

@@ -1,0 +1,143 @@
+//! Layers matched by diffID: the shared prefix, the layers each side has alone, and
+//! the history (`created_by` lines) as a unified diff.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::{LayerReport, Report};
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum LayerStatus {
+    /// Same diffID at the same depth on both sides, below any change.
+    Shared,
+    /// Same diffID on both sides, but after the first difference.
+    Moved,
+    Added,
+    Removed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LayersDiff {
+    /// Number of leading layers with the same diffIDs (the reused base).
+    pub shared_prefix: usize,
+    /// Bytes of the shared prefix (compressed, as HEAD stores them).
+    pub shared_compressed_bytes: u64,
+    pub added: usize,
+    pub removed: usize,
+    /// The changed tail: every layer after the shared prefix, HEAD's in order,
+    /// then BASE's that HEAD does not have.
+    pub tail: Vec<LayerRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LayerRow {
+    pub status: LayerStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_index: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_index: Option<usize>,
+    pub diff_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    pub compressed_bytes: u64,
+    pub uncompressed_bytes: u64,
+    /// Bytes of this layer wasted in BASE (None when BASE lacks it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasted_before: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasted_after: Option<u64>,
+}
+
+pub(super) fn diff(base: &Report, head: &Report) -> LayersDiff {
+    let shared_prefix = base
+        .layers
+        .iter()
+        .zip(&head.layers)
+        .take_while(|(b, h)| b.diff_id == h.diff_id)
+        .count();
+    let in_base: HashMap<&str, &LayerReport> = base
+        .layers
+        .iter()
+        .map(|l| (l.diff_id.as_str(), l))
+        .collect();
+    let in_head: HashMap<&str, &LayerReport> = head
+        .layers
+        .iter()
+        .map(|l| (l.diff_id.as_str(), l))
+        .collect();
+    let mut tail = Vec::new();
+    for h in head.layers.iter().skip(shared_prefix) {
+        let b = in_base.get(h.diff_id.as_str());
+        tail.push(LayerRow {
+            status: if b.is_some() {
+                LayerStatus::Moved
+            } else {
+                LayerStatus::Added
+            },
+            base_index: b.map(|b| b.index),
+            head_index: Some(h.index),
+            diff_id: h.diff_id.clone(),
+            created_by: h.created_by.clone(),
+            compressed_bytes: h.compressed_bytes,
+            uncompressed_bytes: h.uncompressed_bytes,
+            wasted_before: b.map(|b| b.wasted_bytes),
+            wasted_after: Some(h.wasted_bytes),
+        });
+    }
+    for b in base.layers.iter().skip(shared_prefix) {
+        if !in_head.contains_key(b.diff_id.as_str()) {
+            tail.push(LayerRow {
+                status: LayerStatus::Removed,
+                base_index: Some(b.index),
+                head_index: None,
+                diff_id: b.diff_id.clone(),
+                created_by: b.created_by.clone(),
+                compressed_bytes: b.compressed_bytes,
+                uncompressed_bytes: b.uncompressed_bytes,
+                wasted_before: Some(b.wasted_bytes),
+                wasted_after: None,
+            });
+        }
+    }
+    let count = |s: LayerStatus| tail.iter().filter(|r| r.status == s).count();
+    LayersDiff {
+        shared_prefix,
+        shared_compressed_bytes: super::saturating_sum(
+            head.layers
+                .iter()
+                .take(shared_prefix)
+                .map(|l| l.compressed_bytes),
+        ),
+        added: count(LayerStatus::Added),
+        removed: count(LayerStatus::Removed),
+        tail,
+    }
+}
+
+/// The Dockerfile change as the images record it: one `created_by` per line
+/// (whitespace runs folded, so a long RUN stays one line).
+pub(super) fn history_diff(base: &Report, head: &Report) -> String {
+    let lines = |r: &Report| -> String {
+        r.history
+            .iter()
+            .map(|h| {
+                h.created_by
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    + "\n"
+            })
+            .collect()
+    };
+    let (b, h) = (lines(base), lines(head));
+    if b == h {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(&b, &h)
+        .unified_diff()
+        .context_radius(2)
+        .header("base", "head")
+        .to_string()
+}

@@ -1,0 +1,176 @@
+//! The `diff` and `check` commands end to end: load the images (layers shared by
+//! both scanned once), compare, evaluate the policy, render. An edge like `cli.rs`:
+//! it reads the images and the `--template` file; it never posts anything. The
+//! outcome keeps the Markdown body and the marker key so a publisher can post them.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::cli::{load_reports, open_options, CheckArgs, DiffArgs, Format};
+use crate::compare::{compare, CompareOptions, Comparison};
+use crate::error::{EXIT_PASS, EXIT_POLICY};
+use crate::policy::{verdict, Finding, Policy, Verdict};
+use crate::render;
+
+/// What `diff` produced: the figures, the verdict, and the renderings.
+#[derive(Debug, Clone)]
+pub struct DiffOutcome {
+    pub comparison: Comparison,
+    pub findings: Vec<Finding>,
+    pub verdict: Verdict,
+    /// The pull-request comment (always rendered, whatever `--format` asked).
+    pub markdown: String,
+    /// The key of the hidden marker inside `markdown`.
+    pub key: String,
+    /// What `--format` asked for, ready to write.
+    pub body: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckOutcome {
+    pub findings: Vec<Finding>,
+    pub verdict: Verdict,
+    pub markdown: String,
+    pub key: String,
+    pub body: String,
+}
+
+impl DiffOutcome {
+    pub fn exit_code(&self, warn_only: bool) -> u8 {
+        exit_code(&self.verdict, warn_only)
+    }
+}
+
+impl CheckOutcome {
+    pub fn exit_code(&self, warn_only: bool) -> u8 {
+        exit_code(&self.verdict, warn_only)
+    }
+}
+
+fn exit_code(v: &Verdict, warn_only: bool) -> u8 {
+    if v.passed || warn_only {
+        EXIT_PASS
+    } else {
+        EXIT_POLICY
+    }
+}
+
+/// `diff --format json`: the comparison plus the findings and the verdict.
+#[derive(Serialize)]
+struct DiffJson<'a> {
+    schema: u32,
+    verdict: &'a Verdict,
+    findings: &'a [Finding],
+    comparison: &'a Comparison,
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    schema: u32,
+    verdict: &'a Verdict,
+    findings: &'a [Finding],
+    totals: &'a crate::report::Totals,
+}
+
+fn template(path: Option<&Path>) -> Result<Option<(String, String)>> {
+    path.map(|p| {
+        std::fs::read_to_string(p)
+            .with_context(|| format!("{}: cannot read template", p.display()))
+            .map(|text| (p.display().to_string(), text))
+    })
+    .transpose()
+}
+
+fn policy_label(policy: &Policy) -> String {
+    if policy.source == Policy::empty().source {
+        String::new()
+    } else {
+        policy.source.clone()
+    }
+}
+
+pub fn diff(args: &DiffArgs, policy: &Policy) -> Result<DiffOutcome> {
+    let opts = open_options(&args.image_args)?;
+    let mut reports = load_reports(&[args.base.as_str(), args.head.as_str()], &opts)?;
+    let head = reports.pop().context("internal: no head report")?;
+    let base = reports.pop().context("internal: no base report")?;
+    let comparison = compare(
+        &base,
+        &head,
+        &CompareOptions {
+            ignore: policy.ignore_globs(),
+            ..CompareOptions::default()
+        },
+    );
+    let findings = policy.evaluate(&head, Some(&comparison));
+    let verdict = verdict(&findings, Some(&comparison), &head);
+    let label = policy_label(policy);
+    let view = render::diff_view(&render::DiffInput {
+        comparison: &comparison,
+        findings: &findings,
+        verdict: &verdict,
+        key: &args.gate.comment_key,
+        policy: &label,
+    });
+    let tmpl = template(args.gate.template.as_deref())?;
+    let markdown = render::diff_markdown(
+        view.clone(),
+        tmpl.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+        render::COMMENT_LIMIT,
+    )?;
+    let body = match args.out.format {
+        Format::Markdown => markdown.clone(),
+        Format::Text => render::diff_text(&view),
+        Format::Json => {
+            serde_json::to_string_pretty(&DiffJson {
+                schema: crate::compare::SCHEMA,
+                verdict: &verdict,
+                findings: &findings,
+                comparison: &comparison,
+            })? + "\n"
+        }
+    };
+    Ok(DiffOutcome {
+        comparison,
+        findings,
+        verdict,
+        markdown,
+        key: args.gate.comment_key.clone(),
+        body,
+    })
+}
+
+pub fn check(args: &CheckArgs, policy: &Policy) -> Result<CheckOutcome> {
+    let opts = open_options(&args.image_args)?;
+    let head = load_reports(&[args.image.as_str()], &opts)?
+        .pop()
+        .context("internal: no report")?;
+    let findings = policy.evaluate(&head, None);
+    let verdict = verdict(&findings, None, &head);
+    let label = policy_label(policy);
+    let view = render::check_view(&head, &findings, &verdict, &args.gate.comment_key, &label);
+    let tmpl = template(args.gate.template.as_deref())?;
+    let markdown =
+        render::check_markdown(&view, tmpl.as_ref().map(|(n, t)| (n.as_str(), t.as_str())))?;
+    let body = match args.out.format {
+        Format::Markdown => markdown.clone(),
+        Format::Text => render::check_text(&view),
+        Format::Json => {
+            serde_json::to_string_pretty(&CheckJson {
+                schema: crate::compare::SCHEMA,
+                verdict: &verdict,
+                findings: &findings,
+                totals: &head.totals,
+            })? + "\n"
+        }
+    };
+    Ok(CheckOutcome {
+        findings,
+        verdict,
+        markdown,
+        key: args.gate.comment_key.clone(),
+        body,
+    })
+}

@@ -1,0 +1,513 @@
+//! Phase two of loading a layergate policy: the spanned YAML tree into typed rules.
+//! Every problem is collected with its position, so one run shows them all.
+
+use globset::{GlobBuilder, GlobSetBuilder};
+
+use super::units::{parse_percent, parse_size};
+use super::yaml::{Key, Node, Value};
+use super::{
+    AdviceRule, Budget, Combine, Forbid, Growth, Limit, Metric, PathGlob, Policy, PolicyErrors,
+    PolicyFormat, Problem, Severity, SizeKind, Threshold,
+};
+
+pub(super) struct Ctx {
+    source: String,
+    problems: Vec<Problem>,
+}
+
+impl Ctx {
+    pub fn new(source: &str) -> Ctx {
+        Ctx {
+            source: source.to_string(),
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn err(&mut self, node_pos: super::yaml::Pos, message: impl Into<String>) {
+        self.problems.push(Problem {
+            line: node_pos.line.max(1),
+            column: node_pos.column.max(1),
+            message: message.into(),
+        });
+    }
+
+    pub fn finish(mut self, policy: Policy) -> Result<Policy, PolicyErrors> {
+        if self.problems.is_empty() {
+            return Ok(policy);
+        }
+        self.problems
+            .sort_by_key(|p| (p.line, p.column, p.message.clone()));
+        Err(PolicyErrors {
+            source_name: self.source,
+            problems: self.problems,
+        })
+    }
+
+    /// The entries of a mapping with only `allowed` keys; reports a non-mapping,
+    /// unknown keys and duplicate keys. `Null` (an empty section) is an empty map.
+    pub fn map<'a>(
+        &mut self,
+        node: &'a Node,
+        what: &str,
+        allowed: &[&str],
+    ) -> Vec<(&'a Key, &'a Node)> {
+        let entries = match &node.value {
+            Value::Map(m) => m,
+            Value::Null => return Vec::new(),
+            other => {
+                self.err(
+                    node.pos,
+                    format!("{what}: expected a mapping, found {}", other.kind()),
+                );
+                return Vec::new();
+            }
+        };
+        let mut out: Vec<(&Key, &Node)> = Vec::new();
+        for (k, v) in entries {
+            if let Some((first, _)) = out.iter().find(|(f, _)| f.name == k.name) {
+                let msg = format!(
+                    "duplicate key `{}` in {what} (first at line {})",
+                    k.name, first.pos.line
+                );
+                self.err(k.pos, msg);
+                continue;
+            }
+            if !allowed.is_empty() && !allowed.contains(&k.name.as_str()) {
+                self.err(
+                    k.pos,
+                    format!(
+                        "unknown key `{}` in {what} (expected one of: {})",
+                        k.name,
+                        allowed.join(", ")
+                    ),
+                );
+                continue;
+            }
+            out.push((k, v));
+        }
+        out
+    }
+
+    pub fn size(&mut self, node: &Node, what: &str) -> Option<u64> {
+        match &node.value {
+            Value::Int(i) if *i >= 0 => Some(*i as u64),
+            Value::Str(s) => match parse_size(s) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    self.err(node.pos, format!("{what}: {e}"));
+                    None
+                }
+            },
+            other => {
+                self.err(
+                    node.pos,
+                    format!(
+                        "{what}: expected a size like `20MB` or `20MiB`, found {}",
+                        describe(other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn percent(&mut self, node: &Node, what: &str) -> Option<f64> {
+        match &node.value {
+            Value::Str(s) => match parse_percent(s) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    self.err(node.pos, format!("{what}: {e}"));
+                    None
+                }
+            },
+            other => {
+                self.err(
+                    node.pos,
+                    format!(
+                        "{what}: expected a percent like `5%`, found {}",
+                        describe(other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn count(&mut self, node: &Node, what: &str) -> Option<u64> {
+        match &node.value {
+            Value::Int(i) if *i >= 0 => Some(*i as u64),
+            other => {
+                self.err(
+                    node.pos,
+                    format!("{what}: expected a whole number, found {}", describe(other)),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn severity(&mut self, node: &Node, what: &str) -> Option<Severity> {
+        match &node.value {
+            Value::Str(s) if s == "fail" => Some(Severity::Fail),
+            Value::Str(s) if s == "warn" => Some(Severity::Warn),
+            other => {
+                self.err(
+                    node.pos,
+                    format!(
+                        "{what}: bad severity {}: expected `fail` or `warn`",
+                        describe(other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn string<'a>(&mut self, node: &'a Node, what: &str) -> Option<&'a str> {
+        match &node.value {
+            Value::Str(s) => Some(s),
+            other => {
+                self.err(
+                    node.pos,
+                    format!("{what}: expected a string, found {}", describe(other)),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn glob(&mut self, node: &Node, what: &str) -> Option<PathGlob> {
+        let s = self.string(node, what)?;
+        if !s.starts_with('/') && !s.starts_with("**") {
+            self.err(
+                node.pos,
+                format!("{what}: bad glob `{s}`: paths are absolute, start it with `/` or `**`"),
+            );
+            return None;
+        }
+        match GlobBuilder::new(s).literal_separator(true).build() {
+            Ok(g) => Some(PathGlob {
+                glob: s.to_string(),
+                matcher: g.compile_matcher(),
+            }),
+            Err(e) => {
+                self.err(node.pos, format!("{what}: bad glob `{s}`: {}", e.kind()));
+                None
+            }
+        }
+    }
+
+    pub fn list<'a>(&mut self, node: &'a Node, what: &str) -> &'a [Node] {
+        match &node.value {
+            Value::Seq(items) => items,
+            Value::Null => &[],
+            other => {
+                self.err(
+                    node.pos,
+                    format!("{what}: expected a list, found {}", other.kind()),
+                );
+                &[]
+            }
+        }
+    }
+}
+
+/// A value as a message shows it: strings quoted, others by kind.
+pub(super) fn describe(v: &Value) -> String {
+    match v {
+        Value::Str(s) => format!("`{s}`"),
+        Value::Int(i) => format!("`{i}`"),
+        Value::Float(f) => format!("`{f}`"),
+        Value::Bool(b) => format!("`{b}`"),
+        other => other.kind().to_string(),
+    }
+}
+
+const TOP: &[&str] = &["version", "limits", "growth", "paths", "advice"];
+const LIMITS: &[&str] = &[
+    "compressed_size",
+    "uncompressed_size",
+    "layers",
+    "largest_layer",
+    "min_efficiency",
+    "wasted_bytes",
+    "wasted_percent",
+];
+
+pub(super) fn load(ctx: &mut Ctx, root: &Node) -> Policy {
+    let mut p = Policy::empty();
+    p.source = ctx.source.clone();
+    p.format = PolicyFormat::Layergate;
+    if matches!(root.value, Value::Null) {
+        return p;
+    }
+    for (k, v) in ctx.map(root, "policy", TOP) {
+        match k.name.as_str() {
+            "version" => match v.value {
+                Value::Int(1) => {}
+                _ => ctx.err(
+                    v.pos,
+                    format!(
+                        "version: unsupported policy version {} (this layergate reads version 1)",
+                        describe(&v.value)
+                    ),
+                ),
+            },
+            "limits" => load_limits(ctx, v, &mut p),
+            "growth" => load_growth(ctx, v, &mut p),
+            "paths" => load_paths(ctx, v, &mut p),
+            "advice" => load_advice(ctx, v, &mut p),
+            _ => {}
+        }
+    }
+    p
+}
+
+/// `KEY: VALUE` or `KEY: {max|min: VALUE, severity: S}`: the value node and severity.
+fn rule<'a>(
+    ctx: &mut Ctx,
+    node: &'a Node,
+    what: &str,
+    bound: &str,
+) -> Option<(&'a Node, Severity)> {
+    if !matches!(node.value, Value::Map(_)) {
+        return Some((node, Severity::Fail));
+    }
+    let mut value = None;
+    let mut severity = Some(Severity::Fail);
+    for (k, v) in ctx.map(node, what, &[bound, "severity"]) {
+        if k.name == "severity" {
+            severity = ctx.severity(v, &format!("{what}.severity"));
+        } else {
+            value = Some(v);
+        }
+    }
+    if value.is_none() {
+        ctx.err(node.pos, format!("{what}: missing `{bound}`"));
+    }
+    Some((value?, severity?))
+}
+
+fn load_limits(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
+    for (k, v) in ctx.map(node, "limits", LIMITS) {
+        let what = format!("limits.{}", k.name);
+        let (metric, bound) = match k.name.as_str() {
+            "compressed_size" => (Metric::CompressedSize, "max"),
+            "uncompressed_size" => (Metric::UncompressedSize, "max"),
+            "layers" => (Metric::Layers, "max"),
+            "largest_layer" => (Metric::LargestLayer, "max"),
+            "min_efficiency" => (Metric::MinEfficiency, "min"),
+            "wasted_bytes" => (Metric::WastedBytes, "max"),
+            _ => (Metric::WastedPercent, "max"),
+        };
+        let Some((value, severity)) = rule(ctx, v, &what, bound) else {
+            continue;
+        };
+        let threshold = match metric {
+            Metric::Layers => ctx.count(value, &what).map(Threshold::Count),
+            Metric::MinEfficiency | Metric::WastedPercent | Metric::UserWastedPercent => {
+                let pct = ctx.percent(value, &what);
+                if let Some(x) = pct.filter(|x| *x > 100.0) {
+                    ctx.err(
+                        value.pos,
+                        format!("{what}: bad percent `{x}%`: at most 100%"),
+                    );
+                    continue;
+                }
+                pct.map(Threshold::Percent)
+            }
+            _ => ctx.size(value, &what).map(Threshold::Bytes),
+        };
+        if let Some(threshold) = threshold {
+            p.limits.push(Limit {
+                metric,
+                threshold,
+                severity,
+            });
+        }
+    }
+}
+
+fn load_growth(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
+    for (k, v) in ctx.map(node, "growth", &["compressed", "uncompressed"]) {
+        let what = format!("growth.{}", k.name);
+        let kind = if k.name == "compressed" {
+            SizeKind::Compressed
+        } else {
+            SizeKind::Uncompressed
+        };
+        let mut g = Growth {
+            kind,
+            max_bytes: None,
+            max_percent: None,
+            combine: Combine::All,
+            severity: Severity::Fail,
+        };
+        if !matches!(v.value, Value::Map(_)) {
+            ctx.err(
+                v.pos,
+                format!(
+                    "{what}: expected a mapping like `{{max: 20MB, max_percent: 5%}}`, found {}",
+                    describe(&v.value)
+                ),
+            );
+            continue;
+        }
+        let mut ok = true;
+        for (rk, rv) in ctx.map(v, &what, &["max", "max_percent", "combine", "severity"]) {
+            let w = format!("{what}.{}", rk.name);
+            match rk.name.as_str() {
+                "max" => {
+                    g.max_bytes = ctx.size(rv, &w);
+                    ok &= g.max_bytes.is_some();
+                }
+                "max_percent" => {
+                    g.max_percent = ctx.percent(rv, &w);
+                    ok &= g.max_percent.is_some();
+                }
+                "combine" => match &rv.value {
+                    Value::Str(s) if s == "all" => g.combine = Combine::All,
+                    Value::Str(s) if s == "any" => g.combine = Combine::Any,
+                    other => {
+                        ctx.err(
+                            rv.pos,
+                            format!("{w}: expected `all` or `any`, found {}", describe(other)),
+                        );
+                        ok = false;
+                    }
+                },
+                _ => match ctx.severity(rv, &w) {
+                    Some(s) => g.severity = s,
+                    None => ok = false,
+                },
+            }
+        }
+        if ok && g.max_bytes.is_none() && g.max_percent.is_none() {
+            ctx.err(v.pos, format!("{what}: give `max`, `max_percent` or both"));
+            ok = false;
+        }
+        if ok {
+            p.growth.push(g);
+        }
+    }
+}
+
+fn load_paths(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
+    for (k, v) in ctx.map(node, "paths", &["ignore", "forbid", "budgets"]) {
+        match k.name.as_str() {
+            "ignore" => {
+                let mut set = GlobSetBuilder::new();
+                for item in ctx.list(v, "paths.ignore") {
+                    if let Some(g) = ctx.glob(item, "paths.ignore") {
+                        if let Ok(glob) = GlobBuilder::new(&g.glob).literal_separator(true).build()
+                        {
+                            set.add(glob);
+                        }
+                        p.ignore.push(g.glob);
+                    }
+                }
+                if let Ok(s) = set.build() {
+                    p.ignore_set = s;
+                }
+            }
+            "forbid" => {
+                for item in ctx.list(v, "paths.forbid") {
+                    let (glob_node, severity) = if matches!(item.value, Value::Map(_)) {
+                        let mut glob = None;
+                        let mut sev = Some(Severity::Fail);
+                        for (fk, fv) in ctx.map(item, "paths.forbid", &["glob", "severity"]) {
+                            if fk.name == "glob" {
+                                glob = Some(fv);
+                            } else {
+                                sev = ctx.severity(fv, "paths.forbid.severity");
+                            }
+                        }
+                        if glob.is_none() {
+                            ctx.err(item.pos, "paths.forbid: missing `glob`");
+                        }
+                        (glob, sev)
+                    } else {
+                        (Some(item), Some(Severity::Fail))
+                    };
+                    let glob = glob_node.and_then(|n| ctx.glob(n, "paths.forbid"));
+                    if let (Some(path), Some(severity)) = (glob, severity) {
+                        p.forbid.push(Forbid { path, severity });
+                    }
+                }
+            }
+            _ => {
+                for item in ctx.list(v, "paths.budgets") {
+                    let (mut glob, mut max, mut sev) = (None, None, Some(Severity::Fail));
+                    let mut seen = (false, false);
+                    if !matches!(item.value, Value::Map(_)) {
+                        ctx.err(
+                            item.pos,
+                            format!(
+                                "paths.budgets: expected a mapping like `{{glob: /usr/**, max: 100MB}}`, found {}",
+                                describe(&item.value)
+                            ),
+                        );
+                        continue;
+                    }
+                    for (bk, bv) in ctx.map(item, "paths.budgets", &["glob", "max", "severity"]) {
+                        match bk.name.as_str() {
+                            "glob" => {
+                                seen.0 = true;
+                                glob = ctx.glob(bv, "paths.budgets.glob");
+                            }
+                            "max" => {
+                                seen.1 = true;
+                                max = ctx.size(bv, "paths.budgets.max");
+                            }
+                            _ => sev = ctx.severity(bv, "paths.budgets.severity"),
+                        }
+                    }
+                    if !seen.0 {
+                        ctx.err(item.pos, "paths.budgets: missing `glob`");
+                    }
+                    if !seen.1 {
+                        ctx.err(item.pos, "paths.budgets: missing `max`");
+                    }
+                    if let (Some(path), Some(max), Some(severity)) = (glob, max, sev) {
+                        p.budgets.push(Budget {
+                            path,
+                            max,
+                            severity,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn load_advice(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
+    for (k, v) in ctx.map(node, "advice", &[]) {
+        let what = format!("advice.{}", k.name);
+        let kebab = !k.name.is_empty()
+            && k.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !kebab {
+            ctx.err(
+                k.pos,
+                format!("{what}: advice codes are kebab-case, e.g. `cleanup-in-later-layer`"),
+            );
+            continue;
+        }
+        let Some((value, severity)) = rule(ctx, v, &what, "max") else {
+            continue;
+        };
+        if let Some(max) = ctx.size(value, &what) {
+            p.advice.push(AdviceRule {
+                code: k.name.clone(),
+                max,
+                severity,
+            });
+        }
+    }
+}

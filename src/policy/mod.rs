@@ -1,0 +1,367 @@
+//! The policy: the team's limits, loaded from YAML (`layergate.yml`, or dive's
+//! `.dive-ci` recognised by its content), and judged against a HEAD report and,
+//! for growth rules, a comparison with BASE.
+//!
+//! Loading has two phases: YAML into a spanned tree (`yaml`), then validation into
+//! typed rules (`load`, `dive`) that reports every problem as `FILE:LINE:COL: message`,
+//! all at once. Evaluating (`evaluate`) is pure and returns findings: a crossed rule
+//! is not an error. Only `load_file` touches the filesystem.
+
+mod dive;
+mod evaluate;
+mod load;
+pub mod units;
+mod yaml;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use globset::GlobSet;
+use serde::{Deserialize, Serialize};
+
+pub use evaluate::verdict;
+
+/// Default policy file, looked up in the current directory.
+pub const DEFAULT_FILE: &str = "layergate.yml";
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warn,
+    Fail,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warn => "warn",
+            Severity::Fail => "fail",
+        }
+    }
+}
+
+/// Which file format the policy was written in.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyFormat {
+    Layergate,
+    /// dive's `.dive-ci` (`rules: lowestEfficiency, …`).
+    DiveCi,
+}
+
+/// A figure of HEAD that an absolute limit bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    CompressedSize,
+    UncompressedSize,
+    Layers,
+    LargestLayer,
+    /// A lower bound: fails below.
+    MinEfficiency,
+    WastedBytes,
+    WastedPercent,
+    /// dive's userWastedPercent: wasted / bytes of every layer but L0.
+    UserWastedPercent,
+}
+
+impl Metric {
+    /// The finding code, stable across releases.
+    pub fn code(self) -> &'static str {
+        match self {
+            Metric::CompressedSize => "compressed-size",
+            Metric::UncompressedSize => "uncompressed-size",
+            Metric::Layers => "layer-count",
+            Metric::LargestLayer => "largest-layer",
+            Metric::MinEfficiency => "efficiency",
+            Metric::WastedBytes => "wasted-bytes",
+            Metric::WastedPercent => "wasted-percent",
+            Metric::UserWastedPercent => "user-wasted-percent",
+        }
+    }
+}
+
+/// A limit's value, typed at load time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Threshold {
+    Bytes(u64),
+    Count(u64),
+    /// 0..=100 (or more for growth).
+    Percent(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limit {
+    pub metric: Metric,
+    pub threshold: Threshold,
+    pub severity: Severity,
+}
+
+/// Which size a growth rule watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeKind {
+    Compressed,
+    Uncompressed,
+}
+
+/// When a growth rule has both `max` and `max_percent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// Crossed only when both limits are crossed (the default: a big image may grow
+    /// a few MB, a small one a few percent, without noise).
+    All,
+    /// Crossed when either is.
+    Any,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Growth {
+    pub kind: SizeKind,
+    pub max_bytes: Option<u64>,
+    pub max_percent: Option<f64>,
+    pub combine: Combine,
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone)]
+pub struct PathGlob {
+    pub glob: String,
+    pub matcher: globset::GlobMatcher,
+}
+
+#[derive(Debug, Clone)]
+pub struct Forbid {
+    pub path: PathGlob,
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone)]
+pub struct Budget {
+    pub path: PathGlob,
+    pub max: u64,
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdviceRule {
+    pub code: String,
+    pub max: u64,
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The file name as given, for messages.
+    pub source: String,
+    pub format: PolicyFormat,
+    pub limits: Vec<Limit>,
+    pub growth: Vec<Growth>,
+    pub forbid: Vec<Forbid>,
+    pub budgets: Vec<Budget>,
+    pub ignore: Vec<String>,
+    pub ignore_set: GlobSet,
+    pub advice: Vec<AdviceRule>,
+}
+
+impl Policy {
+    /// No rules at all: what `diff` uses without a policy file.
+    pub fn empty() -> Policy {
+        Policy {
+            source: "(no policy)".into(),
+            format: PolicyFormat::Layergate,
+            limits: Vec::new(),
+            growth: Vec::new(),
+            forbid: Vec::new(),
+            budgets: Vec::new(),
+            ignore: Vec::new(),
+            ignore_set: GlobSet::empty(),
+            advice: Vec::new(),
+        }
+    }
+
+    /// The ignore globs, or `None` when there are none (for `CompareOptions`).
+    pub fn ignore_globs(&self) -> Option<GlobSet> {
+        (!self.ignore.is_empty()).then(|| self.ignore_set.clone())
+    }
+
+    pub fn evaluate(
+        &self,
+        head: &crate::report::Report,
+        comparison: Option<&crate::compare::Comparison>,
+    ) -> Vec<Finding> {
+        evaluate::evaluate(self, head, comparison)
+    }
+}
+
+/// The unit of a finding's figures.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Bytes,
+    Count,
+    Percent,
+}
+
+/// A crossed rule: not an error, a result.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Finding {
+    /// Stable kebab-case code, e.g. `size-growth`.
+    pub code: String,
+    pub severity: Severity,
+    pub message: String,
+    /// What was measured.
+    pub value: f64,
+    /// The limit it crossed.
+    pub limit: f64,
+    pub unit: Unit,
+    /// The path or glob the finding is about, for path rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// The outcome in one line, for a headline and the exit code.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Verdict {
+    pub passed: bool,
+    pub headline: String,
+    pub failed: usize,
+    pub warned: usize,
+}
+
+/// One problem in a policy file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+/// Every problem of one policy file, displayed as `FILE:LINE:COL: message`, one a line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct PolicyErrors {
+    pub source_name: String,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for PolicyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.source_name, p.line, p.column, p.message
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{path}: cannot read policy: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(#[from] PolicyErrors),
+}
+
+/// Parses and validates a policy. `source_name` is used in messages only.
+pub fn load_str(source_name: &str, text: &str) -> Result<Policy, PolicyErrors> {
+    let fail = |line, column, message| PolicyErrors {
+        source_name: source_name.to_string(),
+        problems: vec![Problem {
+            line,
+            column,
+            message,
+        }],
+    };
+    let root = match yaml::parse(text) {
+        Ok(root) => root,
+        Err((p, msg)) => return Err(fail(p.line.max(1), p.column.max(1), msg)),
+    };
+    let mut ctx = load::Ctx::new(source_name);
+    let policy = if dive::looks_like_dive(&root) {
+        dive::load(&mut ctx, &root)
+    } else {
+        load::load(&mut ctx, &root)
+    };
+    ctx.finish(policy)
+}
+
+pub fn load_file(path: &Path) -> Result<Policy, PolicyError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(load_str(&path.display().to_string(), &text)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An empty file is a valid policy with no rules (every key is optional).
+    #[test]
+    fn empty_policy_has_no_rules() {
+        let p = load_str("p.yml", "").unwrap();
+        assert!(p.limits.is_empty() && p.growth.is_empty() && p.forbid.is_empty());
+        let p = load_str("p.yml", "version: 1\n").unwrap();
+        assert_eq!(p.format, PolicyFormat::Layergate);
+    }
+
+    /// Shorthand and long forms mean the same rule; sizes are typed at load time.
+    #[test]
+    fn shorthand_and_long_forms() {
+        let p = load_str(
+            "p.yml",
+            "limits:\n  compressed_size: 20MB\n  wasted_bytes: {max: 1MiB, severity: warn}\ngrowth:\n  compressed: {max_percent: 5%}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.limits,
+            [
+                Limit {
+                    metric: Metric::CompressedSize,
+                    threshold: Threshold::Bytes(20_000_000),
+                    severity: Severity::Fail
+                },
+                Limit {
+                    metric: Metric::WastedBytes,
+                    threshold: Threshold::Bytes(1 << 20),
+                    severity: Severity::Warn
+                },
+            ]
+        );
+        assert_eq!(p.growth[0].max_percent, Some(5.0));
+        assert_eq!(p.growth[0].combine, Combine::All);
+    }
+
+    /// dive's file is recognised by content; a layergate file with `rules` is not.
+    #[test]
+    fn dive_recognised_by_content() {
+        let p = load_str("x", "rules:\n  lowestEfficiency: \"0.8\"\n").unwrap();
+        assert_eq!(p.format, PolicyFormat::DiveCi);
+        assert_eq!(
+            p.limits.len(),
+            2,
+            "efficiency and dive's default userWastedPercent"
+        );
+        let e = load_str("x", "version: 1\nrules: {}\n").unwrap_err();
+        assert_eq!(e.problems[0].line, 2);
+    }
+
+    /// All problems, one per line, each with file, line and column.
+    #[test]
+    fn errors_display_one_per_line() {
+        let e = load_str("p.yml", "limits:\n  layers: x\n  bogus: 1\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "p.yml:2:11: limits.layers: expected a whole number, found `x`\n\
+             p.yml:3:3: unknown key `bogus` in limits (expected one of: compressed_size, uncompressed_size, layers, largest_layer, min_efficiency, wasted_bytes, wasted_percent)"
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! Escaping for Markdown that reaches a pull request. Everything that came from an
+//! image (paths, commands, names) goes through `md` before it meets a template, so
+//! it cannot end a table cell, open a link, inject HTML, mention a user or an issue.
+
+/// One line of inline Markdown, safe inside a table cell.
+pub fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '~' | '|' | '$' | '!' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '#' => out.push_str("&#35;"),
+            '@' => out.push_str("&#64;"),
+            ':' => out.push_str("&#58;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A fence longer than any backtick run in `body`, so the block cannot be closed
+/// from inside.
+pub fn fence_for(body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+/// A marker key may only hold what cannot close an HTML comment.
+pub fn marker_key(key: &str) -> String {
+    key.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hostile file name must not break a table row or inject HTML or a link.
+    #[test]
+    fn md_neutralises_markup() {
+        let s = md("/a|b`c<script>[x](http://e)*_\n@me #1");
+        assert!(!s.contains('<') && !s.contains('\n'));
+        assert!(!s.contains("](") && !s.contains(" |"));
+        assert_eq!(
+            s,
+            "/a\\|b\\`c&lt;script&gt;\\[x\\]\\(http&#58;//e\\)\\*\\_ &#64;me &#35;1"
+        );
+    }
+
+    /// A history line holding ``` must not close the diff's code block.
+    #[test]
+    fn fence_outgrows_backticks() {
+        assert_eq!(fence_for("a ``` b"), "````");
+        assert_eq!(fence_for("plain"), "```");
+    }
+
+    #[test]
+    fn marker_key_drops_comment_closers() {
+        assert_eq!(marker_key("app --> <b>"), "app--b");
+    }
+}

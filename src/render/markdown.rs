@@ -1,0 +1,80 @@
+//! Markdown through minijinja templates (embedded from `templates/`; `--template`
+//! replaces the `diff`/`check` one). Templates receive the view model unescaped and
+//! escape image-derived text with the `md` filter. The `diff` comment is kept under
+//! GitHub's comment limit by halving its longest table until it fits.
+
+use minijinja::{AutoEscape, Environment, Value};
+use serde::Serialize;
+
+use super::escape;
+use super::view::{CheckView, DiffView};
+
+pub const DIFF_TEMPLATE: &str = include_str!("../../templates/diff.md.j2");
+pub const CHECK_TEMPLATE: &str = include_str!("../../templates/check.md.j2");
+pub const ANALYZE_TEMPLATE: &str = include_str!("../../templates/analyze.md.j2");
+
+/// GitHub refuses comments over 65,536 characters; keep a margin for the publisher.
+pub const COMMENT_LIMIT: usize = 65_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+}
+
+fn env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.add_filter("md", |v: Value| escape::md(&v.to_string()));
+    env
+}
+
+/// Renders `source` (a template text named `name` in messages) over `ctx`.
+pub fn render_template<T: Serialize>(
+    name: &str,
+    source: &str,
+    ctx: &T,
+) -> Result<String, RenderError> {
+    let err = |e: minijinja::Error| RenderError::Template {
+        name: name.to_string(),
+        message: e.to_string().replace('\n', " "),
+    };
+    let env = env();
+    let tmpl = env.template_from_str(source).map_err(err)?;
+    tmpl.render(ctx).map_err(err)
+}
+
+/// The `diff` comment, cut to fit `limit` characters: the longest table is halved
+/// (with a note saying how many rows were left out) until the text fits.
+pub fn diff_markdown(
+    mut view: DiffView,
+    template: Option<(&str, &str)>,
+    limit: usize,
+) -> Result<String, RenderError> {
+    let (name, source) = template.unwrap_or(("diff.md.j2", DIFF_TEMPLATE));
+    loop {
+        let out = render_template(name, source, &view)?;
+        if out.chars().count() <= limit {
+            return Ok(out);
+        }
+        if !view.shrink() {
+            // Only a custom template can get here: cut the text itself.
+            let note = "\n\n_(cut to fit the comment size limit)_\n";
+            let keep = limit.saturating_sub(note.chars().count());
+            let mut cut: String = out.chars().take(keep).collect();
+            cut.push_str(note);
+            return Ok(cut);
+        }
+    }
+}
+
+pub fn check_markdown(
+    view: &CheckView,
+    template: Option<(&str, &str)>,
+) -> Result<String, RenderError> {
+    let (name, source) = template.unwrap_or(("check.md.j2", CHECK_TEMPLATE));
+    render_template(name, source, view)
+}

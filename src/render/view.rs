@@ -1,0 +1,509 @@
+//! The view model of a `diff` or `check`: every figure formatted, nothing escaped
+//! (templates escape with the `md` filter). Templates only lay it out.
+
+use serde::Serialize;
+
+use crate::compare::{Comparison, Delta, LayerStatus};
+use crate::policy::{Finding, Severity, Unit, Verdict};
+use crate::report::Report;
+use crate::text::{ellipsize, human_bytes, human_delta};
+
+/// A table cut to its first rows; `omitted` says how many were left out.
+#[derive(Debug, Clone, Serialize)]
+pub struct Table<T> {
+    pub rows: Vec<T>,
+    pub total: usize,
+    pub omitted: usize,
+}
+
+impl<T> Table<T> {
+    fn new(rows: Vec<T>, total: usize) -> Table<T> {
+        let omitted = total.saturating_sub(rows.len());
+        Table {
+            rows,
+            total,
+            omitted,
+        }
+    }
+
+    /// Halves the table (for the comment size limit); false when already empty.
+    pub fn halve(&mut self) -> bool {
+        if self.rows.is_empty() {
+            return false;
+        }
+        let keep = self.rows.len() / 2;
+        self.omitted += self.rows.len() - keep;
+        self.rows.truncate(keep);
+        true
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TotalRow {
+    pub label: String,
+    pub before: String,
+    pub after: String,
+    pub delta: String,
+    pub icon: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRow {
+    pub code: String,
+    pub severity: String,
+    pub icon: String,
+    pub message: String,
+    pub value: String,
+    pub limit: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRowView {
+    pub status: String,
+    pub icon: String,
+    pub base: String,
+    pub head: String,
+    pub diff_id: String,
+    pub compressed: String,
+    pub uncompressed: String,
+    pub wasted: String,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRowView {
+    pub change: String,
+    pub path: String,
+    pub before: String,
+    pub after: String,
+    pub delta: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DirRowView {
+    pub dir: String,
+    pub before: String,
+    pub after: String,
+    pub delta: String,
+    pub files: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WasteRowView {
+    pub kind: String,
+    pub path: String,
+    pub layers: String,
+    pub bytes: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdviceRowView {
+    pub code: String,
+    pub severity: String,
+    pub title: String,
+    pub bytes: String,
+    pub suggestion: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeRowView {
+    pub layers: String,
+    pub files: String,
+    pub bytes: String,
+    pub top: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffView {
+    /// `<!-- layergate:KEY -->`, so a later run finds and updates the comment.
+    pub marker: String,
+    pub icon: String,
+    pub headline: String,
+    pub verdict: Verdict,
+    pub base: String,
+    pub head: String,
+    pub totals: Vec<TotalRow>,
+    pub failed: Vec<FindingRow>,
+    pub warned: Vec<FindingRow>,
+    pub layers_summary: String,
+    pub layers: Table<LayerRowView>,
+    pub files: Table<FileRowView>,
+    pub dirs: Table<DirRowView>,
+    pub waste: Table<WasteRowView>,
+    pub advice: Table<AdviceRowView>,
+    pub merge: Table<MergeRowView>,
+    pub history_diff: String,
+    pub history_fence: String,
+    /// Set when tables were cut to fit the comment size limit.
+    pub truncated: bool,
+    pub policy: String,
+}
+
+pub fn verdict_icon(v: &Verdict) -> &'static str {
+    match (v.failed, v.warned) {
+        (0, 0) => "✅",
+        (0, _) => "⚠️",
+        _ => "❌",
+    }
+}
+
+/// An icon per band of relative change, like compressed-size-action: `lower_is_better`
+/// for sizes, false for efficiency.
+fn band(delta: f64, percent: Option<f64>, lower_is_better: bool) -> &'static str {
+    let worse = if lower_is_better {
+        delta > 0.0
+    } else {
+        delta < 0.0
+    };
+    let p = percent.map_or(if delta == 0.0 { 0.0 } else { 100.0 }, f64::abs);
+    if delta == 0.0 || p < 1.0 {
+        "⚪"
+    } else if !worse {
+        "🟢"
+    } else if p < 10.0 {
+        "🟡"
+    } else {
+        "🔴"
+    }
+}
+
+fn pct_text(p: Option<f64>, delta: i64) -> String {
+    match p {
+        Some(p) => format!("{p:+.1} %"),
+        None if delta == 0 => "±0 %".into(),
+        None => "new".into(),
+    }
+}
+
+fn bytes_row(label: &str, d: &Delta) -> TotalRow {
+    TotalRow {
+        label: label.into(),
+        before: human_bytes(d.before),
+        after: human_bytes(d.after),
+        delta: format!(
+            "{} ({})",
+            human_delta(d.delta as i128),
+            pct_text(d.percent, d.delta)
+        ),
+        icon: band(d.delta as f64, d.percent, true).into(),
+    }
+}
+
+fn count_row(label: &str, d: &Delta) -> TotalRow {
+    TotalRow {
+        label: label.into(),
+        before: d.before.to_string(),
+        after: d.after.to_string(),
+        delta: format!("{:+} ({})", d.delta, pct_text(d.percent, d.delta)),
+        icon: band(d.delta as f64, d.percent, true).into(),
+    }
+}
+
+pub fn finding_rows(findings: &[Finding], severity: Severity) -> Vec<FindingRow> {
+    let show = |v: f64, unit: Unit| match unit {
+        Unit::Bytes if v < 0.0 => human_delta(v as i128),
+        Unit::Bytes => human_bytes(v as u64),
+        Unit::Count => format!("{v}"),
+        Unit::Percent => format!("{v:.2} %"),
+    };
+    findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .map(|f| FindingRow {
+            code: f.code.clone(),
+            severity: f.severity.as_str().into(),
+            icon: if f.severity == Severity::Fail {
+                "❌"
+            } else {
+                "⚠️"
+            }
+            .into(),
+            message: f.message.clone(),
+            value: show(f.value, f.unit),
+            limit: show(f.limit, f.unit),
+        })
+        .collect()
+}
+
+fn name(side: &crate::compare::Side) -> String {
+    side.name.clone().unwrap_or_else(|| side.reference.clone())
+}
+
+pub struct DiffInput<'a> {
+    pub comparison: &'a Comparison,
+    pub findings: &'a [Finding],
+    pub verdict: &'a Verdict,
+    pub key: &'a str,
+    pub policy: &'a str,
+}
+
+pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
+    let c = i.comparison;
+    let t = &c.totals;
+    let totals = vec![
+        bytes_row("compressed", &t.compressed),
+        bytes_row("uncompressed", &t.uncompressed),
+        bytes_row("live", &t.live),
+        bytes_row("wasted", &t.wasted),
+        TotalRow {
+            label: "efficiency".into(),
+            before: format!("{:.2} %", t.efficiency.before * 100.0),
+            after: format!("{:.2} %", t.efficiency.after * 100.0),
+            delta: format!("{:+.2} pp", t.efficiency.delta_points),
+            icon: band(
+                t.efficiency.delta_points,
+                Some(t.efficiency.delta_points),
+                false,
+            )
+            .into(),
+        },
+        count_row("files", &t.files),
+        count_row("layers", &t.layers),
+    ];
+    let layers: Vec<LayerRowView> = c
+        .layers
+        .tail
+        .iter()
+        .map(|l| LayerRowView {
+            status: match l.status {
+                LayerStatus::Shared => "shared",
+                LayerStatus::Moved => "moved",
+                LayerStatus::Added => "added",
+                LayerStatus::Removed => "removed",
+            }
+            .into(),
+            icon: match l.status {
+                LayerStatus::Added => "➕",
+                LayerStatus::Removed => "➖",
+                _ => "↔️",
+            }
+            .into(),
+            base: l.base_index.map_or("—".into(), |i| format!("L{i}")),
+            head: l.head_index.map_or("—".into(), |i| format!("L{i}")),
+            diff_id: short(&l.diff_id),
+            compressed: human_bytes(l.compressed_bytes),
+            uncompressed: human_bytes(l.uncompressed_bytes),
+            wasted: match (l.wasted_before, l.wasted_after) {
+                (Some(b), Some(a)) if a != b => format!("{} → {}", human_bytes(b), human_bytes(a)),
+                (_, Some(a)) => human_bytes(a),
+                (Some(b), None) => human_bytes(b),
+                (None, None) => "—".into(),
+            },
+            created_by: ellipsize(l.created_by.as_deref().unwrap_or("?"), 120),
+        })
+        .collect();
+    let n_layers = layers.len();
+    let f = &c.files;
+    let mut files: Vec<(&str, &crate::compare::FileChange)> = Vec::new();
+    files.extend(f.added.iter().map(|x| ("added", x)));
+    files.extend(f.removed.iter().map(|x| ("removed", x)));
+    files.extend(f.grown.iter().map(|x| ("grown", x)));
+    files.extend(f.shrunk.iter().map(|x| ("shrunk", x)));
+    files.sort_by(|a, b| {
+        b.1.delta
+            .unsigned_abs()
+            .cmp(&a.1.delta.unsigned_abs())
+            .then_with(|| a.1.path.cmp(&b.1.path))
+    });
+    let files_total = f.added_count + f.removed_count + f.grown_count + f.shrunk_count;
+    let files: Vec<FileRowView> = files
+        .into_iter()
+        .map(|(change, x)| FileRowView {
+            change: change.into(),
+            path: x.path.clone(),
+            before: if change == "added" {
+                "—".into()
+            } else {
+                human_bytes(x.before)
+            },
+            after: if change == "removed" {
+                "—".into()
+            } else {
+                human_bytes(x.after)
+            },
+            delta: human_delta(x.delta as i128),
+        })
+        .collect();
+    let dirs: Vec<DirRowView> = f
+        .dirs
+        .iter()
+        .map(|d| DirRowView {
+            dir: d.dir.clone(),
+            before: human_bytes(d.before),
+            after: human_bytes(d.after),
+            delta: human_delta(d.delta as i128),
+            files: format!("+{} -{} ~{}", d.added, d.removed, d.changed),
+        })
+        .collect();
+    let layer_list = |v: &[usize]| {
+        v.iter()
+            .map(|l| format!("L{l}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let waste: Vec<WasteRowView> = c
+        .new_waste
+        .iter()
+        .map(|d| WasteRowView {
+            kind: d.kind.as_str().into(),
+            path: d.path.clone(),
+            layers: if d.by_layers.is_empty() {
+                layer_list(&d.layers)
+            } else {
+                format!("{} by {}", layer_list(&d.layers), layer_list(&d.by_layers))
+            },
+            bytes: human_bytes(d.wasted_bytes),
+        })
+        .chain(c.new_duplicates.iter().map(|d| WasteRowView {
+            kind: d.kind.as_str().into(),
+            path: d.paths.join(", "),
+            layers: layer_list(&d.layers),
+            bytes: human_bytes(d.wasted_bytes),
+        }))
+        .collect();
+    let advice: Vec<AdviceRowView> = c
+        .new_advice
+        .iter()
+        .map(|a| AdviceRowView {
+            code: a.code.clone(),
+            severity: format!("{:?}", a.severity).to_lowercase(),
+            title: a.title.clone(),
+            bytes: human_bytes(a.bytes),
+            suggestion: a.suggestion.clone(),
+        })
+        .collect();
+    let merge: Vec<MergeRowView> = c
+        .merge_savings
+        .iter()
+        .map(|m| MergeRowView {
+            layers: format!("L{}–L{}", m.lower, m.upper),
+            files: m.files.to_string(),
+            bytes: human_bytes(m.bytes),
+            top: m
+                .top_files
+                .iter()
+                .take(3)
+                .map(|p| p.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    let (nw, na, nm) = (waste.len(), advice.len(), merge.len());
+    DiffView {
+        marker: format!("<!-- layergate:{} -->", super::escape::marker_key(i.key)),
+        icon: verdict_icon(i.verdict).into(),
+        headline: i.verdict.headline.clone(),
+        verdict: i.verdict.clone(),
+        base: name(&c.base),
+        head: name(&c.head),
+        totals,
+        failed: finding_rows(i.findings, Severity::Fail),
+        warned: finding_rows(i.findings, Severity::Warn),
+        layers_summary: format!(
+            "{} shared, {} added, {} removed",
+            c.layers.shared_prefix, c.layers.added, c.layers.removed
+        ),
+        layers: Table::new(layers, n_layers),
+        files: Table::new(files, files_total),
+        dirs: Table::new(dirs, f.dirs_count),
+        waste: Table::new(waste, nw),
+        advice: Table::new(advice, na),
+        merge: Table::new(merge, nm),
+        history_fence: super::escape::fence_for(&c.history_diff),
+        history_diff: c.history_diff.clone(),
+        truncated: false,
+        policy: i.policy.to_string(),
+    }
+}
+
+impl DiffView {
+    /// Cuts the longest table in half; false when nothing is left to cut.
+    pub fn shrink(&mut self) -> bool {
+        let lens = [
+            self.files.rows.len(),
+            self.dirs.rows.len(),
+            self.waste.rows.len(),
+            self.layers.rows.len(),
+            self.advice.rows.len(),
+            self.merge.rows.len(),
+        ];
+        let Some((i, &n)) = lens.iter().enumerate().max_by_key(|(_, n)| **n) else {
+            return false;
+        };
+        self.truncated = true;
+        if n == 0 {
+            if self.history_diff.is_empty() {
+                return false;
+            }
+            self.history_diff = "(history diff left out: the comment would be too long)\n".into();
+            return true;
+        }
+        match i {
+            0 => self.files.halve(),
+            1 => self.dirs.halve(),
+            2 => self.waste.halve(),
+            3 => self.layers.halve(),
+            4 => self.advice.halve(),
+            _ => self.merge.halve(),
+        }
+    }
+}
+
+/// The view of `check`: one image against absolute limits.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckView {
+    pub marker: String,
+    pub icon: String,
+    pub headline: String,
+    pub verdict: Verdict,
+    pub image: String,
+    pub totals: Vec<TotalRow>,
+    pub failed: Vec<FindingRow>,
+    pub warned: Vec<FindingRow>,
+    pub policy: String,
+}
+
+pub fn check_view(
+    head: &Report,
+    findings: &[Finding],
+    verdict: &Verdict,
+    key: &str,
+    policy: &str,
+) -> CheckView {
+    let t = &head.totals;
+    let one = |label: &str, v: String| TotalRow {
+        label: label.into(),
+        before: String::new(),
+        after: v,
+        delta: String::new(),
+        icon: String::new(),
+    };
+    CheckView {
+        marker: format!("<!-- layergate:{} -->", super::escape::marker_key(key)),
+        icon: verdict_icon(verdict).into(),
+        headline: verdict.headline.clone(),
+        verdict: verdict.clone(),
+        image: head
+            .image
+            .name
+            .clone()
+            .unwrap_or_else(|| head.image.reference.clone()),
+        totals: vec![
+            one("compressed", human_bytes(t.compressed_bytes)),
+            one("uncompressed", human_bytes(t.uncompressed_bytes)),
+            one("live", human_bytes(t.live_bytes)),
+            one("wasted", human_bytes(t.wasted_bytes)),
+            one("efficiency", format!("{:.2} %", t.efficiency * 100.0)),
+            one("files", t.files.to_string()),
+            one("layers", t.layers.to_string()),
+        ],
+        failed: finding_rows(findings, Severity::Fail),
+        warned: finding_rows(findings, Severity::Warn),
+        policy: policy.to_string(),
+    }
+}
+
+pub fn short(digest: &str) -> String {
+    let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
+    hex.chars().take(12).collect()
+}
