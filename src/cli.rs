@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Report one image: layers, waste, duplicate files, merge savings.
     Analyze(AnalyzeArgs),
+    /// Post a prepared Markdown file as the sticky PR/MR comment (and job summary).
+    Comment(CommentCmdArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -64,6 +66,14 @@ pub struct AnalyzeArgs {
     pub out: OutputArgs,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct CommentCmdArgs {
+    /// The Markdown body to post.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub publish: crate::publish::CommentArgs,
+}
+
 pub fn main() -> Result<u8> {
     let cli = Cli::parse();
     run(cli)
@@ -82,7 +92,43 @@ pub fn run(cli: Cli) -> Result<u8> {
             write_output(args.out.output.as_deref(), &body)?;
             Ok(EXIT_PASS)
         }
+        Command::Comment(args) => {
+            let markdown = std::fs::read_to_string(&args.file)
+                .with_context(|| format!("{}", args.file.display()))?;
+            let publication = crate::publish::Publication {
+                key: args.publish.comment_key.clone(),
+                markdown,
+                passed: None,
+                headline: String::new(),
+                rules: Vec::new(),
+                findings: Vec::new(),
+                metrics: Vec::new(),
+                report_path: None,
+            };
+            let env = crate::publish::Env::from_process();
+            let delivery = crate::publish::deliver(&args.publish, &publication, &env)?;
+            print_delivery(&delivery)?;
+            Ok(EXIT_PASS)
+        }
     }
+}
+
+/// Annotations go to standard output (GitHub Actions reads workflow commands
+/// there), warnings and what happened to the comment to standard error.
+pub fn print_delivery(delivery: &crate::publish::Delivery) -> Result<()> {
+    use crate::publish::CommentOutcome;
+    if !delivery.annotations.is_empty() {
+        write_output(None, &(delivery.annotations.join("\n") + "\n"))?;
+    }
+    for w in &delivery.warnings {
+        eprintln!("layergate: warning: {w}");
+    }
+    match &delivery.comment {
+        CommentOutcome::Created { url, .. } => eprintln!("layergate: comment created: {url}"),
+        CommentOutcome::Updated { url, .. } => eprintln!("layergate: comment updated: {url}"),
+        CommentOutcome::NotRequested | CommentOutcome::Skipped { .. } => {}
+    }
+    Ok(())
 }
 
 pub fn open_options(args: &ImageArgs) -> Result<OpenOptions> {

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod error;
 pub mod image;
 pub mod overlay;
+pub mod publish;
 pub mod render;
 pub mod report;
 pub mod scan;
