@@ -4,4 +4,6 @@
 //! surface (the `layergate` binary and the library API).
 
 mod common;
+mod fake_api;
+mod publish_github;
 mod real_images;
