@@ -6,4 +6,5 @@
 mod common;
 mod fake_api;
 mod publish_github;
+mod publish_gitlab;
 mod real_images;
