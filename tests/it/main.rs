@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! surface (the `layergate` binary and the library API).
 
+mod action_script;
 mod common;
 mod fake_api;
 mod publish_github;
