@@ -99,10 +99,10 @@ pub struct CommentArgs {
     pub comment_key: String,
     /// GitHub token (default: $GITHUB_TOKEN, then $GH_TOKEN). Prefer the environment.
     #[arg(long, value_name = "TOKEN")]
-    pub github_token: Option<String>,
+    pub github_token: Option<Secret>,
     /// GitLab token with `api` scope (default: $LAYERGATE_GITLAB_TOKEN, then $GITLAB_TOKEN).
     #[arg(long, value_name = "TOKEN")]
-    pub gitlab_token: Option<String>,
+    pub gitlab_token: Option<Secret>,
     /// Pull/merge request number (default: from the CI environment).
     #[arg(long, value_name = "N")]
     pub pr: Option<u64>,
@@ -141,6 +141,33 @@ impl Default for CommentArgs {
             gitlab_metrics: None,
             codequality_path: "Dockerfile".into(),
         }
+    }
+}
+
+/// A token: printed as `***` by `Debug`, so logging the arguments cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(token: impl Into<String>) -> Self {
+        Secret(token.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
     }
 }
 
@@ -288,6 +315,18 @@ mod tests {
     #[test]
     fn markers_of_different_keys_do_not_overlap() {
         assert!(!marker("ab").contains(&marker("a")));
+    }
+
+    /// Debug-printing the arguments (e.g. in a bug report) must not leak a token.
+    #[test]
+    fn tokens_are_redacted_in_debug_output() {
+        let args = CommentArgs {
+            github_token: Some(Secret::new("ghp_secret")),
+            ..CommentArgs::default()
+        };
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("ghp_secret"), "{shown}");
+        assert!(shown.contains("***"));
     }
 
     /// A key could otherwise close the HTML comment and inject Markdown.

@@ -107,7 +107,8 @@ fn github(args: &CommentArgs, env: &Env, explicit: bool) -> Result<Plan, Publish
         .to_string();
     let token = args
         .github_token
-        .clone()
+        .as_ref()
+        .map(|t| t.expose().to_string())
         .filter(|t| !t.is_empty())
         .or_else(|| env.get("GITHUB_TOKEN").map(str::to_string))
         .or_else(|| env.get("GH_TOKEN").map(str::to_string));
@@ -191,7 +192,8 @@ fn gitlab(args: &CommentArgs, env: &Env, explicit: bool) -> Result<Plan, Publish
     let project = project.replace('%', "%25").replace('/', "%2F");
     let token = args
         .gitlab_token
-        .clone()
+        .as_ref()
+        .map(|t| t.expose().to_string())
         .filter(|t| !t.is_empty())
         .or_else(|| env.get("LAYERGATE_GITLAB_TOKEN").map(str::to_string))
         .or_else(|| env.get("GITLAB_TOKEN").map(str::to_string));

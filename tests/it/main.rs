@@ -4,6 +4,7 @@
 //! surface (the `layergate` binary and the library API).
 
 mod action_script;
+mod ci_files;
 mod common;
 mod fake_api;
 mod publish_github;

@@ -445,7 +445,7 @@ fn args(server: &Server) -> CommentArgs {
         pr: Some(12),
         repo: Some("acme/app".into()),
         api_url: Some(server.url.clone()),
-        github_token: Some(TOKEN.into()),
+        github_token: Some(publish::Secret::new(TOKEN)),
         ..CommentArgs::default()
     }
 }

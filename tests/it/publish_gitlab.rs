@@ -336,7 +336,7 @@ fn args(server: &Server) -> CommentArgs {
         pr: Some(7),
         repo: Some("42".into()),
         api_url: Some(format!("{}/api/v4", server.url)),
-        gitlab_token: Some(TOKEN.into()),
+        gitlab_token: Some(publish::Secret::new(TOKEN)),
         ..CommentArgs::default()
     }
 }
