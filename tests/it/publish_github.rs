@@ -42,6 +42,12 @@ impl FakeGitHub {
 /// A GitHub that knows one repository (acme/app) with one pull request (#12) that
 /// already has three comments from people, so a new comment lands on page 2.
 fn github() -> (Server, Arc<FakeGitHub>) {
+    github_under("")
+}
+
+/// The same GitHub served under a path prefix, as GitHub Enterprise serves its API
+/// under `/api/v3`; requests outside the prefix get 404.
+fn github_under(prefix: &'static str) -> (Server, Arc<FakeGitHub>) {
     let state = Arc::new(FakeGitHub {
         comments: Mutex::new(
             (1..=3)
@@ -52,7 +58,16 @@ fn github() -> (Server, Arc<FakeGitHub>) {
         faults: Faults::default(),
     });
     let s = state.clone();
-    let server = Server::start(move |req, base| answer(&s, req, base));
+    let server = Server::start(move |req, base| {
+        let Some(rest) = req.path.strip_prefix(prefix) else {
+            return Reply::json(404, json!({"message": "Not Found"}));
+        };
+        let req = Request {
+            path: rest.to_string(),
+            ..req.clone()
+        };
+        answer(&s, &req, &format!("{base}{prefix}"))
+    });
     (server, state)
 }
 
@@ -313,6 +328,40 @@ fn auto_mode_reads_the_actions_environment() {
         std::fs::read_to_string(&output).unwrap(),
         "failures=0\nwarnings=0\ncomment-id=100\ncomment-url=https://github.com/acme/app/pull/12#issuecomment-100\n"
     );
+}
+
+/// GitHub Enterprise: the API base path is kept on every call, pagination included.
+#[test]
+fn enterprise_api_base_path_is_kept() {
+    let (server, state) = github_under("/api/v3");
+    let dir = tempfile::tempdir().unwrap();
+    let file = body_file(dir.path(), "a.md", "## Verdict\n");
+    let api = format!("{}/api/v3", server.url);
+    let out = comment(
+        &server,
+        TOKEN,
+        &[&file, "--comment", "github", "--pr", "12"],
+        &[("GITHUB_API_URL", &api)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let paths: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "GET /api/v3/repos/acme/app/issues/12/comments?per_page=100",
+            "GET /api/v3/repos/acme/app/issues/12/comments?per_page=100&page=2",
+            "POST /api/v3/repos/acme/app/issues/12/comments",
+        ]
+    );
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization") == Some(&format!("Bearer {TOKEN}"))));
+    assert_eq!(state.bodies().len(), 4);
 }
 
 /// On a push build there is no PR: `auto` writes the summary and posts nothing.
