@@ -2,7 +2,7 @@
 # distroless because GitLab CI runs job scripts with the image's shell; the binary
 # itself needs nothing but CA certificates.
 FROM rust:1-alpine AS build
-RUN apk add --no-cache musl-dev
+RUN apk add --no-cache musl-dev gcc make
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin layergate \
