@@ -34,6 +34,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Check one image against a policy's absolute limits (like dive's CI mode).
     Check(CheckArgs),
+    /// Post a prepared Markdown file as the sticky PR/MR comment (and job summary).
+    Comment(CommentCmdArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -92,9 +94,6 @@ pub struct GateArgs {
     /// Replaces the Markdown template (minijinja) for `--format markdown`.
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
-    /// Key of the hidden `<!-- layergate:KEY -->` marker that finds the comment again.
-    #[arg(long, value_name = "KEY", default_value = "default")]
-    pub comment_key: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +108,9 @@ pub struct DiffArgs {
     pub image_args: ImageArgs,
     #[command(flatten)]
     pub out: OutputArgs,
+    /// Where to post the verdict (sticky comment, job summary, CI reports).
+    #[command(flatten)]
+    pub publish: crate::publish::CommentArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -121,6 +123,17 @@ pub struct CheckArgs {
     pub image_args: ImageArgs,
     #[command(flatten)]
     pub out: OutputArgs,
+    /// Where to post the verdict (sticky comment, job summary, CI reports).
+    #[command(flatten)]
+    pub publish: crate::publish::CommentArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CommentCmdArgs {
+    /// The Markdown body to post.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub publish: crate::publish::CommentArgs,
 }
 
 pub fn main() -> Result<u8> {
@@ -152,6 +165,17 @@ pub fn run(cli: Cli) -> Result<u8> {
             };
             let outcome = crate::gate::diff(&args, &policy)?;
             write_output(args.out.output.as_deref(), &outcome.body)?;
+            let publication = crate::gate::publication(
+                &outcome.key,
+                &outcome.markdown,
+                &outcome.verdict,
+                &outcome.findings,
+                &policy,
+                Some(&outcome.comparison.totals.compressed),
+                args.out.output.as_deref(),
+            );
+            let env = crate::publish::Env::from_process();
+            print_delivery(&crate::publish::deliver(&args.publish, &publication, &env)?)?;
             Ok(outcome.exit_code(args.gate.warn_only))
         }
         Command::Check(args) => {
@@ -160,7 +184,36 @@ pub fn run(cli: Cli) -> Result<u8> {
             };
             let outcome = crate::gate::check(&args, &policy)?;
             write_output(args.out.output.as_deref(), &outcome.body)?;
+            let publication = crate::gate::publication(
+                &outcome.key,
+                &outcome.markdown,
+                &outcome.verdict,
+                &outcome.findings,
+                &policy,
+                None,
+                args.out.output.as_deref(),
+            );
+            let env = crate::publish::Env::from_process();
+            print_delivery(&crate::publish::deliver(&args.publish, &publication, &env)?)?;
             Ok(outcome.exit_code(args.gate.warn_only))
+        }
+        Command::Comment(args) => {
+            let markdown = std::fs::read_to_string(&args.file)
+                .with_context(|| format!("{}", args.file.display()))?;
+            let publication = crate::publish::Publication {
+                key: args.publish.comment_key.clone(),
+                markdown,
+                passed: None,
+                headline: String::new(),
+                rules: Vec::new(),
+                findings: Vec::new(),
+                metrics: Vec::new(),
+                report_path: None,
+            };
+            let env = crate::publish::Env::from_process();
+            let delivery = crate::publish::deliver(&args.publish, &publication, &env)?;
+            print_delivery(&delivery)?;
+            Ok(EXIT_PASS)
         }
     }
 }
@@ -187,6 +240,24 @@ fn policy_or_exit(args: &GateArgs) -> Result<Option<Policy>> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Annotations go to standard output (GitHub Actions reads workflow commands
+/// there), warnings and what happened to the comment to standard error.
+pub fn print_delivery(delivery: &crate::publish::Delivery) -> Result<()> {
+    use crate::publish::CommentOutcome;
+    if !delivery.annotations.is_empty() {
+        write_output(None, &(delivery.annotations.join("\n") + "\n"))?;
+    }
+    for w in &delivery.warnings {
+        eprintln!("layergate: warning: {w}");
+    }
+    match &delivery.comment {
+        CommentOutcome::Created { url, .. } => eprintln!("layergate: comment created: {url}"),
+        CommentOutcome::Updated { url, .. } => eprintln!("layergate: comment updated: {url}"),
+        CommentOutcome::NotRequested | CommentOutcome::Skipped { .. } => {}
+    }
+    Ok(())
 }
 
 pub fn open_options(args: &ImageArgs) -> Result<OpenOptions> {

@@ -111,7 +111,7 @@ pub fn diff(args: &DiffArgs, policy: &Policy) -> Result<DiffOutcome> {
         comparison: &comparison,
         findings: &findings,
         verdict: &verdict,
-        key: &args.gate.comment_key,
+        key: &args.publish.comment_key,
         policy: &label,
     });
     let tmpl = template(args.gate.template.as_deref())?;
@@ -137,7 +137,7 @@ pub fn diff(args: &DiffArgs, policy: &Policy) -> Result<DiffOutcome> {
         findings,
         verdict,
         markdown,
-        key: args.gate.comment_key.clone(),
+        key: args.publish.comment_key.clone(),
         body,
     })
 }
@@ -150,7 +150,13 @@ pub fn check(args: &CheckArgs, policy: &Policy) -> Result<CheckOutcome> {
     let findings = policy.evaluate(&head, None);
     let verdict = verdict(&findings, None, &head);
     let label = policy_label(policy);
-    let view = render::check_view(&head, &findings, &verdict, &args.gate.comment_key, &label);
+    let view = render::check_view(
+        &head,
+        &findings,
+        &verdict,
+        &args.publish.comment_key,
+        &label,
+    );
     let tmpl = template(args.gate.template.as_deref())?;
     let markdown =
         render::check_markdown(&view, tmpl.as_ref().map(|(n, t)| (n.as_str(), t.as_str())))?;
@@ -170,7 +176,60 @@ pub fn check(args: &CheckArgs, policy: &Policy) -> Result<CheckOutcome> {
         findings,
         verdict,
         markdown,
-        key: args.gate.comment_key.clone(),
+        key: args.publish.comment_key.clone(),
         body,
     })
+}
+
+/// The neutral form a publisher takes: the comment, the verdict, every rule
+/// evaluated, the findings, and the size figures exported as outputs/metrics.
+pub fn publication(
+    key: &str,
+    markdown: &str,
+    verdict: &Verdict,
+    findings: &[Finding],
+    policy: &Policy,
+    compressed: Option<&crate::compare::Delta>,
+    report_path: Option<&Path>,
+) -> crate::publish::Publication {
+    use crate::publish::{Metric, PublishedFinding, Severity as PubSeverity};
+    let metrics = compressed
+        .map(|d| {
+            vec![
+                Metric {
+                    name: "size-before".into(),
+                    value: d.before as f64,
+                },
+                Metric {
+                    name: "size-after".into(),
+                    value: d.after as f64,
+                },
+                Metric {
+                    name: "size-delta".into(),
+                    value: d.delta as f64,
+                },
+            ]
+        })
+        .unwrap_or_default();
+    crate::publish::Publication {
+        key: key.to_string(),
+        markdown: markdown.to_string(),
+        passed: Some(verdict.passed),
+        headline: verdict.headline.clone(),
+        rules: policy.rule_codes(),
+        findings: findings
+            .iter()
+            .map(|f| PublishedFinding {
+                code: f.code.clone(),
+                severity: match f.severity {
+                    crate::policy::Severity::Fail => PubSeverity::Fail,
+                    crate::policy::Severity::Warn => PubSeverity::Warn,
+                },
+                message: f.message.clone(),
+                path: f.path.clone(),
+            })
+            .collect(),
+        metrics,
+        report_path: report_path.map(|p| p.display().to_string()),
+    }
 }

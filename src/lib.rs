@@ -15,6 +15,7 @@ pub mod gate;
 pub mod image;
 pub mod overlay;
 pub mod policy;
+pub mod publish;
 pub mod render;
 pub mod report;
 pub mod scan;

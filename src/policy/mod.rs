@@ -183,6 +183,30 @@ impl Policy {
         (!self.ignore.is_empty()).then(|| self.ignore_set.clone())
     }
 
+    /// The code of every rule this policy checks, once each, in policy order (a
+    /// JUnit report has one test case per rule, passing ones included).
+    pub fn rule_codes(&self) -> Vec<String> {
+        let growth = self.growth.iter().map(|g| match g.kind {
+            SizeKind::Compressed => "size-growth",
+            SizeKind::Uncompressed => "uncompressed-growth",
+        });
+        let mut codes: Vec<String> = Vec::new();
+        let all = self
+            .limits
+            .iter()
+            .map(|l| l.metric.code())
+            .chain(growth)
+            .chain(self.forbid.iter().map(|_| "forbidden-path"))
+            .chain(self.budgets.iter().map(|_| "path-budget"))
+            .chain(self.advice.iter().map(|_| "advice-budget"));
+        for code in all {
+            if !codes.iter().any(|c| c == code) {
+                codes.push(code.to_string());
+            }
+        }
+        codes
+    }
+
     pub fn evaluate(
         &self,
         head: &crate::report::Report,

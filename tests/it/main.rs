@@ -3,11 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod action_script;
 mod advice;
+mod ci_files;
 mod common;
 mod diff;
+mod fake_api;
 mod hostile_server;
 mod policy;
+mod publish_github;
+mod publish_gitlab;
 mod real_images;
 mod registry;
 mod registry_hostile;

@@ -1,0 +1,301 @@
+//! The GitHub sticky comment, through octocrab: list the pull request's comments
+//! (every page), update the one carrying the key's marker, create it only when none
+//! does. octocrab brings the client, base URI (GitHub Enterprise) and bearer auth; we
+//! use its raw calls so status and rate-limit headers drive our bounded retries.
+
+use http::header::{HeaderName, ACCEPT};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{next_link, with_retries, Answer, RetryPolicy};
+use super::target::GitHub;
+use super::{marker, CommentOutcome, Env, Platform, PublishError};
+
+/// GitHub refuses comment bodies over 65,536 characters.
+const MAX_BODY_CHARS: usize = 65_536;
+
+#[derive(Debug, Deserialize)]
+struct Comment {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    html_url: String,
+}
+
+struct Client {
+    octo: octocrab::Octocrab,
+    policy: RetryPolicy,
+    /// `scheme://authority` of the API, to refuse pagination links elsewhere.
+    origin: String,
+}
+
+pub(crate) async fn upsert(
+    gh: &GitHub,
+    key: &str,
+    body: &str,
+    env: &Env,
+) -> Result<CommentOutcome, PublishError> {
+    let client = Client::new(gh, env)?;
+    let body = fit(body);
+    let list = format!(
+        "/repos/{}/{}/issues/{}/comments?per_page=100",
+        gh.owner, gh.repo, gh.pr
+    );
+    let existing = match client.find(&list, &marker(key)).await? {
+        Found::Comment(c) => Some(c),
+        Found::None => None,
+        Found::Refused(reason) => return Ok(refused(gh, reason)),
+    };
+    let answer = match &existing {
+        Some(c) => {
+            let path = format!("/repos/{}/{}/issues/comments/{}", gh.owner, gh.repo, c.id);
+            client.send("PATCH", &path, Some(&body)).await?
+        }
+        None => {
+            let path = format!("/repos/{}/{}/issues/{}/comments", gh.owner, gh.repo, gh.pr);
+            client.send("POST", &path, Some(&body)).await?
+        }
+    };
+    let method = if existing.is_some() { "PATCH" } else { "POST" };
+    if answer.status == 403 {
+        return Ok(refused(gh, answer.message()));
+    }
+    let url = client.url_of(&list);
+    let saved: Comment = client.expect_json(method, &url, answer)?;
+    Ok(match existing {
+        Some(_) => CommentOutcome::Updated {
+            platform: Platform::GitHub,
+            id: saved.id,
+            url: saved.html_url,
+        },
+        None => CommentOutcome::Created {
+            platform: Platform::GitHub,
+            id: saved.id,
+            url: saved.html_url,
+        },
+    })
+}
+
+fn refused(gh: &GitHub, reason: String) -> CommentOutcome {
+    CommentOutcome::Skipped {
+        platform: Platform::GitHub,
+        reason: format!(
+            "GitHub refused to comment on {}/{}#{} (HTTP 403: {reason}); pull requests from forks get a read-only token, so the verdict is only in the job summary and outputs",
+            gh.owner, gh.repo, gh.pr
+        ),
+    }
+}
+
+enum Found {
+    Comment(Comment),
+    None,
+    Refused(String),
+}
+
+impl Client {
+    fn new(gh: &GitHub, env: &Env) -> Result<Self, PublishError> {
+        let setting = |e: octocrab::Error| PublishError::Setting {
+            setting: "GITHUB_API_URL",
+            reason: format!("{}: {}", gh.api, one_line(&e)),
+        };
+        let octo = octocrab::Octocrab::builder()
+            .base_uri(gh.api.as_str())
+            .map_err(setting)?
+            .personal_token(gh.token.clone())
+            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+            .set_connect_timeout(Some(std::time::Duration::from_secs(15)))
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .add_header(ACCEPT, "application/vnd.github+json".into())
+            .add_header(
+                HeaderName::from_static("x-github-api-version"),
+                "2022-11-28".into(),
+            )
+            .build()
+            .map_err(setting)?;
+        let origin = origin_of(&gh.api);
+        Ok(Client {
+            octo,
+            policy: RetryPolicy::from_env(env),
+            origin,
+        })
+    }
+
+    fn url_of(&self, path: &str) -> String {
+        format!("{}{}", self.origin, path)
+    }
+
+    /// Walks every page of comments for the marker. A 403 while listing is a
+    /// refusal like one while posting.
+    async fn find(&self, first: &str, marker: &str) -> Result<Found, PublishError> {
+        let mut next = Some(first.to_string());
+        let mut pages = 0;
+        while let Some(path) = next.take() {
+            pages += 1;
+            let answer = self.send("GET", &path, None).await?;
+            if answer.status == 403 {
+                return Ok(Found::Refused(answer.message()));
+            }
+            let link = answer.header("link").map(str::to_string);
+            let url = self.url_of(&path);
+            let comments: Vec<Comment> = self.expect_json("GET", &url, answer)?;
+            if let Some(c) = comments
+                .into_iter()
+                .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)))
+            {
+                return Ok(Found::Comment(c));
+            }
+            // A pull request with more than 100 pages of comments is not worth more.
+            if pages < 100 {
+                next = link
+                    .as_deref()
+                    .and_then(next_link)
+                    .map(|u| self.relative(&u))
+                    .transpose()?;
+            }
+        }
+        Ok(Found::None)
+    }
+
+    /// Pagination links are absolute; octocrab only sends the token with relative
+    /// paths, which is what we want, and only for the API's own origin.
+    fn relative(&self, url: &str) -> Result<String, PublishError> {
+        let rest = url
+            .strip_prefix(&self.origin)
+            .filter(|r| r.starts_with('/'))
+            .ok_or_else(|| PublishError::Answer {
+                url: self.origin.clone(),
+                reason: format!("pagination link leaves the API: {url}"),
+            })?;
+        Ok(rest.to_string())
+    }
+
+    async fn send(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<Answer, PublishError> {
+        let url = self.url_of(path);
+        let payload = body.map(|b| json!({ "body": b }));
+        with_retries(&self.policy, method, &url, || async {
+            let response = match method {
+                "POST" => self.octo._post(path, payload.as_ref()).await,
+                "PATCH" => self.octo._patch(path, payload.as_ref()).await,
+                _ => self.octo._get(path).await,
+            }
+            .map_err(|e| one_line(&e))?;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = self
+                .octo
+                .body_to_string(response)
+                .await
+                .map_err(|e| one_line(&e))?;
+            Ok(Answer {
+                status,
+                headers,
+                body,
+            })
+        })
+        .await
+    }
+
+    fn expect_json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &'static str,
+        url: &str,
+        answer: Answer,
+    ) -> Result<T, PublishError> {
+        if !answer.is_success() {
+            let hint = match answer.status {
+                401 => "; the token is invalid or expired",
+                404 => {
+                    "; the repository or pull request does not exist, or the token cannot see it"
+                }
+                422 => "; GitHub rejected the comment",
+                _ => "",
+            };
+            return Err(PublishError::Status {
+                method,
+                url: url.to_string(),
+                status: answer.status,
+                message: answer.message(),
+                hint: hint.into(),
+            });
+        }
+        serde_json::from_str(&answer.body).map_err(|e| PublishError::Answer {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// `https://ghe.example/api/v3` → `https://ghe.example`.
+fn origin_of(api: &str) -> String {
+    let (scheme, rest) = api.split_once("://").unwrap_or(("https", api));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let base_path = rest[authority.len()..].trim_end_matches('/');
+    // Paths are sent relative to the base URI and octocrab keeps the base path, so the
+    // origin for our own URLs includes it.
+    format!("{scheme}://{authority}{base_path}")
+}
+
+/// octocrab's errors can span lines; ours never do. They never contain the token:
+/// octocrab keeps it in a `SecretString` and marks the header sensitive.
+fn one_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Over-long bodies are cut at a line boundary with a note, keeping the marker
+/// (the renderer puts it first) so the next run still finds the comment.
+fn fit(body: &str) -> String {
+    if body.chars().count() <= MAX_BODY_CHARS {
+        return body.to_string();
+    }
+    let note = "\n\n… (truncated: the full report is in the job summary)\n";
+    let budget = MAX_BODY_CHARS - note.chars().count();
+    let cut: String = body.chars().take(budget).collect();
+    let cut = match cut.rfind('\n') {
+        Some(i) => &cut[..i],
+        None => cut.as_str(),
+    };
+    format!("{cut}{note}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A huge duplicate-file table must not make GitHub reject the whole comment.
+    #[test]
+    fn long_bodies_are_cut_below_the_limit() {
+        let body = format!("<!-- layergate:k -->\n{}", "row\n".repeat(40_000));
+        let out = fit(&body);
+        assert!(out.chars().count() <= MAX_BODY_CHARS);
+        assert!(out.starts_with("<!-- layergate:k -->\n"));
+        assert!(out.ends_with("(truncated: the full report is in the job summary)\n"));
+    }
+
+    /// GitHub Enterprise serves the API under /api/v3; pagination links include it.
+    #[test]
+    fn origin_keeps_the_enterprise_base_path() {
+        assert_eq!(
+            origin_of("https://ghe.example/api/v3/"),
+            "https://ghe.example/api/v3"
+        );
+        assert_eq!(origin_of("http://127.0.0.1:99"), "http://127.0.0.1:99");
+    }
+}

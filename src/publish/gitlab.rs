@@ -1,0 +1,263 @@
+//! The GitLab sticky note, through reqwest: list the merge request's notes (every
+//! page, skipping system notes), update the one carrying the key's marker with PUT,
+//! create it with POST only when none does.
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{next_link, with_retries, Answer, RetryPolicy};
+use super::target::{gitlab_token_hint, GitLab};
+use super::{marker, CommentOutcome, Env, Platform, PublishError};
+
+#[derive(Debug, Deserialize)]
+struct Note {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    system: bool,
+}
+
+struct Client {
+    http: reqwest::Client,
+    policy: RetryPolicy,
+    origin: String,
+}
+
+pub(crate) async fn upsert(
+    gl: &GitLab,
+    key: &str,
+    body: &str,
+    env: &Env,
+) -> Result<CommentOutcome, PublishError> {
+    let client = Client::new(gl, env)?;
+    let notes = format!(
+        "{}/projects/{}/merge_requests/{}/notes",
+        gl.api, gl.project, gl.mr
+    );
+    let marker = marker(key);
+    let mut existing = None;
+    let mut next = Some(format!("{notes}?per_page=100&sort=asc&order_by=created_at"));
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        pages += 1;
+        let answer = client.send(reqwest::Method::GET, "GET", &url, None).await?;
+        if answer.status == 403 {
+            return Ok(refused(gl, answer.message()));
+        }
+        let following = next_page(&answer, &url);
+        let page: Vec<Note> = expect_json("GET", &url, answer)?;
+        existing = page
+            .into_iter()
+            .find(|n| !n.system && n.body.as_deref().is_some_and(|b| b.contains(&marker)));
+        if existing.is_some() || pages >= 100 {
+            break;
+        }
+        next = following.map(|u| client.same_origin(u)).transpose()?;
+    }
+
+    let (method, url) = match &existing {
+        Some(n) => ("PUT", format!("{notes}/{}", n.id)),
+        None => ("POST", notes.clone()),
+    };
+    let verb = if method == "PUT" {
+        reqwest::Method::PUT
+    } else {
+        reqwest::Method::POST
+    };
+    let answer = client.send(verb, method, &url, Some(body)).await?;
+    if answer.status == 403 {
+        return Ok(refused(gl, answer.message()));
+    }
+    let saved: Note = expect_json(method, &url, answer)?;
+    let link = gl
+        .web
+        .as_deref()
+        .map(|w| format!("{w}/-/merge_requests/{}#note_{}", gl.mr, saved.id))
+        .unwrap_or_else(|| format!("{notes}/{}", saved.id));
+    Ok(match existing {
+        Some(_) => CommentOutcome::Updated {
+            platform: Platform::GitLab,
+            id: saved.id,
+            url: link,
+        },
+        None => CommentOutcome::Created {
+            platform: Platform::GitLab,
+            id: saved.id,
+            url: link,
+        },
+    })
+}
+
+fn refused(gl: &GitLab, reason: String) -> CommentOutcome {
+    CommentOutcome::Skipped {
+        platform: Platform::GitLab,
+        reason: format!(
+            "GitLab refused to write a note on merge request !{} (HTTP 403: {reason}); {}",
+            gl.mr,
+            gitlab_token_hint()
+        ),
+    }
+}
+
+/// GitLab sends both a `Link` header and `x-next-page`; either is enough.
+fn next_page(answer: &Answer, current: &str) -> Option<String> {
+    if let Some(link) = answer.header("link").and_then(next_link) {
+        return Some(link);
+    }
+    let page = answer
+        .header("x-next-page")
+        .filter(|p| !p.trim().is_empty())?;
+    let (base, query) = current.split_once('?').unwrap_or((current, ""));
+    let mut params: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("page="))
+        .map(str::to_string)
+        .collect();
+    params.push(format!("page={}", page.trim()));
+    Some(format!("{base}?{}", params.join("&")))
+}
+
+impl Client {
+    fn new(gl: &GitLab, env: &Env) -> Result<Self, PublishError> {
+        let mut token = HeaderValue::from_str(&gl.token).map_err(|_| PublishError::Setting {
+            setting: "LAYERGATE_GITLAB_TOKEN",
+            reason: "the token contains characters not allowed in an HTTP header".into(),
+        })?;
+        token.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert("private-token", token);
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("layergate/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(15))
+            .timeout(std::time::Duration::from_secs(60))
+            // A redirect could carry the token elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| PublishError::Setting {
+                setting: "CI_API_V4_URL",
+                reason: one_line(&e),
+            })?;
+        Ok(Client {
+            http,
+            policy: RetryPolicy::from_env(env),
+            origin: origin_of(&gl.api),
+        })
+    }
+
+    /// Pagination links must stay on the API's origin: the token goes with them.
+    fn same_origin(&self, url: String) -> Result<String, PublishError> {
+        let rest = url.strip_prefix(&self.origin).unwrap_or("");
+        if rest.starts_with('/') {
+            Ok(url)
+        } else {
+            Err(PublishError::Answer {
+                url: self.origin.clone(),
+                reason: format!("pagination link leaves the API: {url}"),
+            })
+        }
+    }
+
+    async fn send(
+        &self,
+        verb: reqwest::Method,
+        method: &'static str,
+        url: &str,
+        body: Option<&str>,
+    ) -> Result<Answer, PublishError> {
+        let payload = body.map(|b| json!({ "body": b }));
+        with_retries(&self.policy, method, url, || async {
+            let mut req = self.http.request(verb.clone(), url);
+            if let Some(p) = &payload {
+                req = req.json(p);
+            }
+            let response = req.send().await.map_err(|e| one_line(&e.without_url()))?;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = response
+                .text()
+                .await
+                .map_err(|e| one_line(&e.without_url()))?;
+            Ok(Answer {
+                status,
+                headers,
+                body,
+            })
+        })
+        .await
+    }
+}
+
+fn expect_json<T: serde::de::DeserializeOwned>(
+    method: &'static str,
+    url: &str,
+    answer: Answer,
+) -> Result<T, PublishError> {
+    if !answer.is_success() {
+        let hint = match answer.status {
+            401 => format!("; the token is invalid or expired: {}", gitlab_token_hint()),
+            404 => "; the project or merge request does not exist, or the token cannot see it"
+                .to_string(),
+            _ => String::new(),
+        };
+        return Err(PublishError::Status {
+            method,
+            url: url.to_string(),
+            status: answer.status,
+            message: answer.message(),
+            hint,
+        });
+    }
+    serde_json::from_str(&answer.body).map_err(|e| PublishError::Answer {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn origin_of(api: &str) -> String {
+    let (scheme, rest) = api.split_once("://").unwrap_or(("https", api));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{authority}")
+}
+
+fn one_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without a Link header, x-next-page still walks the pages.
+    #[test]
+    fn x_next_page_builds_the_next_url() {
+        let a = Answer {
+            status: 200,
+            headers: vec![("x-next-page".into(), "3".into())],
+            body: "[]".into(),
+        };
+        assert_eq!(
+            next_page(&a, "https://g/api/v4/p/notes?per_page=100&page=2").as_deref(),
+            Some("https://g/api/v4/p/notes?per_page=100&page=3")
+        );
+        let last = Answer {
+            headers: vec![("x-next-page".into(), "".into())],
+            ..a
+        };
+        assert_eq!(next_page(&last, "https://g/x?page=3"), None);
+    }
+}

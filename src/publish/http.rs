@@ -1,0 +1,282 @@
+//! What both API clients share: one answer type, the bounded retry loop with backoff
+//! (429, rate-limited 403, 5xx, dropped connections), `Link` pagination, and the
+//! reduction of an error body to one line that never echoes a credential.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::{Env, PublishError};
+
+/// An API answer, fully read.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub status: u16,
+    /// Lower-case header names.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// A GitHub rate limit: 429, or 403 with the rate-limit headers saying so
+    /// (a plain 403 is a permission problem, e.g. a fork's read-only token).
+    pub fn is_rate_limited(&self) -> bool {
+        self.status == 429
+            || (self.status == 403
+                && (self.header("retry-after").is_some()
+                    || self.header("x-ratelimit-remaining") == Some("0")))
+    }
+
+    /// The API's own explanation, on one line: the JSON `message` (GitHub and
+    /// GitLab both use it) or `error`, else the status's reason.
+    pub fn message(&self) -> String {
+        let from_json = serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| {
+                let m = v.get("message").or_else(|| v.get("error"))?;
+                Some(match m {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            });
+        let msg = from_json.unwrap_or_else(|| match self.status {
+            401 => "unauthorized".into(),
+            403 => "forbidden".into(),
+            404 => "not found".into(),
+            422 => "unprocessable".into(),
+            429 => "too many requests".into(),
+            s if s >= 500 => "server error".into(),
+            _ => "unexpected status".into(),
+        });
+        let one_line: String = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+        one_line.chars().take(300).collect()
+    }
+}
+
+/// How often and how long to retry. Bounded in both attempts and total wait.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryPolicy {
+    pub max_attempts: u32,
+    /// First backoff for 5xx and dropped connections; doubles each time.
+    pub base: Duration,
+    /// A single wait longer than this (e.g. a rate-limit reset an hour away) is not
+    /// worth blocking CI for: give up instead.
+    pub max_wait: Duration,
+}
+
+impl RetryPolicy {
+    /// `LAYERGATE_HTTP_BACKOFF_MS` shortens the base backoff (tests use it).
+    pub fn from_env(env: &Env) -> Self {
+        let base_ms = env
+            .get("LAYERGATE_HTTP_BACKOFF_MS")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000u64);
+        RetryPolicy {
+            max_attempts: 4,
+            base: Duration::from_millis(base_ms),
+            max_wait: Duration::from_secs(60),
+        }
+    }
+
+    /// The wait before the next attempt after `answer` (attempt counts from 1), or
+    /// `None` when the answer is final.
+    pub fn wait_after(&self, answer: &Answer, attempt: u32, now: SystemTime) -> Option<Duration> {
+        let retryable = answer.is_rate_limited() || answer.status >= 500;
+        if !retryable || attempt >= self.max_attempts {
+            return None;
+        }
+        let wait = rate_limit_wait(answer, now).unwrap_or_else(|| self.backoff(attempt));
+        (wait <= self.max_wait).then_some(wait)
+    }
+
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        self.base
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(10))
+            .min(self.max_wait)
+    }
+}
+
+/// `retry-after` (seconds) first, then `x-ratelimit-reset` (epoch seconds).
+fn rate_limit_wait(answer: &Answer, now: SystemTime) -> Option<Duration> {
+    if let Some(secs) = answer
+        .header("retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(Duration::from_secs(secs));
+    }
+    let reset = answer
+        .header("x-ratelimit-reset")
+        .and_then(|v| v.trim().parse::<u64>().ok())?;
+    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    // One extra second: the reset instant is truncated to whole seconds.
+    Some(Duration::from_secs(reset.saturating_sub(now) + 1))
+}
+
+/// Runs `send` until it gives a final answer or the policy gives up. Transport
+/// failures are retried like 5xx; the final answer may still be an error status.
+pub(crate) async fn with_retries<F, Fut>(
+    policy: &RetryPolicy,
+    method: &'static str,
+    url: &str,
+    mut send: F,
+) -> Result<Answer, PublishError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Answer, String>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match send().await {
+            Ok(answer) => {
+                let Some(wait) = policy.wait_after(&answer, attempt, SystemTime::now()) else {
+                    let exhausted = answer.is_rate_limited() || answer.status >= 500;
+                    if exhausted {
+                        return Err(PublishError::GaveUp {
+                            method,
+                            url: url.to_string(),
+                            attempts: attempt,
+                            last: format!("HTTP {}: {}", answer.status, answer.message()),
+                        });
+                    }
+                    return Ok(answer);
+                };
+                tokio::time::sleep(wait).await;
+            }
+            Err(reason) if attempt < policy.max_attempts => {
+                let _ = reason;
+                tokio::time::sleep(policy.backoff(attempt)).await;
+            }
+            Err(reason) => {
+                return Err(PublishError::Transport {
+                    method,
+                    url: url.to_string(),
+                    reason,
+                })
+            }
+        }
+    }
+}
+
+/// The `rel="next"` target of a `Link` header.
+pub(crate) fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let mut pieces = part.split(';');
+        let url = pieces.next()?.trim();
+        let is_next = pieces.any(|p| {
+            let p = p.trim();
+            p == "rel=\"next\"" || p == "rel=next"
+        });
+        let url = url.strip_prefix('<')?.strip_suffix('>')?;
+        is_next.then(|| url.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&str, &str)]) -> Answer {
+        Answer {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: String::new(),
+        }
+    }
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_millis(100),
+            max_wait: Duration::from_secs(60),
+        }
+    }
+
+    /// Retry-After is obeyed to the second rather than guessed.
+    #[test]
+    fn retry_after_sets_the_wait() {
+        let a = answer(429, &[("retry-after", "7")]);
+        assert_eq!(
+            policy().wait_after(&a, 1, SystemTime::now()),
+            Some(Duration::from_secs(7))
+        );
+    }
+
+    /// A primary rate limit says when it resets; waiting until then is the only fix.
+    #[test]
+    fn ratelimit_reset_sets_the_wait() {
+        let now = UNIX_EPOCH + Duration::from_secs(1000);
+        let a = answer(
+            403,
+            &[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", "1010"),
+            ],
+        );
+        assert_eq!(
+            policy().wait_after(&a, 1, now),
+            Some(Duration::from_secs(11))
+        );
+    }
+
+    /// A fork's read-only token gets a plain 403: retrying it would only waste time.
+    #[test]
+    fn plain_403_is_final() {
+        assert_eq!(
+            policy().wait_after(&answer(403, &[]), 1, SystemTime::now()),
+            None
+        );
+    }
+
+    /// 5xx backs off exponentially and stops after the attempt budget.
+    #[test]
+    fn server_errors_back_off_and_stop() {
+        let a = answer(502, &[]);
+        let p = policy();
+        assert_eq!(
+            p.wait_after(&a, 1, SystemTime::now()),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(
+            p.wait_after(&a, 2, SystemTime::now()),
+            Some(Duration::from_millis(200))
+        );
+        assert_eq!(p.wait_after(&a, 3, SystemTime::now()), None);
+    }
+
+    /// A reset an hour away is not waited for: CI would hang.
+    #[test]
+    fn waits_beyond_the_cap_give_up() {
+        let a = answer(429, &[("retry-after", "3600")]);
+        assert_eq!(policy().wait_after(&a, 1, SystemTime::now()), None);
+    }
+
+    /// GitHub's and GitLab's Link headers list several relations in any order.
+    #[test]
+    fn next_link_is_found_among_relations() {
+        let link = "<https://x/api?page=1>; rel=\"prev\", <https://x/api?page=3>; rel=\"next\", <https://x/api?page=9>; rel=\"last\"";
+        assert_eq!(next_link(link).as_deref(), Some("https://x/api?page=3"));
+        assert_eq!(next_link("<https://x/api?page=1>; rel=\"first\""), None);
+    }
+
+    /// Error bodies are reduced to the API's message on one line.
+    #[test]
+    fn message_comes_from_the_json_body() {
+        let mut a = answer(422, &[]);
+        a.body = r#"{"message":"Validation\nFailed","errors":[]}"#.into();
+        assert_eq!(a.message(), "Validation Failed");
+    }
+}

@@ -1,0 +1,275 @@
+//! Deciding where the comment goes, from the flags and the CI environment: the
+//! GitHub repository, pull request, API base and token, or the GitLab project,
+//! merge request, API base and token. `auto` never fails for lack of a context; an
+//! explicit platform does, naming the missing setting.
+
+use std::path::Path;
+
+use super::{CommentArgs, CommentMode, Env, PublishError};
+
+pub(crate) struct Plan {
+    pub target: Target,
+    /// Why `auto` chose not to comment although it could have been expected to.
+    pub warnings: Vec<String>,
+}
+
+pub(crate) enum Target {
+    None,
+    GitHub(GitHub),
+    GitLab(GitLab),
+}
+
+pub(crate) struct GitHub {
+    /// Without a trailing slash, e.g. `https://api.github.com` or `https://ghe/api/v3`.
+    pub api: String,
+    pub owner: String,
+    pub repo: String,
+    pub pr: u64,
+    pub token: String,
+}
+
+pub(crate) struct GitLab {
+    pub api: String,
+    /// As it goes in the URL: numeric id or URL-encoded path.
+    pub project: String,
+    pub mr: u64,
+    pub token: String,
+    /// `CI_MERGE_REQUEST_PROJECT_URL`, to build a link to the note.
+    pub web: Option<String>,
+}
+
+pub(crate) fn resolve(args: &CommentArgs, env: &Env) -> Result<Plan, PublishError> {
+    match args.comment {
+        CommentMode::None => Ok(plan(Target::None)),
+        CommentMode::Github => github(args, env, true),
+        CommentMode::Gitlab => gitlab(args, env, true),
+        CommentMode::Auto if env.is_true("GITHUB_ACTIONS") => github(args, env, false),
+        CommentMode::Auto if env.is_true("GITLAB_CI") => gitlab(args, env, false),
+        CommentMode::Auto => Ok(plan(Target::None)),
+    }
+}
+
+fn plan(target: Target) -> Plan {
+    Plan {
+        target,
+        warnings: Vec::new(),
+    }
+}
+
+fn missing(setting: &'static str, reason: &str) -> PublishError {
+    PublishError::Setting {
+        setting,
+        reason: reason.to_string(),
+    }
+}
+
+fn github(args: &CommentArgs, env: &Env, explicit: bool) -> Result<Plan, PublishError> {
+    let pr = match args.pr {
+        Some(n) => Some(n),
+        None => env
+            .get("GITHUB_EVENT_PATH")
+            .map(|p| pr_from_event(Path::new(p)))
+            .transpose()?
+            .flatten(),
+    };
+    let Some(pr) = pr else {
+        if explicit {
+            return Err(missing(
+                "--pr",
+                "no pull request: pass --pr or run on a pull_request event",
+            ));
+        }
+        return Ok(plan(Target::None));
+    };
+    let full = args
+        .repo
+        .as_deref()
+        .or(env.get("GITHUB_REPOSITORY"))
+        .ok_or_else(|| {
+            missing(
+                "--repo",
+                "no repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY",
+            )
+        })?;
+    let (owner, repo) = full
+        .split_once('/')
+        .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
+        .ok_or_else(|| PublishError::Setting {
+            setting: "--repo",
+            reason: format!("{full:?} is not OWNER/NAME"),
+        })?;
+    let api = args
+        .api_url
+        .as_deref()
+        .or(env.get("GITHUB_API_URL"))
+        .unwrap_or("https://api.github.com")
+        .trim_end_matches('/')
+        .to_string();
+    let token = args
+        .github_token
+        .as_ref()
+        .map(|t| t.expose().to_string())
+        .filter(|t| !t.is_empty())
+        .or_else(|| env.get("GITHUB_TOKEN").map(str::to_string))
+        .or_else(|| env.get("GH_TOKEN").map(str::to_string));
+    let Some(token) = token else {
+        let reason =
+            "no GitHub token: set GITHUB_TOKEN (the action passes github.token) or --github-token";
+        if explicit {
+            return Err(missing("GITHUB_TOKEN", reason));
+        }
+        return Ok(Plan {
+            target: Target::None,
+            warnings: vec![format!("not commenting on pull request #{pr}: {reason}")],
+        });
+    };
+    Ok(plan(Target::GitHub(GitHub {
+        api,
+        owner: owner.to_string(),
+        repo: repo.to_string(),
+        pr,
+        token,
+    })))
+}
+
+/// The pull request number of a `pull_request`/`pull_request_target` event, or of
+/// an `issue_comment` on a pull request; `None` for other events (push, schedule).
+fn pr_from_event(path: &Path) -> Result<Option<u64>, PublishError> {
+    let bytes = std::fs::read(path).map_err(|e| PublishError::file(path, e))?;
+    let event: serde_json::Value = crate::image::parse_json(&bytes)
+        .map_err(|e| PublishError::file(path, format!("not a GitHub event payload: {e}")))?;
+    if let Some(n) = event
+        .pointer("/pull_request/number")
+        .and_then(|v| v.as_u64())
+    {
+        return Ok(Some(n));
+    }
+    let on_pr = event.pointer("/issue/pull_request").is_some();
+    Ok(event
+        .pointer("/issue/number")
+        .and_then(|v| v.as_u64())
+        .filter(|_| on_pr))
+}
+
+const GITLAB_TOKEN_HINT: &str = "set LAYERGATE_GITLAB_TOKEN (or GITLAB_TOKEN) to a project access token with the api scope; CI_JOB_TOKEN cannot write merge request notes";
+
+fn gitlab(args: &CommentArgs, env: &Env, explicit: bool) -> Result<Plan, PublishError> {
+    let mr = args
+        .pr
+        .or_else(|| env.get("CI_MERGE_REQUEST_IID").and_then(|v| v.parse().ok()));
+    let Some(mr) = mr else {
+        if explicit {
+            return Err(missing(
+                "--pr",
+                "no merge request: pass --pr or run in a merge-request pipeline (CI_MERGE_REQUEST_IID)",
+            ));
+        }
+        return Ok(plan(Target::None));
+    };
+    let api = args
+        .api_url
+        .as_deref()
+        .or(env.get("CI_API_V4_URL"))
+        .ok_or_else(|| {
+            missing(
+                "--api-url",
+                "no GitLab API: pass --api-url or set CI_API_V4_URL",
+            )
+        })?
+        .trim_end_matches('/')
+        .to_string();
+    let project = args
+        .repo
+        .as_deref()
+        .or(env.get("CI_MERGE_REQUEST_PROJECT_ID"))
+        .or(env.get("CI_PROJECT_ID"))
+        .ok_or_else(|| {
+            missing(
+                "--repo",
+                "no GitLab project: pass --repo or set CI_PROJECT_ID",
+            )
+        })?;
+    let project = project.replace('%', "%25").replace('/', "%2F");
+    let token = args
+        .gitlab_token
+        .as_ref()
+        .map(|t| t.expose().to_string())
+        .filter(|t| !t.is_empty())
+        .or_else(|| env.get("LAYERGATE_GITLAB_TOKEN").map(str::to_string))
+        .or_else(|| env.get("GITLAB_TOKEN").map(str::to_string));
+    let Some(token) = token else {
+        if explicit {
+            return Err(missing("LAYERGATE_GITLAB_TOKEN", GITLAB_TOKEN_HINT));
+        }
+        return Ok(Plan {
+            target: Target::None,
+            warnings: vec![format!(
+                "not commenting on merge request !{mr}: no GitLab token: {GITLAB_TOKEN_HINT}"
+            )],
+        });
+    };
+    Ok(plan(Target::GitLab(GitLab {
+        api,
+        project,
+        mr,
+        token,
+        web: env.get("CI_MERGE_REQUEST_PROJECT_URL").map(str::to_string),
+    })))
+}
+
+pub(crate) fn gitlab_token_hint() -> &'static str {
+    GITLAB_TOKEN_HINT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(json: &str) -> Option<u64> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("event.json");
+        std::fs::write(&p, json).unwrap();
+        pr_from_event(&p).unwrap()
+    }
+
+    /// pull_request and pull_request_target carry the number under pull_request.
+    #[test]
+    fn pr_number_comes_from_the_event() {
+        assert_eq!(
+            event(r#"{"number":7,"pull_request":{"number":7}}"#),
+            Some(7)
+        );
+        assert_eq!(
+            event(r#"{"issue":{"number":9,"pull_request":{"url":"x"}}}"#),
+            Some(9)
+        );
+        assert_eq!(event(r#"{"issue":{"number":9}}"#), None);
+        assert_eq!(event(r#"{"ref":"refs/heads/main"}"#), None);
+    }
+
+    /// `auto` on a push build must not fail the job: there is nothing to comment on.
+    #[test]
+    fn auto_without_pull_request_does_nothing() {
+        let env = Env::from_pairs([("GITHUB_ACTIONS", "true"), ("GITHUB_TOKEN", "t")]);
+        let plan = resolve(&CommentArgs::default(), &env).unwrap();
+        assert!(matches!(plan.target, Target::None));
+    }
+
+    /// Explicit GitLab without a token names the variable and why CI_JOB_TOKEN won't do.
+    #[test]
+    fn gitlab_without_token_explains_the_job_token() {
+        let env = Env::from_pairs([
+            ("CI_API_V4_URL", "https://gitlab.example/api/v4"),
+            ("CI_PROJECT_ID", "5"),
+            ("CI_MERGE_REQUEST_IID", "3"),
+            ("CI_JOB_TOKEN", "job"),
+        ]);
+        let args = CommentArgs {
+            comment: CommentMode::Gitlab,
+            ..CommentArgs::default()
+        };
+        let err = resolve(&args, &env).err().unwrap().to_string();
+        assert!(err.contains("LAYERGATE_GITLAB_TOKEN"), "{err}");
+        assert!(err.contains("CI_JOB_TOKEN cannot write"), "{err}");
+    }
+}
