@@ -4,4 +4,6 @@
 //! surface (the `layergate` binary and the library API).
 
 mod common;
+mod fixtures;
+mod formats;
 mod real_images;
