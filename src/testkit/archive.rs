@@ -255,14 +255,15 @@ fn to_bytes(v: &Value) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|e| TestkitError::Invalid(format!("JSON: {e}")))
 }
 
-/// An OCI archive holding one image, tagged `latest`.
+/// An OCI archive holding one image, its ref name the image's name (as
+/// `skopeo copy … oci-archive:FILE:NAME` writes it).
 pub fn oci_archive<W: Write>(image: &Image, out: W) -> Result<W> {
-    Layout::new().image(image, Some("latest")).write_tar(out)
+    Layout::new().image(image, Some(&image.name)).write_tar(out)
 }
 
-/// An OCI layout directory holding one image, tagged `latest`.
+/// An OCI layout directory holding one image, named like [`oci_archive`].
 pub fn oci_dir(image: &Image, dir: &Path) -> Result<()> {
-    Layout::new().image(image, Some("latest")).write_dir(dir)
+    Layout::new().image(image, Some(&image.name)).write_dir(dir)
 }
 
 /// Docker 25+ `docker save`: an OCI layout plus a `manifest.json` whose paths

@@ -52,3 +52,29 @@ pub fn every_format(image: &Image, dir: &Path) -> Vec<String> {
         layout.display().to_string(),
     ]
 }
+
+/// Writes `image` as an OCI archive in a temporary directory and analyses it.
+pub fn analyze(image: &Image) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(&dir.path().join("image.tar"), |f| oci_archive(image, f));
+    crate::common::analyze_json(&path)
+}
+
+/// The live file at `path` in a report, if any.
+pub fn live<'a>(report: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["path"] == path)
+}
+
+/// The duplicate rows for `path`.
+pub fn dups<'a>(report: &'a serde_json::Value, path: &str) -> Vec<&'a serde_json::Value> {
+    report["duplicates"]
+        .as_array()
+        .expect("duplicates")
+        .iter()
+        .filter(|d| d["path"] == path)
+        .collect()
+}

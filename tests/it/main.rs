@@ -6,4 +6,7 @@
 mod common;
 mod fixtures;
 mod formats;
+mod inputs;
+mod overlay;
 mod real_images;
+mod report;
