@@ -4,6 +4,7 @@
 //! surface (the `layergate` binary and the library API).
 
 mod common;
+mod examples;
 mod fixtures;
 mod formats;
 mod inputs;
