@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times `layergate analyze` on a large generated image (>= 500 MB, thousands of
 # files, gzip layers, some waste) and, where dive is installed, dive on the same
-# docker-save archive in the same run; prints wall time and peak RSS of both and
+# docker-save archive (Docker 25 form: dive reads its gzip layers, not those of a
+# legacy save) in the same run; prints wall time and peak RSS of both and
 # their ratio.
 #
 #   bench/run.sh                 # 600 MB image under target/bench/
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 SIZE_MB=${SIZE_MB:-600}
 OUT=${OUT:-target/bench}
-IMAGE="$OUT/bench-${SIZE_MB}.docker.tar"
+IMAGE="$OUT/bench-${SIZE_MB}.docker25.tar"
 mkdir -p "$OUT"
 
 if [ ! -x /usr/bin/time ]; then

@@ -1,4 +1,5 @@
-//! Writes a large docker-save archive for the benchmark (`bench/run.sh`): several
+//! Writes a large docker-save archive (Docker 25 form, which dive also reads
+//! with gzip layers) for the benchmark (`bench/run.sh`): several
 //! gzip layers, thousands of files, compressible text and incompressible bytes,
 //! and the usual kinds of waste (overwritten, re-chmodded, deleted, hidden by an
 //! opaque directory). Layers stream to temporary files next to the output and
@@ -10,9 +11,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
-use layergate::testkit::{
-    docker_legacy, Blob, Compression, Entry, ImageBuilder, Layer, LayerWriter,
-};
+use layergate::testkit::{docker25, Blob, Compression, Entry, ImageBuilder, Layer, LayerWriter};
 
 /// Deterministic content: `text` is compressible log-like lines, otherwise
 /// xorshift noise that gzip cannot shrink.
@@ -81,13 +80,16 @@ impl Bench {
     fn layer(
         &mut self,
         cmd: &str,
-        fill: impl FnOnce(&mut LayerWriter<BufWriter<File>>) -> layergate::testkit::Result<()>,
+        fill: impl FnOnce(&mut Writer) -> layergate::testkit::Result<()>,
     ) -> Result<(), Box<dyn std::error::Error>> {
         let path = self.dir.join(format!("layer{}.tar.gz", self.layers.len()));
         let out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-        let mut w = LayerWriter::new(out, Compression::Gzip)?;
+        let mut w = Writer {
+            w: LayerWriter::new(out, Compression::Gzip)?,
+            dirs: Default::default(),
+        };
         fill(&mut w)?;
-        let (out, info) = w.finish()?;
+        let (out, info) = w.w.finish()?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         eprintln!(
             "layer {}: {} MB stored, {} MB gzip",
@@ -106,21 +108,41 @@ impl Bench {
     }
 }
 
-fn file(
-    w: &mut LayerWriter<BufWriter<File>>,
-    path: &str,
-    size: u64,
-    seed: u64,
-    text: bool,
-) -> layergate::testkit::Result<()> {
-    w.add_file_from(path, 0o644, size, Content::new(seed, text))
+/// A layer being written, with the directories it already holds.
+struct Writer {
+    w: LayerWriter<BufWriter<File>>,
+    dirs: std::collections::HashSet<String>,
+}
+
+impl Writer {
+    fn add(&mut self, e: &Entry) -> layergate::testkit::Result<()> {
+        self.w.add(e)
+    }
+
+    /// Adds a generated file, preceded by entries for its parent directories, as
+    /// `docker save` writes them (dive ignores files whose parents have no entry).
+    fn file(
+        &mut self,
+        path: &str,
+        size: u64,
+        seed: u64,
+        text: bool,
+    ) -> layergate::testkit::Result<()> {
+        for (i, c) in path.char_indices() {
+            if c == '/' && self.dirs.insert(path[..i].to_string()) {
+                self.w.add(&Entry::dir(&path[..i]))?;
+            }
+        }
+        self.w
+            .add_file_from(path, 0o644, size, Content::new(seed, text))
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let out = PathBuf::from(
         args.next()
-            .unwrap_or_else(|| "target/bench/bench.docker.tar".into()),
+            .unwrap_or_else(|| "target/bench/bench.docker25.tar".into()),
     );
     let total_mb: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(600);
     // Shares of the total: base 40 %, app 25 %, rewrite 15 %, cleanup 10 %, chmod 10 %.
@@ -138,10 +160,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // L0: a distribution: 4000 small text files and 200 binaries.
     b.layer("ADD rootfs.tar /", |w| {
-        w.add(&Entry::dir("usr/share/doc"))?;
         for i in 0..4000u64 {
-            file(
-                w,
+            w.file(
                 &format!("usr/share/doc/pkg{:04}/README", i),
                 2048 + i % 4096,
                 i,
@@ -150,47 +170,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let each = mb(40).saturating_sub(4000 * 4096) / 200;
         for i in 0..200u64 {
-            file(w, &format!("usr/lib/lib{i:03}.so"), each, 10_000 + i, false)?;
+            w.file(&format!("usr/lib/lib{i:03}.so"), each, 10_000 + i, false)?;
         }
         Ok(())
     })?;
     // L1: an application: 2000 assets, a package cache, a big binary.
     b.layer("RUN apt-get update && apt-get install -y app", |w| {
         for i in 0..2000u64 {
-            file(
-                w,
+            w.file(
                 &format!("app/assets/a{:04}.json", i),
                 8192,
                 20_000 + i,
                 i % 2 == 0,
             )?;
         }
-        file(w, "var/cache/apt/archives/app.deb", mb(8), 30_000, false)?;
-        file(w, "var/lib/apt/lists/main_Packages", mb(4), 30_001, true)?;
-        file(
-            w,
+        w.file("var/cache/apt/archives/app.deb", mb(8), 30_000, false)?;
+        w.file("var/lib/apt/lists/main_Packages", mb(4), 30_001, true)?;
+        w.file(
             "app/bin/app",
             mb(25).saturating_sub(2000 * 8192 + mb(12)),
             30_002,
             false,
         )?;
-        file(w, "opt/data/model.bin", mb(12) / 2, 30_003, false)?;
-        file(w, "opt/data/weights.bin", mb(12) / 2, 30_004, false)?;
+        w.file("opt/data/model.bin", mb(12) / 2, 30_003, false)?;
+        w.file("opt/data/weights.bin", mb(12) / 2, 30_004, false)?;
         Ok(())
     })?;
     // L2: a rebuild: the binary grows and 500 assets are rewritten.
     b.layer("COPY app /app", |w| {
         for i in 0..500u64 {
-            file(
-                w,
+            w.file(
                 &format!("app/assets/a{:04}.json", i),
                 8192,
                 40_000 + i,
                 true,
             )?;
         }
-        file(
-            w,
+        w.file(
             "app/bin/app",
             mb(15).saturating_sub(500 * 8192),
             40_999,
@@ -202,13 +218,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     b.layer("RUN rm -rf /var/cache/apt /var/lib/apt/lists/*", |w| {
         w.add(&Entry::whiteout("var/cache/apt"))?;
         w.add(&Entry::opaque("var/lib/apt/lists"))?;
-        file(w, "etc/app/config.yml", mb(10), 50_000, true)?;
+        w.file("etc/app/config.yml", mb(10), 50_000, true)?;
         Ok(())
     })?;
     // L4: chmod of data files stores them again, unchanged.
     b.layer("RUN chmod -R g+w /opt/data", |w| {
-        file(w, "opt/data/model.bin", mb(12) / 2, 30_003, false)?;
-        file(w, "opt/data/weights.bin", mb(12) / 2, 30_004, false)?;
+        w.file("opt/data/model.bin", mb(12) / 2, 30_003, false)?;
+        w.file("opt/data/weights.bin", mb(12) / 2, 30_004, false)?;
         Ok(())
     })?;
 
@@ -218,7 +234,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let image = ib.empty_step("CMD [\"/app/bin/app\"]").build()?;
     let f = BufWriter::with_capacity(1 << 20, File::create(&out)?);
-    docker_legacy(&image, f)?
+    docker25(&image, f)?
         .into_inner()
         .map_err(|e| e.into_error())?
         .sync_all()?;
