@@ -49,10 +49,11 @@ fn files(n: u64) -> String {
 fn cleanup(cmds: &Commands, p: &Part) -> Advice {
     let (lo, up) = (cmds.label(p.lower), cmds.label(p.upper));
     let title = format!(
-        "{} ({}) written by L{} are deleted by L{}: the deletion frees nothing",
+        "{} ({}) written by L{} {} deleted by L{}: the deletion frees nothing",
         files(p.files),
         human_bytes(p.bytes),
         p.lower,
+        if p.files == 1 { "is" } else { "are" },
         p.upper
     );
     let suggestion = match cmds.step(p.lower) {

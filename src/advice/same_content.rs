@@ -82,8 +82,9 @@ pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
             code: "same-content".to_string(),
             severity: severity_for(bytes),
             title: format!(
-                "{} more sets of identical files hold {} of extra copies",
+                "{} more {} of identical files hold {} of extra copies",
                 folded.len(),
+                if folded.len() == 1 { "set" } else { "sets" },
                 human_bytes(bytes)
             ),
             layers: layers.into_iter().map(|l| cmds.layer(l)).collect(),

@@ -83,3 +83,92 @@ figures! {
     app_pr_matches_reference_in_every_format: "app-pr" => ["app-pr.docker.tar", "app-pr.docker25.tar", "app-pr.oci.tar"];
     multiarch_matches_reference_for_the_host_platform: "multiarch" => ["multiarch.oci.tar"];
 }
+
+/// One row of a layer table in `../shared/images/README.md`: gzip bytes of the
+/// blob in `NAME.oci.tar`, diffID prefix, and `created_by`.
+struct ReadmeLayer {
+    gzip_bytes: u64,
+    diff_id_prefix: String,
+    created_by: String,
+}
+
+/// The layer table under `### NAME` in the shared README.
+fn readme_layers(name: &str) -> Vec<ReadmeLayer> {
+    let readme = std::fs::read_to_string(images().join("README.md")).expect("shared README");
+    let section = readme
+        .split(&format!("\n### {name}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no section {name}"));
+    let section = section.split("\n### ").next().unwrap();
+    section
+        .lines()
+        .filter(|l| l.starts_with("| L"))
+        .map(|l| {
+            // `\|` inside a command is an escaped pipe, not a cell border.
+            let cells: Vec<String> = l
+                .replace("\\|", "\u{0}")
+                .split('|')
+                .map(|c| c.trim().replace('\u{0}', "|"))
+                .collect();
+            let num = |s: &str| -> u64 {
+                s.chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse()
+                    .unwrap()
+            };
+            ReadmeLayer {
+                gzip_bytes: num(&cells[4]),
+                diff_id_prefix: cells[5].trim_matches('`').to_string(),
+                created_by: cells[6]
+                    .strip_prefix('`')
+                    .and_then(|c| c.strip_suffix('`'))
+                    .unwrap()
+                    .to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Per-layer compressed size, diffID and command from the config history agree
+/// with the shared README for every image's OCI archive.
+#[test]
+fn oci_archives_match_readme_gzip_bytes_diff_ids_and_commands() {
+    for name in [
+        "cleanup-split",
+        "cleanup-merged",
+        "chmod-split",
+        "whiteouts",
+        "whiteouts-opaque",
+        "download",
+        "app-base",
+        "app-pr",
+    ] {
+        let want = readme_layers(name);
+        let got = analyze_json(&image(&format!("{name}.oci.tar")));
+        let layers = got["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), want.len(), "{name}: layer count");
+        for (i, (l, w)) in layers.iter().zip(&want).enumerate() {
+            assert_eq!(
+                l["compressed_bytes"], w.gzip_bytes,
+                "{name} L{i}: gzip bytes"
+            );
+            assert_eq!(l["compression"], "gzip", "{name} L{i}");
+            let diff_id = l["diff_id"].as_str().unwrap();
+            assert!(
+                diff_id.starts_with(&format!("sha256:{}", w.diff_id_prefix)),
+                "{name} L{i}: {diff_id}"
+            );
+            assert_eq!(
+                l["created_by"],
+                w.created_by.as_str(),
+                "{name} L{i}: created_by"
+            );
+        }
+        let total: u64 = want.iter().map(|w| w.gzip_bytes).sum();
+        assert_eq!(
+            got["totals"]["compressed_bytes"], total,
+            "{name}: compressed total"
+        );
+    }
+}
