@@ -164,18 +164,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                 return Ok(EXIT_ERROR);
             };
             let outcome = crate::gate::diff(&args, &policy)?;
-            write_output(args.out.output.as_deref(), &outcome.body)?;
-            let publication = crate::gate::publication(
-                &outcome.key,
-                &outcome.markdown,
-                &outcome.verdict,
-                &outcome.findings,
-                &policy,
-                Some(&outcome.comparison.totals.compressed),
-                args.out.output.as_deref(),
-            );
-            let env = crate::publish::Env::from_process();
-            print_delivery(&crate::publish::deliver(&args.publish, &publication, &env)?)?;
+            let report_path = args.out.output.as_deref();
+            let publication = outcome.publication(&policy, report_path);
+            conclude(&args.out, &args.publish, &outcome.body, &publication)?;
             Ok(outcome.exit_code(args.gate.warn_only))
         }
         Command::Check(args) => {
@@ -183,18 +174,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                 return Ok(EXIT_ERROR);
             };
             let outcome = crate::gate::check(&args, &policy)?;
-            write_output(args.out.output.as_deref(), &outcome.body)?;
-            let publication = crate::gate::publication(
-                &outcome.key,
-                &outcome.markdown,
-                &outcome.verdict,
-                &outcome.findings,
-                &policy,
-                None,
-                args.out.output.as_deref(),
-            );
-            let env = crate::publish::Env::from_process();
-            print_delivery(&crate::publish::deliver(&args.publish, &publication, &env)?)?;
+            let report_path = args.out.output.as_deref();
+            let publication = outcome.publication(&policy, report_path);
+            conclude(&args.out, &args.publish, &outcome.body, &publication)?;
             Ok(outcome.exit_code(args.gate.warn_only))
         }
         Command::Comment(args) => {
@@ -216,6 +198,19 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_PASS)
         }
     }
+}
+
+/// Writes what `--format` asked for, then delivers the verdict where `--comment`
+/// says (a delivery problem is an error; a fork's read-only token is a warning).
+fn conclude(
+    out: &OutputArgs,
+    publish: &crate::publish::CommentArgs,
+    body: &str,
+    publication: &crate::publish::Publication,
+) -> Result<()> {
+    write_output(out.output.as_deref(), body)?;
+    let env = crate::publish::Env::from_process();
+    print_delivery(&crate::publish::deliver(publish, publication, &env)?)
 }
 
 /// The policy to apply: `--policy FILE`, else `./layergate.yml` if present, else none.

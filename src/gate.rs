@@ -12,6 +12,7 @@ use crate::cli::{load_reports, open_options, CheckArgs, DiffArgs, Format};
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::error::{EXIT_PASS, EXIT_POLICY};
 use crate::policy::{verdict, Finding, Policy, Verdict};
+use crate::publish::Publication;
 use crate::render;
 
 /// What `diff` produced: the figures, the verdict, and the renderings.
@@ -41,11 +42,36 @@ impl DiffOutcome {
     pub fn exit_code(&self, warn_only: bool) -> u8 {
         exit_code(&self.verdict, warn_only)
     }
+
+    /// What the publisher posts, with the compressed sizes as outputs/metrics.
+    pub fn publication(&self, policy: &Policy, report_path: Option<&Path>) -> Publication {
+        publication(
+            &self.key,
+            &self.markdown,
+            &self.verdict,
+            &self.findings,
+            policy,
+            Some(&self.comparison.totals.compressed),
+            report_path,
+        )
+    }
 }
 
 impl CheckOutcome {
     pub fn exit_code(&self, warn_only: bool) -> u8 {
         exit_code(&self.verdict, warn_only)
+    }
+
+    pub fn publication(&self, policy: &Policy, report_path: Option<&Path>) -> Publication {
+        publication(
+            &self.key,
+            &self.markdown,
+            &self.verdict,
+            &self.findings,
+            policy,
+            None,
+            report_path,
+        )
     }
 }
 
@@ -183,7 +209,7 @@ pub fn check(args: &CheckArgs, policy: &Policy) -> Result<CheckOutcome> {
 
 /// The neutral form a publisher takes: the comment, the verdict, every rule
 /// evaluated, the findings, and the size figures exported as outputs/metrics.
-pub fn publication(
+fn publication(
     key: &str,
     markdown: &str,
     verdict: &Verdict,
@@ -191,7 +217,7 @@ pub fn publication(
     policy: &Policy,
     compressed: Option<&crate::compare::Delta>,
     report_path: Option<&Path>,
-) -> crate::publish::Publication {
+) -> Publication {
     use crate::publish::{Metric, PublishedFinding, Severity as PubSeverity};
     let metrics = compressed
         .map(|d| {
@@ -211,7 +237,7 @@ pub fn publication(
             ]
         })
         .unwrap_or_default();
-    crate::publish::Publication {
+    Publication {
         key: key.to_string(),
         markdown: markdown.to_string(),
         passed: Some(verdict.passed),

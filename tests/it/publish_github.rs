@@ -671,3 +671,58 @@ fn deliver_writes_outputs_annotations_and_summary() {
     );
     assert_eq!(delivery.written, vec![summary, output]);
 }
+
+/// The job the tool exists for: `diff` posts its verdict as the sticky comment,
+/// updates it on a re-run instead of adding another, writes the job summary, and
+/// still exits with the policy's verdict.
+#[test]
+fn diff_posts_its_verdict_once_and_updates_it_on_rerun() {
+    let (server, state) = github();
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let base = crate::common::image("app-base.oci.tar");
+    let head = crate::common::image("app-pr.oci.tar");
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy.yml");
+    let run = || {
+        let mut cmd = bin();
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("GITHUB_API_URL", &server.url)
+            .env("GITHUB_REPOSITORY", "acme/app")
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("LAYERGATE_HTTP_BACKOFF_MS", "10")
+            .args(["diff", &base, &head, "--policy", policy])
+            .args(["--comment", "github", "--pr", "12", "--format", "json"]);
+        cmd.output().unwrap()
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    assert_no_token(&first);
+    let verdict: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(verdict["verdict"]["passed"], false);
+    let bodies = state.bodies();
+    assert_eq!(bodies.len(), 4, "one comment added to the three existing");
+    assert!(
+        bodies[3].starts_with("❌ **layergate: image grew"),
+        "{}",
+        bodies[3]
+    );
+    assert!(bodies[3].contains("<!-- layergate:default -->"));
+    assert!(bodies[3].contains("`size-growth`"));
+
+    let second = run();
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    assert_eq!(state.bodies().len(), 4, "the re-run updates, never adds");
+    let writes = server.writes();
+    assert_eq!(
+        writes.iter().map(|w| w.method.as_str()).collect::<Vec<_>>(),
+        ["POST", "PATCH"]
+    );
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert_eq!(
+        written.matches("layergate: image grew").count(),
+        2,
+        "summary appended per run"
+    );
+}
