@@ -13,6 +13,10 @@ pub struct Limits {
     pub zstd_window_log_max: u32,
     /// Most tar members in one layer.
     pub max_entries: u64,
+    /// Longest member name or link target. Linux refuses paths over PATH_MAX
+    /// (4096), so no engine can extract a longer one; refusing it also keeps the
+    /// memory per entry, and the cost of each overlay lookup, bounded.
+    pub max_name_bytes: usize,
 }
 
 impl Default for Limits {
@@ -20,6 +24,7 @@ impl Default for Limits {
         Limits {
             zstd_window_log_max: 27,
             max_entries: 10_000_000,
+            max_name_bytes: 4096,
         }
     }
 }

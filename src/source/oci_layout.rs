@@ -48,6 +48,13 @@ pub fn open<S: Store + 'static>(
             what: format!("config {}", manifest.config.digest),
             msg,
         })?;
+    if manifest.layers.len() > crate::image::MAX_LAYERS {
+        return Err(SourceError::TooManyLayers {
+            what: format!("manifest {}", manifest_desc.digest),
+            count: manifest.layers.len(),
+            limit: crate::image::MAX_LAYERS,
+        });
+    }
     if config.rootfs.diff_ids.len() != manifest.layers.len() {
         return Err(SourceError::BadDocument {
             what: format!("manifest {}", manifest_desc.digest),

@@ -4,4 +4,5 @@
 //! surface (the `layergate` binary and the library API).
 
 mod common;
+mod hardening;
 mod real_images;
