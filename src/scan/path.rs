@@ -45,8 +45,8 @@ pub fn display_path(path: &[u8]) -> String {
 /// the message stays one readable line.
 pub fn clean_message(msg: &str) -> String {
     let mut out = String::new();
-    for (i, c) in msg.chars().enumerate() {
-        if i >= 160 {
+    for c in msg.chars() {
+        if out.len() >= 160 {
             out.push('…');
             break;
         }

@@ -98,7 +98,7 @@ fn absurdly_large_config_is_refused() {
         &run,
         &["larger than the 16777216-byte limit", "blobs/sha256/"],
     );
-    assert!(run.max_rss_kib < 200 * 1024, "rss {} KiB", run.max_rss_kib);
+    assert_rss_below(&run, 200);
 }
 
 /// index.json that is not JSON names index.json.

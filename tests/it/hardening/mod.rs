@@ -456,6 +456,18 @@ pub fn assert_refused(run: &Run, needles: &[&str]) {
     assert!(run.stdout.is_empty(), "no partial report on refusal");
 }
 
+/// Asserts the child's sampled peak memory stayed under `mib` (and was sampled).
+#[track_caller]
+pub fn assert_rss_below(run: &Run, mib: i64) {
+    eprintln!("measured: {:?}, peak {} KiB", run.elapsed, run.max_rss_kib);
+    assert!(run.max_rss_kib > 0, "peak memory was not sampled");
+    assert!(
+        run.max_rss_kib < mib * 1024,
+        "peak memory {} KiB, bound {mib} MiB",
+        run.max_rss_kib
+    );
+}
+
 #[track_caller]
 pub fn assert_no_panic(run: &Run) {
     assert!(!run.stderr.contains("panicked"), "panic: {}", run.stderr);
@@ -494,4 +506,29 @@ pub fn live_paths(report: &Value) -> Vec<String> {
         .iter()
         .map(|f| f["path"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// `n` MiB of zeros as concatenated gzip members (64 MiB each, compressed once),
+/// so a multi-GiB stream costs the test almost nothing to build.
+pub fn gzip_zeros_mib(n: usize) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(&vec![0u8; 64 << 20]).unwrap();
+    let chunk = e.finish().unwrap();
+    let mut out = Vec::new();
+    for _ in 0..n / 64 {
+        out.extend_from_slice(&chunk);
+    }
+    out.extend_from_slice(&gzip(&vec![0u8; (n % 64) << 20]));
+    out
+}
+
+/// The same as zstd frames (a zstd stream may hold several frames).
+pub fn zstd_zeros_mib(n: usize) -> Vec<u8> {
+    let chunk = zstd(&vec![0u8; 64 << 20]);
+    let mut out = Vec::new();
+    for _ in 0..n / 64 {
+        out.extend_from_slice(&chunk);
+    }
+    out.extend_from_slice(&zstd(&vec![0u8; (n % 64) << 20]));
+    out
 }
