@@ -120,6 +120,16 @@ pub fn scan_layer<R: Read>(
                 display_path(&norm.path)
             ));
         }
+        if norm.path.is_empty() && !etype.is_dir() {
+            // Only a directory can be the root: no engine extracts a file over it.
+            // Its bytes are neither stored nor live; say so and move on.
+            notes.push(format!(
+                "entry {} names the root itself and is not a directory; ignored",
+                display_path(&raw_path)
+            ));
+            io::copy(&mut entry, &mut io::sink()).map_err(corrupt)?;
+            continue;
+        }
         let (path, kind) = if let Some(wh) = whiteout(&norm.path) {
             wh
         } else if etype.is_file() || etype.is_contiguous() || etype.is_gnu_sparse() {
@@ -185,7 +195,6 @@ pub fn scan_layer<R: Read>(
             kind,
         });
     }
-    drop(members);
     // Whatever follows the end-of-archive marker is still part of the blob and of
     // its digests: drain it so the digests cover every byte.
     let mut rest = archive.into_inner();

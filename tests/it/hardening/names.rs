@@ -148,3 +148,28 @@ fn markdown_and_html_names_are_rendered_escaped() {
     let report = analyze(&path).json();
     assert_eq!(totals(&report), (500, 250, 250, 5));
 }
+
+/// A regular file named `./` would sit on the root: ignored with a warning, its
+/// bytes neither stored nor live (found by the stored = live + wasted property).
+#[test]
+fn file_entry_naming_the_root_is_ignored_with_a_warning() {
+    let mut t = Tar::new();
+    t.entry(b"./", REG, &[5; 64], b"").file("a", b"abc");
+    let report = read(&[t.end()]);
+    assert_eq!(totals(&report), (3, 3, 0, 1));
+    let w = report["warnings"][0].as_str().unwrap();
+    assert!(w.contains("names the root itself"), "{w}");
+}
+
+/// A directory known only through its children (`d/x`, no `d/` entry) is
+/// replaced whole by a later file `d` (found by the whiteout-order property).
+#[test]
+fn implied_directory_replaced_by_a_file() {
+    let mut l0 = Tar::new();
+    l0.file("d/x", &[1; 30]).file("d/y/z", &[2; 20]);
+    let mut l1 = Tar::new();
+    l1.file("d", &[3; 5]);
+    let report = read(&[l0.end(), l1.end()]);
+    assert_eq!(live_paths(&report), vec!["/d"]);
+    assert_eq!(totals(&report), (55, 5, 50, 1));
+}

@@ -60,7 +60,7 @@ fn one_hundred_thirty_layers() {
     let blobs: Vec<Blob> = (0..130)
         .map(|i| {
             let mut t = Tar::new();
-            t.file("shared", &vec![i as u8; 10])
+            t.file("shared", &[i as u8; 10])
                 .file(&format!("own{i}"), &[1; 3]);
             layer(&t.end(), if i % 2 == 0 { Comp::Gzip } else { Comp::Zstd })
         })
