@@ -184,3 +184,42 @@ fn zstd_gigantic_window_is_refused() {
     assert_refused(&run, &[&b.digest(), "corrupt"]);
     assert_rss_below(&run, 200);
 }
+
+/// Stores the single layer of `b` under a sha512 digest of `named` (its own bytes
+/// or others), as an OCI layout may.
+fn sha512_named(b: &Blob, named: &[u8]) -> (Run, String, tempfile::TempDir) {
+    use sha2::Sha512;
+    let hex = hex::encode(Sha512::digest(named));
+    let digest = format!("sha512:{hex}");
+    let d2 = digest.clone();
+    let mut files = oci_with(std::slice::from_ref(b), |_, m| {
+        m["layers"][0]["digest"] = json!(d2);
+    });
+    remove(&mut files, &blob_path(&b.digest()));
+    files.push((format!("blobs/sha512/{hex}"), b.bytes.clone()));
+    let (run, _, dir) = analyze_oci_archive(&files);
+    (run, digest, dir)
+}
+
+/// A blob named by a sha512 digest is verified with sha512, not waved through.
+#[test]
+fn sha512_blob_digest_is_verified() {
+    let b = layer(&two_files(), Comp::Gzip);
+    let (run, _, _d) = sha512_named(&b, &b.bytes);
+    assert_eq!(totals(&run.json()), (3000, 3000, 0, 2));
+    let (run, digest, _d) = sha512_named(&b, b"other bytes");
+    assert_refused(&run, &["layer 0", "blob digest mismatch", &digest]);
+}
+
+/// A diffID in an algorithm the scan cannot compute is refused, not trusted.
+#[test]
+fn non_sha256_diff_id_is_refused() {
+    let b = layer(&two_files(), Comp::Gzip);
+    let fake = format!("sha512:{}", "ab".repeat(64));
+    let f2 = fake.clone();
+    let files = oci_with(&[b], |config, _| {
+        config["rootfs"]["diff_ids"][0] = json!(f2)
+    });
+    let (run, _, _d) = analyze_oci_archive(&files);
+    assert_refused(&run, &["layer 0", "diffID algorithm mismatch", &fake]);
+}
