@@ -130,6 +130,9 @@ impl TarStore {
                 let entry = match entry {
                     Ok(entry) => entry,
                     // Nothing read yet: the file is not a tar at all.
+                    Err(e) if crate::scan::is_headers_too_large(&e) => {
+                        return Err(corrupt(e.to_string()))
+                    }
                     Err(_) if seen == 0 => {
                         return Err(SourceError::NotAnImage(format!(
                             "{archive_name}: not a tar archive (no valid header at its start)"

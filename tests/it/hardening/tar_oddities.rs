@@ -237,3 +237,18 @@ fn name_longer_than_path_max_is_refused() {
         &[&b.digest(), "entry /z/z/z", "longer than 4096 bytes"],
     );
 }
+
+/// The outer archive is bounded the same way: a PAX header of 32 MiB before
+/// `index.json` is refused, naming the archive, without reading it into memory.
+#[test]
+fn outer_archive_pax_header_with_absurd_size_is_refused() {
+    let files = oci(&[layer(&three_files().end(), Comp::Gzip)]);
+    let mut bytes = header(b"PaxHeaders/big", b'x', 32 << 20, b"").to_vec();
+    bytes.extend_from_slice(&vec![0u8; 32 << 20]);
+    bytes.extend_from_slice(&archive(&files));
+    let dir = scratch();
+    let path = write(dir.path(), "image.tar", &bytes);
+    let run = analyze(&path);
+    assert_refused(&run, &[&path, "exceed 1048576 bytes"]);
+    assert_rss_below(&run, 24);
+}
