@@ -121,3 +121,18 @@ fn one_gib_of_zeros_in_a_small_zstd_layer_streams() {
     assert!(run.elapsed < MINUTE, "took {:?}", run.elapsed);
     assert_rss_below(&run, 64);
 }
+
+/// The entry limit is an error naming the limit, not an allocation failure
+/// (checked through the library with a small limit; the default is 2,000,000).
+#[test]
+fn entry_limit_is_an_error() {
+    use layergate::scan::{scan_layer, Limits};
+    let limits = Limits {
+        max_entries: 1000,
+        ..Limits::default()
+    };
+    let tar = many_files(1000); // 1000 files + 1 directory
+    let err = scan_layer(tar.as_slice(), None, &limits).unwrap_err();
+    assert_eq!(err.to_string(), "layer has more than 1000 tar entries");
+    assert_eq!(Limits::default().max_entries, 2_000_000);
+}
