@@ -10,6 +10,11 @@ use super::hashing::HashingReader;
 use super::path::{display_path, normalize};
 use super::{Kind, LayerScan, Record};
 
+/// Most bytes of holes a GNU sparse entry may expand to beyond the data it
+/// stores. Holes cost no input bytes, so without a bound a 1 KiB layer could ask
+/// for a terabyte of zeros to be hashed.
+pub const MAX_SPARSE_HOLE_BYTES: u64 = 8 << 30;
+
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
 const OPAQUE: &[u8] = b".wh..wh..opq";
 
@@ -28,6 +33,12 @@ pub enum ScanError {
     TooManyEntries(u64),
     #[error("{0}")]
     HeadersTooLarge(#[from] HeadersTooLarge),
+    #[error("sparse entry {shown} expands to {size} bytes from {stored} stored, more than {MAX_SPARSE_HOLE_BYTES} bytes of holes")]
+    SparseTooLarge {
+        shown: String,
+        size: u64,
+        stored: u64,
+    },
     #[error("entry {shown}: name or link target longer than {limit} bytes")]
     NameTooLong { shown: String, limit: usize },
     #[error("read error: {0}")]
@@ -134,6 +145,16 @@ pub fn scan_layer<R: Read>(
             wh
         } else if etype.is_file() || etype.is_contiguous() || etype.is_gnu_sparse() {
             let size = entry.size();
+            if etype.is_gnu_sparse() {
+                let stored = entry.header().entry_size().unwrap_or(0);
+                if size.saturating_sub(stored) > MAX_SPARSE_HOLE_BYTES {
+                    return Err(ScanError::SparseTooLarge {
+                        shown: display_path(&norm.path),
+                        size,
+                        stored,
+                    });
+                }
+            }
             let mut hasher = blake3::Hasher::new();
             let mut read = 0u64;
             loop {

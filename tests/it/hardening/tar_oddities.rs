@@ -252,3 +252,46 @@ fn outer_archive_pax_header_with_absurd_size_is_refused() {
     assert_refused(&run, &[&path, "exceed 1048576 bytes"]);
     assert_rss_below(&run, 24);
 }
+
+/// A GNU sparse entry of one hole: `real` bytes apparent, nothing stored.
+fn sparse_hole(name: &[u8], real: u64) -> [u8; 512] {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::GNUSparse);
+    h.set_size(0);
+    h.set_mode(0o644);
+    let g = h.as_gnu_mut().unwrap();
+    g.set_real_size(real);
+    g.sparse[0].set_offset(real);
+    g.sparse[0].set_length(0);
+    h.as_mut_bytes()[..name.len()].copy_from_slice(name);
+    h.set_cksum();
+    *h.as_bytes()
+}
+
+/// A small GNU sparse file (a hole, then nothing) reads with its apparent size.
+#[test]
+fn gnu_sparse_file_reads_with_its_apparent_size() {
+    let mut t = Tar::new();
+    t.raw(&sparse_hole(b"sparse.img", 1 << 20), b"");
+    let report = read_one(&t.end(), Comp::Gzip);
+    assert_eq!(totals(&report), (1 << 20, 1 << 20, 0, 1));
+}
+
+/// A sparse entry claiming a terabyte of holes would hash zeros for minutes: it
+/// is refused at once, naming the entry.
+#[test]
+fn gnu_sparse_terabyte_of_holes_is_refused() {
+    let mut t = Tar::new();
+    t.raw(&sparse_hole(b"huge.img", 1 << 40), b"");
+    let b = layer(&t.end(), Comp::Gzip);
+    let (run, _, _d) = analyze_oci_archive(&oci(&[b.clone()]));
+    assert_refused(
+        &run,
+        &[&b.digest(), "sparse entry /huge.img", "1099511627776 bytes"],
+    );
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(10),
+        "{:?}",
+        run.elapsed
+    );
+}
