@@ -223,3 +223,18 @@ fn non_sha256_diff_id_is_refused() {
     let (run, _, _d) = analyze_oci_archive(&files);
     assert_refused(&run, &["layer 0", "diffID algorithm mismatch", &fake]);
 }
+
+/// A negative descriptor size is a lie, not "size not given".
+#[test]
+fn negative_descriptor_size_is_refused() {
+    let b = layer(&two_files(), Comp::Gzip);
+    let files = oci_with(&[b.clone()], |_, m| m["layers"][0]["size"] = json!(-1));
+    let (run, _, _d) = analyze_oci_archive(&files);
+    assert_refused(
+        &run,
+        &[
+            &format!("layer {}", b.digest()),
+            "descriptor size -1 is negative",
+        ],
+    );
+}
