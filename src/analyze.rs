@@ -2,11 +2,14 @@
 //! all images of a run), verify each against the digests its source promised, then
 //! hand the scans to the pure core to build each image's report.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io::{self, Read};
+use std::rc::Rc;
 
 use rayon::prelude::*;
 
-use crate::image::Digest;
+use crate::image::{Algorithm, Digest, Hasher};
 use crate::report::{self, LayerInput, Report};
 use crate::scan::{scan_layer, LayerScan, Limits, ScanError};
 use crate::source::{BlobSource, LayerSource, ResolvedImage, SourceError};
@@ -110,14 +113,6 @@ fn scan_one(
         source,
     };
     let declared = layer.declared_compression().map_err(src_err)?;
-    let reader = blobs.open_layer(layer).map_err(src_err)?;
-    let shown = layer.digest.as_ref().unwrap_or(&layer.diff_id).to_string();
-    let scan = scan_layer(reader, declared, limits).map_err(|source| AnalyzeError::Scan {
-        image: name.clone(),
-        index,
-        digest: shown,
-        source,
-    })?;
     let mismatch = |what, expected: String, actual: String| AnalyzeError::Mismatch {
         image: name.clone(),
         index,
@@ -125,13 +120,41 @@ fn scan_one(
         expected,
         actual,
     };
+    // The scan computes sha256 diffIDs; a config naming another algorithm could
+    // never be checked, so it is refused rather than trusted.
+    if layer.diff_id.algorithm() != Algorithm::Sha256 {
+        return Err(mismatch(
+            "diffID algorithm",
+            "sha256".into(),
+            layer.diff_id.to_string(),
+        ));
+    }
+    let reader = blobs.open_layer(layer).map_err(src_err)?;
+    // The scan hashes the blob with sha256; a blob named by another digest
+    // algorithm is hashed with that one on the way, so it is verified too.
+    let other = layer
+        .digest
+        .as_ref()
+        .filter(|d| d.algorithm() != Algorithm::Sha256)
+        .map(|d| Rc::new(RefCell::new(Some(d.hasher()))));
+    let reader: Box<dyn Read + '_> = match &other {
+        Some(h) => Box::new(AlsoHash(reader, Rc::clone(h))),
+        None => Box::new(reader),
+    };
+    let shown = layer.digest.as_ref().unwrap_or(&layer.diff_id).to_string();
+    let scan = scan_layer(reader, declared, limits).map_err(|source| AnalyzeError::Scan {
+        image: name.clone(),
+        index,
+        digest: shown,
+        source,
+    })?;
     if let Some(want) = &layer.digest {
-        if want.algorithm() == scan.blob_digest.algorithm() && want != &scan.blob_digest {
-            return Err(mismatch(
-                "blob digest",
-                want.to_string(),
-                scan.blob_digest.to_string(),
-            ));
+        let got = match other.and_then(|h| h.borrow_mut().take()) {
+            Some(h) => h.finish(),
+            None => scan.blob_digest.clone(),
+        };
+        if want != &got {
+            return Err(mismatch("blob digest", want.to_string(), got.to_string()));
         }
     }
     if let Some(size) = layer.size {
@@ -143,7 +166,7 @@ fn scan_one(
             ));
         }
     }
-    if layer.diff_id.algorithm() == scan.diff_id.algorithm() && layer.diff_id != scan.diff_id {
+    if layer.diff_id != scan.diff_id {
         return Err(mismatch(
             "diffID",
             layer.diff_id.to_string(),
@@ -175,4 +198,17 @@ pub fn manifest_only(image: &ResolvedImage) -> Report {
         })
         .collect();
     report::manifest_only(image.info.clone(), image.history(), &layers)
+}
+
+/// Feeds every byte read into a second hasher (for non-sha256 blob digests).
+struct AlsoHash<R>(R, Rc<RefCell<Option<Hasher>>>);
+
+impl<R: Read> Read for AlsoHash<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        if let Some(h) = self.1.borrow_mut().as_mut() {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
 }

@@ -15,11 +15,16 @@ pub use media_type::{Compression, MediaType};
 pub use platform::{Platform, PlatformError};
 
 /// Largest JSON document (index, manifest, config) we accept. Real configs are
-/// a few KiB; anything this big is hostile or broken.
+/// a few KiB; anything this big is hostile or broken. Enforced by the sources
+/// (`Store::read_small`) before a byte is parsed; saved reports are not bound by it.
 pub const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Deepest JSON nesting we accept, checked before handing a document to serde.
 pub const MAX_JSON_DEPTH: usize = 64;
+
+/// Most layers an image may have. Docker and overlayfs stop near 128; this leaves
+/// room for any real image while bounding the work a hostile manifest can ask for.
+pub const MAX_LAYERS: usize = 4096;
 
 /// Parses a JSON document after checking its nesting depth, so absurd nesting is a
 /// clean error instead of a stack overflow.

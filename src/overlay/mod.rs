@@ -145,7 +145,14 @@ impl Overlay {
                     }
                     self.bury(&rec.path, index, cause);
                 }
-                None => changes.added += 1,
+                None => {
+                    // The path may be a directory only implied by its children
+                    // (`a/x` with no `a/` entry): a non-directory replaces it whole.
+                    if !kind.is_dir() {
+                        self.remove_subtree(&rec.path, index, Cause::Deleted, &mut changes);
+                    }
+                    changes.added += 1;
+                }
             }
             self.live
                 .insert(rec.path.clone(), Node { layer: index, kind });

@@ -11,15 +11,21 @@ pub struct Limits {
     /// Largest zstd window (log2 bytes) we agree to allocate. 2^27 = 128 MiB is
     /// zstd's own default ceiling for decoders.
     pub zstd_window_log_max: u32,
-    /// Most tar members in one layer.
+    /// Most tar members in one layer. Memory grows with entries (a few hundred
+    /// bytes each, with the report), so this bounds it near 1 GiB.
     pub max_entries: u64,
+    /// Longest member name or link target. Linux refuses paths over PATH_MAX
+    /// (4096), so no engine can extract a longer one; refusing it also keeps the
+    /// memory per entry, and the cost of each overlay lookup, bounded.
+    pub max_name_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             zstd_window_log_max: 27,
-            max_entries: 10_000_000,
+            max_entries: 2_000_000,
+            max_name_bytes: 4096,
         }
     }
 }

@@ -4,12 +4,14 @@
 //! layer is read exactly once and no byte of it is kept.
 
 mod decompress;
+mod guard;
 mod hashing;
 mod path;
 mod walk;
 
 pub use decompress::Limits;
-pub use path::{display_path, normalize, Normalized};
+pub use guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge, MAX_HEADER_BYTES};
+pub use path::{clean_message, display_path, normalize, Normalized};
 pub use walk::{scan_layer, ScanError};
 
 use crate::image::{Compression, Digest};

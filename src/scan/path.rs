@@ -40,6 +40,25 @@ pub fn display_path(path: &[u8]) -> String {
     out
 }
 
+/// An error text that came from parsing hostile bytes (the tar crate quotes raw
+/// header fields): control and replacement characters escaped, length capped, so
+/// the message stays one readable line.
+pub fn clean_message(msg: &str) -> String {
+    let mut out = String::new();
+    for c in msg.chars() {
+        if out.len() >= 512 {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\u{fffd}' => out.push('?'),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn push_escaped(out: &mut String, mut bytes: &[u8]) {
     loop {
         match std::str::from_utf8(bytes) {

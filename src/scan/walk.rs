@@ -5,9 +5,15 @@ use std::io::{self, Read};
 use crate::image::{Algorithm, Compression, Hasher};
 
 use super::decompress::{decoder, peek, Limits};
+use super::guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge};
 use super::hashing::HashingReader;
 use super::path::{display_path, normalize};
 use super::{Kind, LayerScan, Record};
+
+/// Most bytes of holes a GNU sparse entry may expand to beyond the data it
+/// stores. Holes cost no input bytes, so without a bound a 1 KiB layer could ask
+/// for a terabyte of zeros to be hashed.
+pub const MAX_SPARSE_HOLE_BYTES: u64 = 8 << 30;
 
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
 const OPAQUE: &[u8] = b".wh..wh..opq";
@@ -25,16 +31,29 @@ pub enum ScanError {
     Corrupt(String),
     #[error("layer has more than {0} tar entries")]
     TooManyEntries(u64),
+    #[error("{0}")]
+    HeadersTooLarge(#[from] HeadersTooLarge),
+    #[error("sparse entry {shown} expands to {size} bytes from {stored} stored, more than {MAX_SPARSE_HOLE_BYTES} bytes of holes")]
+    SparseTooLarge {
+        shown: String,
+        size: u64,
+        stored: u64,
+    },
+    #[error("entry {shown}: name or link target longer than {limit} bytes")]
+    NameTooLong { shown: String, limit: usize },
     #[error("read error: {0}")]
     Io(#[from] io::Error),
 }
 
 fn corrupt(e: io::Error) -> ScanError {
+    if is_headers_too_large(&e) {
+        return ScanError::HeadersTooLarge(HeadersTooLarge);
+    }
     // Everything the decoders and the tar reader report comes back as io::Error;
     // to a user it means the same thing: these bytes are not a whole layer.
     match e.kind() {
         io::ErrorKind::UnexpectedEof => ScanError::Corrupt("unexpected end of data".into()),
-        _ => ScanError::Corrupt(e.to_string()),
+        _ => ScanError::Corrupt(super::path::clean_message(&e.to_string())),
     }
 }
 
@@ -71,6 +90,7 @@ pub fn scan_layer<R: Read>(
     };
     let decoded = decoder(blob, compression, limits).map_err(corrupt)?;
     let (tar_stream, tar_tally) = HashingReader::new(decoded, tar_hasher);
+    let (tar_stream, budget) = HeaderGuard::new(tar_stream);
 
     let mut archive = tar::Archive::new(tar_stream);
     let mut records = Vec::new();
@@ -78,7 +98,14 @@ pub fn scan_layer<R: Read>(
     let mut regular_bytes = 0u64;
     let mut entries = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
-    for entry in archive.entries().map_err(corrupt)? {
+    let mut members = archive.entries().map_err(corrupt)?;
+    loop {
+        // Between members the tar reader reads headers and extension records into
+        // memory: bound what it may consume there.
+        budget.arm();
+        let next = members.next();
+        budget.disarm();
+        let Some(entry) = next else { break };
         let mut entry = entry.map_err(corrupt)?;
         let etype = entry.header().entry_type();
         if etype.is_pax_global_extensions() {
@@ -89,6 +116,13 @@ pub fn scan_layer<R: Read>(
             return Err(ScanError::TooManyEntries(limits.max_entries));
         }
         let raw_path = entry.path_bytes().into_owned();
+        let link_len = entry.link_name_bytes().map_or(0, |l| l.len());
+        if raw_path.len().max(link_len) > limits.max_name_bytes {
+            return Err(ScanError::NameTooLong {
+                shown: display_path(&raw_path[..raw_path.len().min(64)]) + "…",
+                limit: limits.max_name_bytes,
+            });
+        }
         let norm = normalize(&raw_path);
         if norm.escaped {
             notes.push(format!(
@@ -97,10 +131,30 @@ pub fn scan_layer<R: Read>(
                 display_path(&norm.path)
             ));
         }
+        if norm.path.is_empty() && !etype.is_dir() {
+            // Only a directory can be the root: no engine extracts a file over it.
+            // Its bytes are neither stored nor live; say so and move on.
+            notes.push(format!(
+                "entry {} names the root itself and is not a directory; ignored",
+                display_path(&raw_path)
+            ));
+            io::copy(&mut entry, &mut io::sink()).map_err(corrupt)?;
+            continue;
+        }
         let (path, kind) = if let Some(wh) = whiteout(&norm.path) {
             wh
         } else if etype.is_file() || etype.is_contiguous() || etype.is_gnu_sparse() {
             let size = entry.size();
+            if etype.is_gnu_sparse() {
+                let stored = entry.header().entry_size().unwrap_or(0);
+                if size.saturating_sub(stored) > MAX_SPARSE_HOLE_BYTES {
+                    return Err(ScanError::SparseTooLarge {
+                        shown: display_path(&norm.path),
+                        size,
+                        stored,
+                    });
+                }
+            }
             let mut hasher = blake3::Hasher::new();
             let mut read = 0u64;
             loop {
@@ -154,6 +208,9 @@ pub fn scan_layer<R: Read>(
         } else {
             (norm.path, Kind::Special)
         };
+        // Whatever content the walk did not read (a directory or link that claims
+        // bytes) is read here, so the next header search starts right after it.
+        io::copy(&mut entry, &mut io::sink()).map_err(corrupt)?;
         records.push(Record {
             path: path.into_boxed_slice(),
             kind,

@@ -22,6 +22,16 @@ pub fn open<S: Store + 'static>(
             msg,
         })?;
     let entry = select(&entries, name, &archive)?;
+    for path in std::iter::once(&entry.config).chain(&entry.layers) {
+        check_member_path(path, &archive)?;
+    }
+    if entry.layers.len() > crate::image::MAX_LAYERS {
+        return Err(SourceError::TooManyLayers {
+            what: format!("{archive}: manifest.json"),
+            count: entry.layers.len(),
+            limit: crate::image::MAX_LAYERS,
+        });
+    }
 
     let config_digest = digest_from_path(&entry.config);
     let config_bytes = read_document(&store, &entry.config, "config", config_digest.as_ref())?;
@@ -82,6 +92,19 @@ pub fn open<S: Store + 'static>(
         image,
         blobs: Box::new(StoreBlobs(store)),
     })
+}
+
+/// Paths in `manifest.json` name members of this archive. One that climbs out
+/// (`../`) or starts at `/` is refused rather than normalised: it never names a
+/// member a real `docker save` wrote, so the archive is hostile or broken.
+fn check_member_path(path: &str, archive: &str) -> Result<(), SourceError> {
+    if path.starts_with('/') || path.split(['/', '\\']).any(|c| c == "..") {
+        return Err(SourceError::BadDocument {
+            what: format!("{archive}: manifest.json"),
+            msg: format!("path {path:?} points outside the archive"),
+        });
+    }
+    Ok(())
 }
 
 fn select<'a>(

@@ -31,6 +31,12 @@ pub enum SourceError {
     },
     #[error("{what} is larger than the {limit}-byte limit")]
     TooLarge { what: String, limit: u64 },
+    #[error("{what}: {count} layers, more than the limit of {limit}")]
+    TooManyLayers {
+        what: String,
+        count: usize,
+        limit: usize,
+    },
     #[error("unsupported layer media type {0:?}")]
     UnsupportedMediaType(String),
     #[error("{source_name} holds several images; pick one with {hint}: {names}")]

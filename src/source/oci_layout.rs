@@ -48,6 +48,13 @@ pub fn open<S: Store + 'static>(
             what: format!("config {}", manifest.config.digest),
             msg,
         })?;
+    if manifest.layers.len() > crate::image::MAX_LAYERS {
+        return Err(SourceError::TooManyLayers {
+            what: format!("manifest {}", manifest_desc.digest),
+            count: manifest.layers.len(),
+            limit: crate::image::MAX_LAYERS,
+        });
+    }
     if config.rootfs.diff_ids.len() != manifest.layers.len() {
         return Err(SourceError::BadDocument {
             what: format!("manifest {}", manifest_desc.digest),
@@ -63,6 +70,7 @@ pub fn open<S: Store + 'static>(
         .iter()
         .zip(&config.rootfs.diff_ids)
         .map(|(d, diff_id)| {
+            check_not_negative(d, "layer")?;
             let locator = blob_path(&d.digest);
             if !store.exists(&locator) {
                 return Err(SourceError::NotFound(format!(
@@ -96,11 +104,23 @@ pub fn open<S: Store + 'static>(
 }
 
 fn check_size(d: &Descriptor, actual: u64, what: &str) -> Result<(), SourceError> {
+    check_not_negative(d, what)?;
     match d.declared_size() {
         Some(declared) if declared != actual => Err(SourceError::SizeMismatch {
             what: format!("{what} {}", d.digest),
             declared,
             actual,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A negative size is a lie too; `declared_size` would read it as "not given".
+fn check_not_negative(d: &Descriptor, what: &str) -> Result<(), SourceError> {
+    match d.size {
+        Some(size) if size < 0 => Err(SourceError::BadDocument {
+            what: format!("{what} {}", d.digest),
+            msg: format!("descriptor size {size} is negative"),
         }),
         _ => Ok(()),
     }

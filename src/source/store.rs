@@ -39,6 +39,9 @@ pub struct TarStore {
 
 const MAX_SYMLINK_HOPS: usize = 16;
 
+/// Longest member name an archive may hold (Linux's PATH_MAX).
+const MAX_MEMBER_NAME: usize = 4096;
+
 impl TarStore {
     pub fn open(path: &Path) -> Result<TarStore, SourceError> {
         let io_err = |source| SourceError::Io {
@@ -93,15 +96,56 @@ impl TarStore {
                 "{archive_name}: empty file"
             )));
         }
+        let mut head = [0u8; 512];
+        let head_len = (&file).read(&mut head).unwrap_or(0);
+        if let Some(c) = crate::image::Compression::sniff(&head[..head_len])
+            .filter(|c| *c != crate::image::Compression::None)
+        {
+            return Err(SourceError::NotAnImage(format!(
+                "{archive_name}: a {c:?}-compressed file, not a tar archive (decompress it first)"
+            )));
+        }
+        (&file)
+            .seek(SeekFrom::Start(0))
+            .map_err(|source| SourceError::Io {
+                path: path.clone(),
+                source,
+            })?;
         let mut members = HashMap::new();
         let mut links: Vec<(String, String)> = Vec::new();
+        let mut seen = 0usize;
         {
-            let mut archive = tar::Archive::new(&file);
-            let entries = archive
+            // Headers and extension records are read into memory by the tar crate:
+            // bound them (member content is only seeked over here).
+            let (guarded, budget) = crate::scan::HeaderGuard::new(&file);
+            let mut archive = tar::Archive::new(guarded);
+            let mut entries = archive
                 .entries_with_seek()
                 .map_err(|e| corrupt(e.to_string()))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| corrupt(e.to_string()))?;
+            loop {
+                budget.arm();
+                let next = entries.next();
+                budget.disarm();
+                let Some(entry) = next else { break };
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    // Nothing read yet: the file is not a tar at all.
+                    Err(e) if crate::scan::is_headers_too_large(&e) => {
+                        return Err(corrupt(e.to_string()))
+                    }
+                    Err(_) if seen == 0 => {
+                        return Err(SourceError::NotAnImage(format!(
+                            "{archive_name}: not a tar archive (no valid header at its start)"
+                        )))
+                    }
+                    Err(e) => return Err(corrupt(crate::scan::clean_message(&e.to_string()))),
+                };
+                seen += 1;
+                if entry.path_bytes().len() > MAX_MEMBER_NAME {
+                    return Err(corrupt(format!(
+                        "a member name is longer than {MAX_MEMBER_NAME} bytes"
+                    )));
+                }
                 let name = scan_path(&entry.path_bytes());
                 let etype = entry.header().entry_type();
                 if etype.is_file() || etype.is_contiguous() {
@@ -136,16 +180,21 @@ impl TarStore {
         }
         // Legacy docker-save has `<id>/layer.tar -> ../<diffid>.tar`: resolve links
         // to the member they name, hop by hop, bounded against loops.
+        // A map, not a scan of the list per hop: an archive may hold many links.
+        let link_map: HashMap<&str, &str> = links
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
         for (name, target) in &links {
-            let mut t = target.clone();
+            let mut t = target.as_str();
             for _ in 0..MAX_SYMLINK_HOPS {
-                if let Some(m) = members.get(&t) {
+                if let Some(m) = members.get(t) {
                     let m = m.clone();
                     members.entry(name.clone()).or_insert(m);
                     break;
                 }
-                match links.iter().find(|(n, _)| n == &t) {
-                    Some((_, next)) => t = next.clone(),
+                match link_map.get(t) {
+                    Some(next) => t = next,
                     None => break,
                 }
             }

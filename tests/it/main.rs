@@ -12,6 +12,7 @@ mod examples;
 mod fake_api;
 mod fixtures;
 mod formats;
+mod hardening;
 mod hostile_server;
 mod inputs;
 mod overlay;

@@ -1,0 +1,14 @@
+//! The policy parser (`layergate::policy::load_str`): any text must load or give
+//! errors, never panic. Built only with `--features policy`, because the policy
+//! module lands from another branch; until it is merged this target does not compile.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = layergate::policy::load_str("fuzz.yml", text);
+});
