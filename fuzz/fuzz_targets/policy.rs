@@ -1,6 +1,5 @@
 //! The policy parser (`layergate::policy::load_str`): any text must load or give
-//! errors, never panic. Built only with `--features policy`, because the policy
-//! module lands from another branch; until it is merged this target does not compile.
+//! errors, never panic.
 
 #![no_main]
 
