@@ -7,7 +7,7 @@ use http::header::{HeaderName, ACCEPT};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{next_link, with_retries, Answer, RetryPolicy};
+use super::http::{header_pairs, next_link, with_retries, Answer, RetryPolicy};
 use super::target::GitHub;
 use super::{marker, CommentOutcome, Env, Platform, PublishError};
 
@@ -186,16 +186,7 @@ impl Client {
             }
             .map_err(|e| one_line(&e))?;
             let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_ascii_lowercase(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
+            let headers = header_pairs(response.headers());
             let body = self
                 .octo
                 .body_to_string(response)

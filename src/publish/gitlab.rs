@@ -6,7 +6,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{next_link, with_retries, Answer, RetryPolicy};
+use super::http::{header_pairs, next_link, with_retries, Answer, RetryPolicy};
 use super::target::{gitlab_token_hint, GitLab};
 use super::{marker, CommentOutcome, Env, Platform, PublishError};
 
@@ -175,16 +175,7 @@ impl Client {
             }
             let response = req.send().await.map_err(|e| one_line(&e.without_url()))?;
             let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_ascii_lowercase(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
+            let headers = header_pairs(response.headers());
             let body = response
                 .text()
                 .await

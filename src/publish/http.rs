@@ -16,6 +16,20 @@ pub(crate) struct Answer {
     pub body: String,
 }
 
+/// Header pairs with lower-case names, as [`Answer`] keeps them; values that are
+/// not UTF-8 are kept lossily (they are only read for retry hints).
+pub(crate) fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

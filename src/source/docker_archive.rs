@@ -87,7 +87,7 @@ pub fn open<S: Store + 'static>(
         config_digest: config_digest.to_string(),
         ..ImageInfo::default()
     };
-    let image = ResolvedImage::new(info, &config_bytes, layers)?;
+    let image = ResolvedImage::new(info, config, layers);
     Ok(Opened {
         image,
         blobs: Box::new(StoreBlobs(store)),

@@ -17,7 +17,9 @@ pub use store::{DirStore, Store, TarStore};
 
 use std::io::Read;
 
-use crate::image::{Compression, Digest, History, ImageConfig, MediaType, Platform};
+use crate::image::{
+    Compression, Descriptor, Digest, History, ImageConfig, Manifest, MediaType, Platform,
+};
 use crate::report::ImageInfo;
 
 /// One layer as the source describes it.
@@ -56,31 +58,74 @@ impl ResolvedImage {
         self.config.history.clone()
     }
 
-    fn new(
-        info: ImageInfo,
-        config_bytes: &[u8],
-        layers: Vec<LayerSource>,
-    ) -> Result<Self, SourceError> {
-        let _ = config_bytes;
-        let config = info_config(config_bytes)?;
-        let mut info = info;
+    /// Completes `info` from the parsed config (platform, creation time).
+    fn new(mut info: ImageInfo, config: ImageConfig, layers: Vec<LayerSource>) -> Self {
         info.os = config.os.clone();
         info.architecture = config.architecture.clone();
         info.variant = config.variant.clone();
         info.created = config.created.clone();
-        Ok(ResolvedImage {
+        ResolvedImage {
             info,
             config,
             layers,
-        })
+        }
+    }
+
+    /// An image from a verified manifest and its verified config bytes, as OCI
+    /// layouts and registries both describe one: the config parsed once, the layer
+    /// count checked against the limit and against the diffIDs, each descriptor
+    /// paired with its diffID. `locate` says where a blob lives, or refuses it.
+    fn from_manifest(
+        info: ImageInfo,
+        manifest: &Manifest,
+        names: &DocumentNames,
+        config_bytes: &[u8],
+        locate: impl Fn(&Descriptor) -> Result<String, SourceError>,
+    ) -> Result<Self, SourceError> {
+        let config: ImageConfig =
+            crate::image::parse_json(config_bytes).map_err(|msg| SourceError::BadDocument {
+                what: names.config.clone(),
+                msg,
+            })?;
+        let count = manifest.layers.len();
+        if count > crate::image::MAX_LAYERS {
+            return Err(SourceError::TooManyLayers {
+                what: names.manifest.clone(),
+                count,
+                limit: crate::image::MAX_LAYERS,
+            });
+        }
+        if config.rootfs.diff_ids.len() != count {
+            return Err(SourceError::BadDocument {
+                what: names.manifest.clone(),
+                msg: format!(
+                    "lists {count} layers but the config has {} diffIDs",
+                    config.rootfs.diff_ids.len()
+                ),
+            });
+        }
+        let layers = manifest
+            .layers
+            .iter()
+            .zip(&config.rootfs.diff_ids)
+            .map(|(d, diff_id)| {
+                Ok(LayerSource {
+                    digest: Some(d.digest.clone()),
+                    media_type: d.media_type.clone(),
+                    size: d.declared_size(),
+                    diff_id: diff_id.clone(),
+                    locator: locate(d)?,
+                })
+            })
+            .collect::<Result<Vec<_>, SourceError>>()?;
+        Ok(ResolvedImage::new(info, config, layers))
     }
 }
 
-fn info_config(bytes: &[u8]) -> Result<ImageConfig, SourceError> {
-    crate::image::parse_json(bytes).map_err(|msg| SourceError::BadDocument {
-        what: "image config".into(),
-        msg,
-    })
+/// How errors name the manifest and the config of one image.
+struct DocumentNames {
+    manifest: String,
+    config: String,
 }
 
 /// Streams layer blobs of one resolved image.

@@ -7,8 +7,8 @@ use crate::image::{parse_json, Descriptor, Digest, Index, Manifest, MediaType, P
 use crate::report::ImageInfo;
 
 use super::{
-    blob_path, read_document, LayerSource, OpenOptions, Opened, ResolvedImage, SourceError, Store,
-    StoreBlobs,
+    blob_path, read_document, DocumentNames, OpenOptions, Opened, ResolvedImage, SourceError,
+    Store, StoreBlobs,
 };
 
 /// Nested indexes deeper than this are refused (real ones nest once).
@@ -43,51 +43,6 @@ pub fn open<S: Store + 'static>(
         Some(&manifest.config.digest),
     )?;
     check_size(&manifest.config, config_bytes.len() as u64, "config")?;
-    let config: crate::image::ImageConfig =
-        parse_json(&config_bytes).map_err(|msg| SourceError::BadDocument {
-            what: format!("config {}", manifest.config.digest),
-            msg,
-        })?;
-    if manifest.layers.len() > crate::image::MAX_LAYERS {
-        return Err(SourceError::TooManyLayers {
-            what: format!("manifest {}", manifest_desc.digest),
-            count: manifest.layers.len(),
-            limit: crate::image::MAX_LAYERS,
-        });
-    }
-    if config.rootfs.diff_ids.len() != manifest.layers.len() {
-        return Err(SourceError::BadDocument {
-            what: format!("manifest {}", manifest_desc.digest),
-            msg: format!(
-                "lists {} layers but the config has {} diffIDs",
-                manifest.layers.len(),
-                config.rootfs.diff_ids.len()
-            ),
-        });
-    }
-    let layers = manifest
-        .layers
-        .iter()
-        .zip(&config.rootfs.diff_ids)
-        .map(|(d, diff_id)| {
-            check_not_negative(d, "layer")?;
-            let locator = blob_path(&d.digest);
-            if !store.exists(&locator) {
-                return Err(SourceError::NotFound(format!(
-                    "{src}: layer blob {}",
-                    d.digest
-                )));
-            }
-            Ok(LayerSource {
-                digest: Some(d.digest.clone()),
-                media_type: d.media_type.clone(),
-                size: d.declared_size(),
-                diff_id: diff_id.clone(),
-                locator,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-
     let info = ImageInfo {
         reference: shown.to_string(),
         name: ref_name,
@@ -96,7 +51,21 @@ pub fn open<S: Store + 'static>(
         manifest_digest: Some(manifest_desc.digest.to_string()),
         ..ImageInfo::default()
     };
-    let image = ResolvedImage::new(info, &config_bytes, layers)?;
+    let names = DocumentNames {
+        manifest: format!("manifest {}", manifest_desc.digest),
+        config: format!("config {}", manifest.config.digest),
+    };
+    let image = ResolvedImage::from_manifest(info, &manifest, &names, &config_bytes, |d| {
+        check_not_negative(d, "layer")?;
+        let locator = blob_path(&d.digest);
+        if !store.exists(&locator) {
+            return Err(SourceError::NotFound(format!(
+                "{src}: layer blob {}",
+                d.digest
+            )));
+        }
+        Ok(locator)
+    })?;
     Ok(Opened {
         image,
         blobs: Box::new(StoreBlobs(store)),

@@ -22,10 +22,10 @@ pub use client::{MAX_CONCURRENT_PULLS, TIMEOUT_ENV};
 pub use credentials::{Credentials, PASSWORD_ENV, USER_ENV};
 pub use error::{RegistryError, AUTH_HINT};
 
-use crate::image::{parse_json, Descriptor, Digest, ImageConfig, Index, Manifest, MediaType};
+use crate::image::{parse_json, Descriptor, Digest, Index, Manifest, MediaType};
 use crate::report::ImageInfo;
 
-use super::{LayerSource, OpenOptions, Opened, ResolvedImage, SourceError};
+use super::{DocumentNames, OpenOptions, Opened, ResolvedImage, SourceError};
 use blobs::RegistryBlobs;
 use client::{edge, Client};
 use target::Target;
@@ -151,31 +151,10 @@ async fn resolve(
         config_bytes.len() as u64,
         &format!("{src}: {config_what}"),
     )?;
-    let config: ImageConfig =
-        parse_json(&config_bytes).map_err(|msg| bad(&src, &config_what, msg))?;
-    if config.rootfs.diff_ids.len() != manifest.layers.len() {
-        return Err(bad(
-            &src,
-            &format!("manifest {manifest_digest}"),
-            format!(
-                "lists {} layers but the config has {} diffIDs",
-                manifest.layers.len(),
-                config.rootfs.diff_ids.len()
-            ),
-        ));
-    }
-    let layers = manifest
-        .layers
-        .iter()
-        .zip(&config.rootfs.diff_ids)
-        .map(|(d, diff_id)| LayerSource {
-            digest: Some(d.digest.clone()),
-            media_type: d.media_type.clone(),
-            size: d.declared_size(),
-            diff_id: diff_id.clone(),
-            locator: d.digest.to_string(),
-        })
-        .collect();
+    let names = DocumentNames {
+        manifest: format!("{src}: manifest {manifest_digest}"),
+        config: format!("{src}: {config_what}"),
+    };
     let info = ImageInfo {
         reference: shown,
         name: Some(src),
@@ -184,7 +163,9 @@ async fn resolve(
         manifest_digest: Some(manifest_digest.to_string()),
         ..ImageInfo::default()
     };
-    ResolvedImage::new(info, &config_bytes, layers)
+    ResolvedImage::from_manifest(info, &manifest, &names, &config_bytes, |d| {
+        Ok(d.digest.to_string())
+    })
 }
 
 fn is_index(value: &serde_json::Value) -> bool {
