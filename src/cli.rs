@@ -315,7 +315,20 @@ pub fn load_reports(refs: &[&str], opts: &OpenOptions) -> Result<Vec<Report>> {
     Ok(out)
 }
 
+/// Largest saved report read back. A report of 200 000 files is about 30 MB; a
+/// file far beyond that is not one of ours.
+const MAX_REPORT_BYTES: u64 = 1 << 30;
+
 fn read_report(path: &Path) -> Result<Report> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("{}", path.display()))?
+        .len();
+    if size > MAX_REPORT_BYTES {
+        bail!(
+            "{}: {size} bytes is larger than the {MAX_REPORT_BYTES}-byte limit for a saved report",
+            path.display()
+        );
+    }
     let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
     let report: Report = crate::image::parse_json(&bytes)
         .map_err(|msg| anyhow::anyhow!("{}: not a layergate report: {msg}", path.display()))?;
