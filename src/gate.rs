@@ -118,7 +118,8 @@ fn policy_label(policy: &Policy) -> String {
 }
 
 pub fn diff(args: &DiffArgs, policy: &Policy) -> Result<DiffOutcome> {
-    let opts = open_options(&args.image_args)?;
+    let mut opts = open_options(&args.image_args)?;
+    opts.manifest_only |= !policy.needs_layers();
     let mut reports = load_reports(&[args.base.as_str(), args.head.as_str()], &opts)?;
     let head = reports.pop().context("internal: no head report")?;
     let base = reports.pop().context("internal: no base report")?;
@@ -169,7 +170,8 @@ pub fn diff(args: &DiffArgs, policy: &Policy) -> Result<DiffOutcome> {
 }
 
 pub fn check(args: &CheckArgs, policy: &Policy) -> Result<CheckOutcome> {
-    let opts = open_options(&args.image_args)?;
+    let mut opts = open_options(&args.image_args)?;
+    opts.manifest_only |= !policy.needs_layers();
     let head = load_reports(&[args.image.as_str()], &opts)?
         .pop()
         .context("internal: no report")?;

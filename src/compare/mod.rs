@@ -73,6 +73,10 @@ pub struct Side {
     pub name: Option<String>,
     pub format: String,
     pub config_digest: String,
+    /// Read from manifests only (`--manifest-only`, or a policy that needs no more):
+    /// only compressed sizes and layers are known.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// One figure before and after.
@@ -199,6 +203,7 @@ fn side(r: &Report) -> Side {
         name: r.image.name.clone(),
         format: r.image.format.clone(),
         config_digest: r.image.config_digest.clone(),
+        partial: r.image.partial,
     }
 }
 

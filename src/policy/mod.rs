@@ -183,6 +183,22 @@ impl Policy {
         (!self.ignore.is_empty()).then(|| self.ignore_set.clone())
     }
 
+    /// Whether any rule needs the layers' contents. A policy that only limits
+    /// compressed size, layer count or compressed growth is answered from manifests
+    /// and configs alone, without reading a layer (the registry fast path).
+    pub fn needs_layers(&self) -> bool {
+        let manifest_limit =
+            |l: &Limit| matches!(l.metric, Metric::CompressedSize | Metric::Layers);
+        let has_rules = !self.limits.is_empty() || !self.growth.is_empty();
+        !has_rules
+            || !self.limits.iter().all(manifest_limit)
+            || self.growth.iter().any(|g| g.kind != SizeKind::Compressed)
+            || !self.forbid.is_empty()
+            || !self.budgets.is_empty()
+            || !self.advice.is_empty()
+            || !self.ignore.is_empty()
+    }
+
     /// The code of every rule this policy checks, once each, in policy order (a
     /// JUnit report has one test case per rule, passing ones included).
     pub fn rule_codes(&self) -> Vec<String> {

@@ -71,6 +71,9 @@ pub fn diff_text(v: &DiffView) -> String {
     if !v.policy.is_empty() {
         out += &format!("policy {}\n", v.policy);
     }
+    if !v.note.is_empty() {
+        out += &format!("note: {}\n", v.note);
+    }
     out += "\n";
     out += &totals(&v.totals, true);
     findings(&mut out, "Failed rules", &v.failed);

@@ -137,6 +137,18 @@ pub struct DiffView {
     /// Set when tables were cut to fit the comment size limit.
     pub truncated: bool,
     pub policy: String,
+    /// Said above the figures when a side was read from manifests only.
+    pub note: String,
+}
+
+fn partial_note(c: &crate::compare::Comparison) -> String {
+    if c.base.partial || c.head.partial {
+        "Read from manifests only (the policy needs nothing more, or `--manifest-only`): \
+         compressed sizes and layers; no layer was pulled or scanned."
+            .to_string()
+    } else {
+        String::new()
+    }
 }
 
 pub fn verdict_icon(v: &Verdict) -> &'static str {
@@ -260,6 +272,12 @@ pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
         count_row("files", &t.files),
         count_row("layers", &t.layers),
     ];
+    // Manifests know compressed sizes and layers, nothing about files.
+    let partial = c.base.partial || c.head.partial;
+    let totals: Vec<TotalRow> = totals
+        .into_iter()
+        .filter(|r| !partial || r.label == "compressed" || r.label == "layers")
+        .collect();
     let layers: Vec<LayerRowView> = c
         .layers
         .tail
@@ -413,6 +431,7 @@ pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
         history_diff: c.history_diff.clone(),
         truncated: false,
         policy: i.policy.to_string(),
+        note: partial_note(c),
     }
 }
 

@@ -73,7 +73,11 @@ pub fn open<S: Store + 'static>(
                     .as_ref()
                     .map(|s| s.media_type.clone())
                     .unwrap_or(MediaType::Other(String::new())),
-                size: source.as_ref().and_then(|s| s.declared_size()),
+                // The member's size is the blob's size: known without reading it.
+                size: source
+                    .as_ref()
+                    .and_then(|s| s.declared_size())
+                    .or_else(|| store.size(path)),
                 diff_id: diff_id.clone(),
                 locator: scan_path(path.as_bytes()),
             })

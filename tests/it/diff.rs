@@ -479,3 +479,55 @@ fn broken_template_is_an_input_error() {
     assert!(stderr(&out).contains("broken.md.j2"), "{}", stderr(&out));
     assert_eq!(stderr(&out).lines().count(), 1);
 }
+
+/// A policy that only limits compressed size and layers is answered from the
+/// manifests: no layer is read, the comparison says so, and the compressed figures
+/// are the ones a full read gives (archives of both kinds).
+#[test]
+fn size_only_policy_reads_no_layer_and_keeps_the_compressed_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("size.yml");
+    std::fs::write(
+        &policy,
+        "version: 1\nlimits:\n  compressed_size: 2MB\n  layers: 10\ngrowth:\n  compressed: {max: 500kB}\n",
+    )
+    .unwrap();
+    let policy = policy.display().to_string();
+    for kind in ["oci", "docker"] {
+        let (base, head) = (
+            image(&format!("app-base.{kind}.tar")),
+            image(&format!("app-pr.{kind}.tar")),
+        );
+        let (full_code, full) = diff_json(&base, &head, &[]);
+        assert_eq!(full_code, 0);
+        assert!(full["comparison"]["head"].get("partial").is_none());
+        let (code, fast) = diff_json(&base, &head, &["--policy", &policy]);
+        assert_eq!(code, 1, "{kind}");
+        assert_eq!(fast["comparison"]["head"]["partial"], true, "{kind}");
+        assert_eq!(
+            delta(&fast, "compressed"),
+            delta(&full, "compressed"),
+            "{kind}"
+        );
+        let codes: Vec<&str> = fast["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["compressed-size", "size-growth"], "{kind}");
+    }
+    // The comment says what it did not read, and shows no file figures it lacks.
+    let out = run(&[
+        "diff",
+        &image("app-base.oci.tar"),
+        &image("app-pr.oci.tar"),
+        "--policy",
+        &policy,
+        "--format",
+        "markdown",
+    ]);
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("Read from manifests only"), "{md}");
+    assert!(!md.lines().any(|l| l.starts_with("| wasted |")), "{md}");
+}
