@@ -15,10 +15,9 @@ use crate::policy::{verdict, Finding, Policy, Verdict};
 use crate::publish::Publication;
 use crate::render;
 
-/// What `diff` produced: the figures, the verdict, and the renderings.
+/// What `diff` or `check` produced: the verdict and the renderings.
 #[derive(Debug, Clone)]
-pub struct DiffOutcome {
-    pub comparison: Comparison,
+pub struct Outcome {
     pub findings: Vec<Finding>,
     pub verdict: Verdict,
     /// The pull-request comment (always rendered, whatever `--format` asked).
@@ -27,23 +26,16 @@ pub struct DiffOutcome {
     pub key: String,
     /// What `--format` asked for, ready to write.
     pub body: String,
+    /// Compressed size before and after (`diff` only), exported as outputs/metrics.
+    pub compressed: Option<crate::compare::Delta>,
 }
 
-#[derive(Debug, Clone)]
-pub struct CheckOutcome {
-    pub findings: Vec<Finding>,
-    pub verdict: Verdict,
-    pub markdown: String,
-    pub key: String,
-    pub body: String,
-}
-
-impl DiffOutcome {
+impl Outcome {
     pub fn exit_code(&self, warn_only: bool) -> u8 {
         exit_code(&self.verdict, warn_only)
     }
 
-    /// What the publisher posts, with the compressed sizes as outputs/metrics.
+    /// What the publisher posts.
     pub fn publication(&self, policy: &Policy, report_path: Option<&Path>) -> Publication {
         publication(
             &self.key,
@@ -51,25 +43,7 @@ impl DiffOutcome {
             &self.verdict,
             &self.findings,
             policy,
-            Some(&self.comparison.totals.compressed),
-            report_path,
-        )
-    }
-}
-
-impl CheckOutcome {
-    pub fn exit_code(&self, warn_only: bool) -> u8 {
-        exit_code(&self.verdict, warn_only)
-    }
-
-    pub fn publication(&self, policy: &Policy, report_path: Option<&Path>) -> Publication {
-        publication(
-            &self.key,
-            &self.markdown,
-            &self.verdict,
-            &self.findings,
-            policy,
-            None,
+            self.compressed.as_ref(),
             report_path,
         )
     }
@@ -117,7 +91,7 @@ fn policy_label(policy: &Policy) -> String {
     }
 }
 
-pub fn diff(args: &DiffArgs, policy: &Policy) -> Result<DiffOutcome> {
+pub fn diff(args: &DiffArgs, policy: &Policy) -> Result<Outcome> {
     let mut opts = open_options(&args.image_args)?;
     opts.manifest_only |= !policy.needs_layers();
     let mut reports = load_reports(&[args.base.as_str(), args.head.as_str()], &opts)?;
@@ -159,17 +133,17 @@ pub fn diff(args: &DiffArgs, policy: &Policy) -> Result<DiffOutcome> {
             })? + "\n"
         }
     };
-    Ok(DiffOutcome {
-        comparison,
+    Ok(Outcome {
         findings,
         verdict,
         markdown,
         key: args.publish.comment_key.clone(),
         body,
+        compressed: Some(comparison.totals.compressed),
     })
 }
 
-pub fn check(args: &CheckArgs, policy: &Policy) -> Result<CheckOutcome> {
+pub fn check(args: &CheckArgs, policy: &Policy) -> Result<Outcome> {
     let mut opts = open_options(&args.image_args)?;
     opts.manifest_only |= !policy.needs_layers();
     let head = load_reports(&[args.image.as_str()], &opts)?
@@ -200,12 +174,13 @@ pub fn check(args: &CheckArgs, policy: &Policy) -> Result<CheckOutcome> {
             })? + "\n"
         }
     };
-    Ok(CheckOutcome {
+    Ok(Outcome {
         findings,
         verdict,
         markdown,
         key: args.publish.comment_key.clone(),
         body,
+        compressed: None,
     })
 }
 

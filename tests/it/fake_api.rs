@@ -190,3 +190,10 @@ pub fn with_page(base: &str, path: &str, page: usize) -> String {
     params.push(&page);
     format!("{base}{p}?{}", params.join("&"))
 }
+
+/// Writes a comment body for `layergate comment FILE` and gives its path.
+pub fn body_file(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}

@@ -3,7 +3,6 @@
 //! updated in place; a fork's read-only token degrades to a warning; rate limits
 //! and server errors are retried; the token never shows.
 
-use std::path::Path;
 use std::process::Output;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,8 +14,8 @@ use layergate::publish::{
 };
 use serde_json::{json, Value};
 
-use crate::common::bin;
-use crate::fake_api::{page_of, with_page, Faults, Reply, Request, Server, PAGE};
+use crate::common::{bin, stderr};
+use crate::fake_api::{body_file, page_of, with_page, Faults, Reply, Request, Server, PAGE};
 
 const TOKEN: &str = "ghs_S3cretT0kenForTests";
 const FORK_TOKEN: &str = "ghs_ForkReadOnlyT0ken";
@@ -140,12 +139,6 @@ fn answer(state: &FakeGitHub, req: &Request, base: &str) -> Reply {
     }
 }
 
-fn body_file(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
-
 /// `layergate comment FILE --comment github --pr 12` with only the variables given.
 fn comment(server: &Server, token: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = bin();
@@ -171,10 +164,6 @@ fn assert_no_token(out: &Output) {
             "token leaked: {text}"
         );
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The whole point: re-runs update one comment, a second key gets its own, and

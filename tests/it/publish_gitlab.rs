@@ -3,7 +3,6 @@
 //! PUT for updates; refusals, bad tokens, rate limits and server errors; and the
 //! report artifacts (Code Quality, JUnit, metrics).
 
-use std::path::Path;
 use std::process::Output;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,8 +13,8 @@ use layergate::publish::{
 };
 use serde_json::{json, Value};
 
-use crate::common::bin;
-use crate::fake_api::{page_of, with_page, Faults, Reply, Request, Server, PAGE};
+use crate::common::{bin, stderr};
+use crate::fake_api::{body_file, page_of, with_page, Faults, Reply, Request, Server, PAGE};
 
 const TOKEN: &str = "glpat-S3cretProjectT0ken";
 const REPORTER_TOKEN: &str = "glpat-ReporterRoleT0ken";
@@ -119,12 +118,6 @@ fn answer(state: &FakeGitLab, req: &Request, base: &str) -> Reply {
     }
 }
 
-fn body_file(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
-
 /// `layergate comment FILE` in a merge-request pipeline's environment.
 fn comment(server: &Server, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = bin();
@@ -146,10 +139,6 @@ fn comment(server: &Server, args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn assert_no_token(out: &Output) {
