@@ -42,9 +42,8 @@ pub(crate) async fn upsert(
         "/repos/{}/{}/issues/{}/comments?per_page=100",
         gh.owner, gh.repo, gh.pr
     );
-    let existing = match client.find(&list, &marker(key)).await? {
-        Found::Comment(c) => Some(c),
-        Found::None => None,
+    let existing = match client.marked(&list, &marker(key), false).await? {
+        Found::Comments(c) => c.into_iter().next(),
         Found::Refused(reason) => return Ok(refused(gh, reason)),
     };
     let answer = match &existing {
@@ -69,11 +68,52 @@ pub(crate) async fn upsert(
             id: saved.id,
             url: saved.html_url,
         },
-        None => CommentOutcome::Created {
-            platform: Platform::GitHub,
-            id: saved.id,
-            url: saved.html_url,
-        },
+        None => settle(&client, gh, &list, &marker(key), &body, saved).await?,
+    })
+}
+
+/// Two runs for one pull request at the same moment can both find no comment and
+/// both create one. After creating, list again: when an older comment carries the
+/// marker, this run's copy is deleted and the older one takes the body, so racing
+/// runs converge on one comment, the oldest.
+async fn settle(
+    client: &Client,
+    gh: &GitHub,
+    list: &str,
+    marker: &str,
+    body: &str,
+    saved: Comment,
+) -> Result<CommentOutcome, PublishError> {
+    let created = CommentOutcome::Created {
+        platform: Platform::GitHub,
+        id: saved.id,
+        url: saved.html_url.clone(),
+    };
+    let Found::Comments(marked) = client.marked(list, marker, true).await? else {
+        return Ok(created);
+    };
+    let Some(oldest) = marked.into_iter().min_by_key(|c| c.id) else {
+        return Ok(created);
+    };
+    if oldest.id >= saved.id {
+        return Ok(created);
+    }
+    let comment = |id: u64| format!("/repos/{}/{}/issues/comments/{id}", gh.owner, gh.repo);
+    let deleted = client.send("DELETE", &comment(saved.id), None).await?;
+    if !(200..300).contains(&deleted.status) {
+        return Err(PublishError::Answer {
+            url: client.url_of(&comment(saved.id)),
+            reason: format!("HTTP {}: {}", deleted.status, deleted.message()),
+        });
+    }
+    let answer = client
+        .send("PATCH", &comment(oldest.id), Some(body))
+        .await?;
+    let kept: Comment = client.expect_json("PATCH", &client.url_of(&comment(oldest.id)), answer)?;
+    Ok(CommentOutcome::Updated {
+        platform: Platform::GitHub,
+        id: kept.id,
+        url: kept.html_url,
     })
 }
 
@@ -88,8 +128,8 @@ fn refused(gh: &GitHub, reason: String) -> CommentOutcome {
 }
 
 enum Found {
-    Comment(Comment),
-    None,
+    /// Comments carrying the marker, oldest first (GitHub lists by creation).
+    Comments(Vec<Comment>),
     Refused(String),
 }
 
@@ -125,11 +165,13 @@ impl Client {
         format!("{}{}", self.origin, path)
     }
 
-    /// Walks every page of comments for the marker. A 403 while listing is a
-    /// refusal like one while posting.
-    async fn find(&self, first: &str, marker: &str) -> Result<Found, PublishError> {
+    /// Walks the pages of comments for the marker: up to the first match, or with
+    /// `all` through every page. A 403 while listing is a refusal like one while
+    /// posting.
+    async fn marked(&self, first: &str, marker: &str, all: bool) -> Result<Found, PublishError> {
         let mut next = Some(first.to_string());
         let mut pages = 0;
+        let mut found = Vec::new();
         while let Some(path) = next.take() {
             pages += 1;
             let answer = self.send("GET", &path, None).await?;
@@ -139,11 +181,13 @@ impl Client {
             let link = answer.header("link").map(str::to_string);
             let url = self.url_of(&path);
             let comments: Vec<Comment> = self.expect_json("GET", &url, answer)?;
-            if let Some(c) = comments
-                .into_iter()
-                .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)))
-            {
-                return Ok(Found::Comment(c));
+            found.extend(
+                comments
+                    .into_iter()
+                    .filter(|c| c.body.as_deref().is_some_and(|b| b.contains(marker))),
+            );
+            if !all && !found.is_empty() {
+                break;
             }
             // A pull request with more than 100 pages of comments is not worth more.
             if pages < 100 {
@@ -154,7 +198,7 @@ impl Client {
                     .transpose()?;
             }
         }
-        Ok(Found::None)
+        Ok(Found::Comments(found))
     }
 
     /// Pagination links are absolute; octocrab only sends the token with relative
@@ -182,6 +226,7 @@ impl Client {
             let response = match method {
                 "POST" => self.octo._post(path, payload.as_ref()).await,
                 "PATCH" => self.octo._patch(path, payload.as_ref()).await,
+                "DELETE" => self.octo._delete(path, None::<&()>).await,
                 _ => self.octo._get(path).await,
             }
             .map_err(|e| one_line(&e))?;

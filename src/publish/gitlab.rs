@@ -37,25 +37,10 @@ pub(crate) async fn upsert(
         gl.api, gl.project, gl.mr
     );
     let marker = marker(key);
-    let mut existing = None;
-    let mut next = Some(format!("{notes}?per_page=100&sort=asc&order_by=created_at"));
-    let mut pages = 0;
-    while let Some(url) = next.take() {
-        pages += 1;
-        let answer = client.send(reqwest::Method::GET, "GET", &url, None).await?;
-        if answer.status == 403 {
-            return Ok(refused(gl, answer.message()));
-        }
-        let following = next_page(&answer, &url);
-        let page: Vec<Note> = expect_json("GET", &url, answer)?;
-        existing = page
-            .into_iter()
-            .find(|n| !n.system && n.body.as_deref().is_some_and(|b| b.contains(&marker)));
-        if existing.is_some() || pages >= 100 {
-            break;
-        }
-        next = following.map(|u| client.same_origin(u)).transpose()?;
-    }
+    let existing = match client.marked(&notes, &marker, false).await? {
+        Ok(found) => found.into_iter().next(),
+        Err(reason) => return Ok(refused(gl, reason)),
+    };
 
     let (method, url) = match &existing {
         Some(n) => ("PUT", format!("{notes}/{}", n.id)),
@@ -71,23 +56,55 @@ pub(crate) async fn upsert(
         return Ok(refused(gl, answer.message()));
     }
     let saved: Note = expect_json(method, &url, answer)?;
-    let link = gl
-        .web
-        .as_deref()
-        .map(|w| format!("{w}/-/merge_requests/{}#note_{}", gl.mr, saved.id))
-        .unwrap_or_else(|| format!("{notes}/{}", saved.id));
-    Ok(match existing {
-        Some(_) => CommentOutcome::Updated {
+    let link = |id: u64| {
+        gl.web
+            .as_deref()
+            .map(|w| format!("{w}/-/merge_requests/{}#note_{id}", gl.mr))
+            .unwrap_or_else(|| format!("{notes}/{id}"))
+    };
+    if existing.is_some() {
+        return Ok(CommentOutcome::Updated {
             platform: Platform::GitLab,
             id: saved.id,
-            url: link,
-        },
-        None => CommentOutcome::Created {
+            url: link(saved.id),
+        });
+    }
+    // Two pipelines at the same moment can both find no note and both create one:
+    // list again, and when an older note carries the marker, delete this run's and
+    // give the older one the body, so racing runs converge on one note, the oldest.
+    let oldest = match client.marked(&notes, &marker, true).await? {
+        Ok(found) => found.into_iter().map(|n| n.id).min(),
+        Err(_) => None,
+    };
+    match oldest {
+        Some(older) if older < saved.id => {
+            let mine = format!("{notes}/{}", saved.id);
+            let deleted = client
+                .send(reqwest::Method::DELETE, "DELETE", &mine, None)
+                .await?;
+            if !(200..300).contains(&deleted.status) {
+                return Err(PublishError::Answer {
+                    url: mine,
+                    reason: format!("HTTP {}: {}", deleted.status, deleted.message()),
+                });
+            }
+            let url = format!("{notes}/{older}");
+            let answer = client
+                .send(reqwest::Method::PUT, "PUT", &url, Some(body))
+                .await?;
+            let kept: Note = expect_json("PUT", &url, answer)?;
+            Ok(CommentOutcome::Updated {
+                platform: Platform::GitLab,
+                id: kept.id,
+                url: link(kept.id),
+            })
+        }
+        _ => Ok(CommentOutcome::Created {
             platform: Platform::GitLab,
             id: saved.id,
-            url: link,
-        },
-    })
+            url: link(saved.id),
+        }),
+    }
 }
 
 fn refused(gl: &GitLab, reason: String) -> CommentOutcome {
@@ -145,6 +162,38 @@ impl Client {
             policy: RetryPolicy::from_env(env),
             origin: origin_of(&gl.api),
         })
+    }
+
+    /// The user notes carrying the marker, oldest first: up to the first one, or with
+    /// `all` through every page. `Err` carries the reason of a 403 (no access).
+    async fn marked(
+        &self,
+        notes: &str,
+        marker: &str,
+        all: bool,
+    ) -> Result<Result<Vec<Note>, String>, PublishError> {
+        let mut found = Vec::new();
+        let mut next = Some(format!("{notes}?per_page=100&sort=asc&order_by=created_at"));
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            let answer = self.send(reqwest::Method::GET, "GET", &url, None).await?;
+            if answer.status == 403 {
+                return Ok(Err(answer.message()));
+            }
+            let following = next_page(&answer, &url);
+            let page: Vec<Note> = expect_json("GET", &url, answer)?;
+            found
+                .extend(page.into_iter().filter(|n| {
+                    !n.system && n.body.as_deref().is_some_and(|b| b.contains(marker))
+                }));
+            // A merge request with more than 100 pages of notes is not worth more.
+            if (!all && !found.is_empty()) || pages >= 100 {
+                break;
+            }
+            next = following.map(|u| self.same_origin(u)).transpose()?;
+        }
+        Ok(Ok(found))
     }
 
     /// Pagination links must stay on the API's origin: the token goes with them.

@@ -25,6 +25,9 @@ struct FakeGitHub {
     comments: Mutex<Vec<Value>>,
     next_id: AtomicU64,
     faults: Faults,
+    /// When set, the next POST finds that another run posted the same marked
+    /// comment a moment earlier (the race two simultaneous runs have).
+    racer: std::sync::atomic::AtomicBool,
 }
 
 impl FakeGitHub {
@@ -55,6 +58,7 @@ fn github_under(prefix: &'static str) -> (Server, Arc<FakeGitHub>) {
         ),
         next_id: AtomicU64::new(100),
         faults: Faults::default(),
+        racer: std::sync::atomic::AtomicBool::new(false),
     });
     let s = state.clone();
     let server = Server::start(move |req, base| {
@@ -115,10 +119,25 @@ fn answer(state: &FakeGitHub, req: &Request, base: &str) -> Reply {
             if body.is_empty() {
                 return Reply::json(422, json!({"message": "Validation Failed"}));
             }
+            if state.racer.swap(false, Ordering::SeqCst) {
+                let id = state.next_id.fetch_add(1, Ordering::SeqCst);
+                let other = body.replace("## ", "## (other run) ");
+                state.comments.lock().unwrap().push(json!({"id": id, "body": other, "html_url": format!("https://github.com/acme/app/pull/12#issuecomment-{id}")}));
+            }
             let id = state.next_id.fetch_add(1, Ordering::SeqCst);
             let c = json!({"id": id, "body": body, "html_url": format!("https://github.com/acme/app/pull/12#issuecomment-{id}")});
             state.comments.lock().unwrap().push(c.clone());
             Reply::json(201, c)
+        }
+        ("DELETE", p) if p.starts_with("/repos/acme/app/issues/comments/") => {
+            let id: u64 = p.rsplit('/').next().unwrap().parse().unwrap();
+            let mut comments = state.comments.lock().unwrap();
+            let before = comments.len();
+            comments.retain(|c| c["id"] != id);
+            if comments.len() == before {
+                return Reply::json(404, json!({"message": "Not Found"}));
+            }
+            Reply::json(204, Value::Null)
         }
         ("PATCH", p) if p.starts_with("/repos/acme/app/issues/comments/") => {
             if fork {
@@ -190,7 +209,8 @@ fn comment_is_created_once_then_updated_and_keys_are_separate() {
         stderr(&out)
     );
     let requests = server.requests();
-    // Two pages of listing, then exactly one POST.
+    // Two pages of listing, exactly one POST, then the listing again to make sure
+    // no racing run created one too.
     let methods: Vec<_> = requests
         .iter()
         .map(|r| (r.method.as_str(), r.path.as_str()))
@@ -204,6 +224,11 @@ fn comment_is_created_once_then_updated_and_keys_are_separate() {
                 "/repos/acme/app/issues/12/comments?per_page=100&page=2"
             ),
             ("POST", "/repos/acme/app/issues/12/comments"),
+            ("GET", "/repos/acme/app/issues/12/comments?per_page=100"),
+            (
+                "GET",
+                "/repos/acme/app/issues/12/comments?per_page=100&page=2"
+            ),
         ]
     );
     for r in &requests {
@@ -344,6 +369,8 @@ fn enterprise_api_base_path_is_kept() {
             "GET /api/v3/repos/acme/app/issues/12/comments?per_page=100",
             "GET /api/v3/repos/acme/app/issues/12/comments?per_page=100&page=2",
             "POST /api/v3/repos/acme/app/issues/12/comments",
+            "GET /api/v3/repos/acme/app/issues/12/comments?per_page=100",
+            "GET /api/v3/repos/acme/app/issues/12/comments?per_page=100&page=2",
         ]
     );
     assert!(server
@@ -602,7 +629,8 @@ fn server_errors_are_retried_then_succeed() {
         .iter()
         .filter(|r| r.path == format!("{LIST}?per_page=100"))
         .count();
-    assert_eq!(gets_first_page, 3);
+    // Two failures, the answer, and the listing after the POST.
+    assert_eq!(gets_first_page, 4);
     assert_eq!(state.bodies().len(), 4);
 }
 
@@ -713,5 +741,52 @@ fn diff_posts_its_verdict_once_and_updates_it_on_rerun() {
         written.matches("layergate: image grew").count(),
         2,
         "summary appended per run"
+    );
+}
+
+/// Two runs at the same moment both find no comment and both post one: the run
+/// that sees an older marked comment after posting deletes its own and updates the
+/// older one, so the pull request ends with exactly one comment carrying the key.
+#[test]
+fn racing_runs_converge_on_one_comment() {
+    let (server, state) = github();
+    state.racer.store(true, Ordering::SeqCst);
+    let dir = tempfile::tempdir().unwrap();
+    let file = body_file(dir.path(), "a.md", "## Verdict\n\nthis run\n");
+    let out = comment(
+        &server,
+        TOKEN,
+        &[&file, "--comment", "github", "--pr", "12"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("comment updated"), "{}", stderr(&out));
+    let marked: Vec<String> = state
+        .bodies()
+        .into_iter()
+        .filter(|b| b.contains("<!-- layergate:default -->"))
+        .collect();
+    assert_eq!(
+        marked,
+        ["<!-- layergate:default -->\n## Verdict\n\nthis run\n"]
+    );
+    let writes: Vec<(String, String)> = server
+        .writes()
+        .iter()
+        .map(|w| (w.method.clone(), w.path.clone()))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            ("POST".to_string(), LIST.to_string()),
+            (
+                "DELETE".to_string(),
+                "/repos/acme/app/issues/comments/101".to_string()
+            ),
+            (
+                "PATCH".to_string(),
+                "/repos/acme/app/issues/comments/100".to_string()
+            ),
+        ]
     );
 }

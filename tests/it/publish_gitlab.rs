@@ -24,6 +24,9 @@ struct FakeGitLab {
     notes: Mutex<Vec<Value>>,
     next_id: AtomicU64,
     faults: Faults,
+    /// When set, the next POST finds that another pipeline posted the same marked
+    /// note a moment earlier.
+    racer: std::sync::atomic::AtomicBool,
 }
 
 impl FakeGitLab {
@@ -50,6 +53,7 @@ fn gitlab() -> (Server, Arc<FakeGitLab>) {
         ]),
         next_id: AtomicU64::new(500),
         faults: Faults::default(),
+        racer: std::sync::atomic::AtomicBool::new(false),
     });
     let s = state.clone();
     let server = Server::start(move |req, base| answer(&s, req, base));
@@ -97,10 +101,29 @@ fn answer(state: &FakeGitLab, req: &Request, base: &str) -> Reply {
             if reporter {
                 return Reply::json(403, json!({"message": "403 Forbidden"}));
             }
+            if state.racer.swap(false, Ordering::SeqCst) {
+                let id = state.next_id.fetch_add(1, Ordering::SeqCst);
+                let other = format!("{} (other pipeline)", req.json()["body"].as_str().unwrap());
+                state
+                    .notes
+                    .lock()
+                    .unwrap()
+                    .push(json!({"id": id, "body": other, "system": false}));
+            }
             let id = state.next_id.fetch_add(1, Ordering::SeqCst);
             let note = json!({"id": id, "body": req.json()["body"], "system": false});
             state.notes.lock().unwrap().push(note.clone());
             Reply::json(201, note)
+        }
+        ("DELETE", p) if p.starts_with(&format!("{NOTES}/")) => {
+            let id: u64 = p.rsplit('/').next().unwrap().parse().unwrap();
+            let mut notes = state.notes.lock().unwrap();
+            let before = notes.len();
+            notes.retain(|n| n["id"] != id);
+            if notes.len() == before {
+                return Reply::json(404, json!({"message": "404 Not found"}));
+            }
+            Reply::json(204, Value::Null)
         }
         ("PUT", p) if p.starts_with(&format!("{NOTES}/")) => {
             if reporter {
@@ -181,6 +204,9 @@ fn note_is_created_once_then_updated_and_system_notes_are_skipped() {
             ("GET", "/api/v4/projects/42/merge_requests/7/notes?per_page=100&sort=asc&order_by=created_at"),
             ("GET", "/api/v4/projects/42/merge_requests/7/notes?per_page=100&sort=asc&order_by=created_at&page=2"),
             ("POST", NOTES),
+            // Listed again: no racing pipeline created one too.
+            ("GET", "/api/v4/projects/42/merge_requests/7/notes?per_page=100&sort=asc&order_by=created_at"),
+            ("GET", "/api/v4/projects/42/merge_requests/7/notes?per_page=100&sort=asc&order_by=created_at&page=2"),
         ]
     );
     for r in &requests {
@@ -451,5 +477,41 @@ fn report_artifacts_are_written_on_request() {
     assert_eq!(
         std::fs::read_to_string(&metrics).unwrap(),
         "layergate_web_passed 0\nlayergate_web_size_before 1000\nlayergate_web_size_after 13000\nlayergate_web_size_delta 12000\nlayergate_web_failures 1\nlayergate_web_warnings 1\n"
+    );
+}
+
+/// Two pipelines at the same moment both find no note and both create one: the one
+/// that sees an older marked note afterwards deletes its own and updates the older,
+/// so the merge request keeps exactly one note per key.
+#[test]
+fn racing_pipelines_converge_on_one_note() {
+    let (server, state) = gitlab();
+    state.racer.store(true, Ordering::SeqCst);
+    let dir = tempfile::tempdir().unwrap();
+    let file = body_file(dir.path(), "a.md", "## Verdict\n");
+    let out = comment(
+        &server,
+        &[&file, "--comment", "gitlab"],
+        &[("LAYERGATE_GITLAB_TOKEN", TOKEN)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let marked: Vec<String> = state
+        .user_bodies()
+        .into_iter()
+        .filter(|b| b.contains("<!-- layergate:default -->"))
+        .collect();
+    assert_eq!(marked, ["<!-- layergate:default -->\n## Verdict\n"]);
+    let writes: Vec<(String, String)> = server
+        .writes()
+        .iter()
+        .map(|w| (w.method.clone(), w.path.clone()))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            ("POST".to_string(), NOTES.to_string()),
+            ("DELETE".to_string(), format!("{NOTES}/501")),
+            ("PUT".to_string(), format!("{NOTES}/500")),
+        ]
     );
 }
