@@ -4,6 +4,8 @@
 use serde::Serialize;
 
 use crate::report::Report;
+
+use super::view::{advice_rows, merge_rows, AdviceRowView, MergeRowView};
 use crate::text::{ellipsize, human_bytes};
 
 #[derive(Serialize)]
@@ -33,23 +35,6 @@ struct DupRow {
 }
 
 #[derive(Serialize)]
-struct MergeRow {
-    layers: String,
-    files: u64,
-    bytes: String,
-    top: String,
-}
-
-#[derive(Serialize)]
-struct AdviceRow {
-    code: String,
-    severity: String,
-    title: String,
-    bytes: String,
-    suggestion: String,
-}
-
-#[derive(Serialize)]
 struct AnalyzeView {
     name: String,
     os: String,
@@ -61,8 +46,8 @@ struct AnalyzeView {
     files: u64,
     layers: Vec<LayerRow>,
     duplicates: Vec<DupRow>,
-    merge: Vec<MergeRow>,
-    advice: Vec<AdviceRow>,
+    merge: Vec<MergeRowView>,
+    advice: Vec<AdviceRowView>,
 }
 
 pub fn analyze_markdown(r: &Report) -> String {
@@ -124,33 +109,8 @@ pub fn analyze_markdown(r: &Report) -> String {
                 bytes: human_bytes(d.wasted_bytes),
             })
             .collect(),
-        merge: r
-            .merge_savings
-            .iter()
-            .map(|m| MergeRow {
-                layers: format!("L{}–L{}", m.lower, m.upper),
-                files: m.files,
-                bytes: human_bytes(m.bytes),
-                top: m
-                    .top_files
-                    .iter()
-                    .take(3)
-                    .map(|p| p.path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-            .collect(),
-        advice: r
-            .advice
-            .iter()
-            .map(|a| AdviceRow {
-                code: a.code.clone(),
-                severity: format!("{:?}", a.severity).to_lowercase(),
-                title: a.title.clone(),
-                bytes: human_bytes(a.bytes),
-                suggestion: a.suggestion.clone(),
-            })
-            .collect(),
+        merge: merge_rows(&r.merge_savings),
+        advice: advice_rows(&r.advice),
     };
     super::markdown::render_template("analyze.md.j2", super::markdown::ANALYZE_TEMPLATE, &view)
         // The embedded template is tested; should it ever fail, the text report still says it all.

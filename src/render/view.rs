@@ -151,6 +151,39 @@ fn partial_note(c: &crate::compare::Comparison) -> String {
     }
 }
 
+/// Advice rows, shared by the `analyze` and `diff` comments.
+pub fn advice_rows(advice: &[crate::advice::Advice]) -> Vec<AdviceRowView> {
+    advice
+        .iter()
+        .map(|a| AdviceRowView {
+            code: a.code.clone(),
+            severity: a.severity.as_str().to_string(),
+            title: a.title.clone(),
+            bytes: human_bytes(a.bytes),
+            suggestion: a.suggestion.clone(),
+        })
+        .collect()
+}
+
+/// Merge-saving rows (three largest files each), shared by `analyze` and `diff`.
+pub fn merge_rows(savings: &[crate::report::MergeSaving]) -> Vec<MergeRowView> {
+    savings
+        .iter()
+        .map(|m| MergeRowView {
+            layers: format!("L{}–L{}", m.lower, m.upper),
+            files: m.files.to_string(),
+            bytes: human_bytes(m.bytes),
+            top: m
+                .top_files
+                .iter()
+                .take(3)
+                .map(|p| p.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect()
+}
+
 pub fn verdict_icon(v: &Verdict) -> &'static str {
     match (v.failed, v.warned) {
         (0, 0) => "✅",
@@ -379,33 +412,8 @@ pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
             bytes: human_bytes(d.wasted_bytes),
         }))
         .collect();
-    let advice: Vec<AdviceRowView> = c
-        .new_advice
-        .iter()
-        .map(|a| AdviceRowView {
-            code: a.code.clone(),
-            severity: format!("{:?}", a.severity).to_lowercase(),
-            title: a.title.clone(),
-            bytes: human_bytes(a.bytes),
-            suggestion: a.suggestion.clone(),
-        })
-        .collect();
-    let merge: Vec<MergeRowView> = c
-        .merge_savings
-        .iter()
-        .map(|m| MergeRowView {
-            layers: format!("L{}–L{}", m.lower, m.upper),
-            files: m.files.to_string(),
-            bytes: human_bytes(m.bytes),
-            top: m
-                .top_files
-                .iter()
-                .take(3)
-                .map(|p| p.path.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
-        .collect();
+    let advice = advice_rows(&c.new_advice);
+    let merge = merge_rows(&c.merge_savings);
     let (nw, na, nm) = (waste.len(), advice.len(), merge.len());
     DiffView {
         marker: format!("<!-- layergate:{} -->", super::escape::marker_key(i.key)),
