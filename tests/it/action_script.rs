@@ -318,9 +318,9 @@ fn install_then_run_compares_the_shared_images() {
     assert!(out.status.success(), "{}", stderr(&out));
     let base = format!(
         "docker-archive:{}",
-        crate::common::image("app-base.docker.tar")
+        crate::support::image("app-base.docker.tar")
     );
-    let head = format!("oci-archive:{}", crate::common::image("app-pr.oci.tar"));
+    let head = format!("oci-archive:{}", crate::support::image("app-pr.oci.tar"));
     let out = step(
         "run",
         &[

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::common::{analyze_json, image, run};
+use crate::support::{analyze_json, image, run};
 
 /// One advice item reduced to what the tests assert.
 #[derive(Debug, Clone, PartialEq)]
@@ -292,7 +292,7 @@ fn analyze_text_shows_the_advice_section() {
 /// `--dockerfile` points each advice layer at the instruction that made it.
 #[test]
 fn dockerfile_option_names_the_lines_of_the_advised_layers() {
-    let dockerfile = crate::common::images().join("dockerfiles/cleanup-split/Dockerfile");
+    let dockerfile = crate::support::images().join("dockerfiles/cleanup-split/Dockerfile");
     let out = run(&[
         "analyze",
         &image("cleanup-split.docker.tar"),
@@ -301,7 +301,7 @@ fn dockerfile_option_names_the_lines_of_the_advised_layers() {
         "--format",
         "json",
     ]);
-    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let lines = |code: &str| -> Vec<Option<u64>> {
         let a = report["advice"]
@@ -328,5 +328,5 @@ fn dockerfile_option_names_the_lines_of_the_advised_layers() {
         "/nonexistent/Dockerfile",
     ]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(crate::common::stderr(&missing).contains("/nonexistent/Dockerfile"));
+    assert!(crate::support::stderr(&missing).contains("/nonexistent/Dockerfile"));
 }

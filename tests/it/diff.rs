@@ -1,10 +1,10 @@
 //! `diff` at the public surface: app-base vs app-pr and cleanup-merged vs
 //! cleanup-split in several formats and from saved reports, checked against the
-//! figures in `../shared/images/README.md`; Markdown and text snapshots.
+//! figures in `tests/data/images/README.md`; Markdown and text snapshots.
 
 use serde_json::Value;
 
-use crate::common::{image, run, stderr};
+use crate::support::{image, run, stderr};
 
 /// Runs `diff BASE HEAD --format json [extra…]`, returning the exit code and JSON.
 fn diff_json(base: &str, head: &str, extra: &[&str]) -> (i32, Value) {
@@ -316,7 +316,10 @@ fn snapshot_filters() -> Vec<(&'static str, &'static str)> {
     vec![
         (r"\b[0-9a-f]{64}\b", "[HASH]"),
         (r"\b[0-9a-f]{12}\b", "[DIGEST]"),
-        (r"/[^\s|`]*/shared/images/", "[IMAGES]/"),
+        (
+            r"/[^\s|`]*/(tests/data/images|test-images-v[0-9]+)/",
+            "[IMAGES]/",
+        ),
     ]
 }
 

@@ -57,7 +57,7 @@ pub fn every_format(image: &Image, dir: &Path) -> Vec<String> {
 pub fn analyze(image: &Image) -> serde_json::Value {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(&dir.path().join("image.tar"), |f| oci_archive(image, f));
-    crate::common::analyze_json(&path)
+    crate::support::analyze_json(&path)
 }
 
 /// The live file at `path` in a report, if any.

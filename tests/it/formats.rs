@@ -7,8 +7,8 @@ use std::process::Stdio;
 use layergate::testkit::{Compression, Entry};
 use serde_json::Value;
 
-use crate::common::{analyze_json, bin};
 use crate::fixtures::{every_format, image_with};
+use crate::support::{analyze_json, bin};
 
 fn sample(c: Compression) -> layergate::testkit::Image {
     image_with(

@@ -3,8 +3,8 @@
 
 use layergate::testkit::{Compression, Entry, Image, ImageBuilder, IndexStyle, Layout};
 
-use crate::common::{analyze_json, run, stderr};
 use crate::fixtures::{layer, write};
+use crate::support::{analyze_json, run, stderr};
 
 fn for_platform(arch: &str, variant: Option<&str>, bytes: usize) -> Image {
     ImageBuilder::new("multi:1")

@@ -6,7 +6,6 @@
 mod action_script;
 mod advice;
 mod ci_files;
-mod common;
 mod diff;
 mod examples;
 mod fake_api;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{bin, image, run, stderr};
+use crate::support::{bin, image, run, stderr};
 
 /// Every file of the corpus names the positions it must produce on its first
 /// line (`# expect: 3:20 4:11`); the whole message list is snapshotted.

@@ -14,8 +14,8 @@ use layergate::publish::{
 };
 use serde_json::{json, Value};
 
-use crate::common::{bin, stderr};
 use crate::fake_api::{body_file, page_of, with_page, Faults, Reply, Request, Server, PAGE};
+use crate::support::{bin, stderr};
 
 const TOKEN: &str = "ghs_S3cretT0kenForTests";
 const FORK_TOKEN: &str = "ghs_ForkReadOnlyT0ken";
@@ -697,8 +697,8 @@ fn diff_posts_its_verdict_once_and_updates_it_on_rerun() {
     let (server, state) = github();
     let dir = tempfile::tempdir().unwrap();
     let summary = dir.path().join("summary.md");
-    let base = crate::common::image("app-base.oci.tar");
-    let head = crate::common::image("app-pr.oci.tar");
+    let base = crate::support::image("app-base.oci.tar");
+    let head = crate::support::image("app-pr.oci.tar");
     let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy.yml");
     let run = || {
         let mut cmd = bin();

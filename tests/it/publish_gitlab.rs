@@ -13,8 +13,8 @@ use layergate::publish::{
 };
 use serde_json::{json, Value};
 
-use crate::common::{bin, stderr};
 use crate::fake_api::{body_file, page_of, with_page, Faults, Reply, Request, Server, PAGE};
+use crate::support::{bin, stderr};
 
 const TOKEN: &str = "glpat-S3cretProjectT0ken";
 const REPORTER_TOKEN: &str = "glpat-ReporterRoleT0ken";

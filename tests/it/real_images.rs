@@ -1,7 +1,7 @@
-//! Every image in `../shared/images/`, in every format it is shipped in, gives the
+//! Every real test image (`tests/data/images/`), in every storage form, gives the
 //! reference figures of `expected/NAME.json` exactly.
 
-use crate::common::{analyze_json, image, images};
+use crate::support::{analyze_json, image, images};
 
 fn expected(name: &str) -> serde_json::Value {
     let path = images().join("expected").join(format!("{name}.json"));
@@ -84,7 +84,7 @@ figures! {
     multiarch_matches_reference_for_the_host_platform: "multiarch" => ["multiarch.oci.tar"];
 }
 
-/// One row of a layer table in `../shared/images/README.md`: gzip bytes of the
+/// One row of a layer table in `tests/data/images/README.md`: gzip bytes of the
 /// blob in `NAME.oci.tar`, diffID prefix, and `created_by`.
 struct ReadmeLayer {
     gzip_bytes: u64,
@@ -92,9 +92,9 @@ struct ReadmeLayer {
     created_by: String,
 }
 
-/// The layer table under `### NAME` in the shared README.
+/// The layer table under `### NAME` in the test images README.
 fn readme_layers(name: &str) -> Vec<ReadmeLayer> {
-    let readme = std::fs::read_to_string(images().join("README.md")).expect("shared README");
+    let readme = std::fs::read_to_string(images().join("README.md")).expect("test images README");
     let section = readme
         .split(&format!("\n### {name}\n"))
         .nth(1)
@@ -131,7 +131,7 @@ fn readme_layers(name: &str) -> Vec<ReadmeLayer> {
 }
 
 /// Per-layer compressed size, diffID and command from the config history agree
-/// with the shared README for every image's OCI archive.
+/// with the test images README for every image's OCI archive.
 #[test]
 fn oci_archives_match_readme_gzip_bytes_diff_ids_and_commands() {
     for name in [

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::common::{analyze_json, image, stderr};
 use crate::registry_server::{isolated, Registry, PASSWORD, USER};
+use crate::support::{analyze_json, image, stderr};
 
 /// The report minus what legitimately names the source.
 fn figures(mut report: Value) -> Value {
@@ -59,7 +59,7 @@ fn multiarch_index_resolves_each_platform_and_lists_them_when_none_matches() {
     reg.push("multiarch.oci.tar", "multiarch", true);
     let archive = format!("oci-archive:{}", image("multiarch.oci.tar"));
     for platform in ["linux/amd64", "linux/arm64"] {
-        let got = run_json(crate::common::bin().args([
+        let got = run_json(crate::support::bin().args([
             "analyze",
             &reg.reference("multiarch"),
             "--platform",
@@ -67,7 +67,7 @@ fn multiarch_index_resolves_each_platform_and_lists_them_when_none_matches() {
             "--format",
             "json",
         ]));
-        let want = run_json(crate::common::bin().args([
+        let want = run_json(crate::support::bin().args([
             "analyze",
             &archive,
             "--platform",
@@ -85,7 +85,7 @@ fn multiarch_index_resolves_each_platform_and_lists_them_when_none_matches() {
         );
         assert_eq!(figures(got), figures(want), "{platform}");
     }
-    let out = crate::common::run(&[
+    let out = crate::support::run(&[
         "analyze",
         &reg.reference("multiarch"),
         "--platform",
@@ -233,8 +233,13 @@ fn manifest_only_reads_sizes_from_manifests_and_pulls_no_layer() {
     let reg = Registry::start();
     reg.push("app-pr.oci.tar", "app-pr", false);
     let r = reg.reference("app-pr");
-    let partial =
-        run_json(crate::common::bin().args(["analyze", &r, "--manifest-only", "--format", "json"]));
+    let partial = run_json(crate::support::bin().args([
+        "analyze",
+        &r,
+        "--manifest-only",
+        "--format",
+        "json",
+    ]));
     assert!(
         reg.blob_gets().len() == 1,
         "only the config: {:?}",
@@ -266,7 +271,7 @@ fn manifest_only_reads_sizes_from_manifests_and_pulls_no_layer() {
     };
     assert_eq!(ids(&partial), ids(&full));
 
-    let text = crate::common::run(&["analyze", &r, "--manifest-only"]);
+    let text = crate::support::run(&["analyze", &r, "--manifest-only"]);
     assert!(text.status.success());
     assert!(String::from_utf8_lossy(&text.stdout)
         .contains("Partial report (--manifest-only): no layer was pulled"));

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::stderr;
 use crate::hostile_server::{sha256, Hostile, Reply, TinyImage, REPO};
 use crate::registry_server::isolated;
+use crate::support::stderr;
 
 /// Runs `analyze REF --format json` with a 500 ms timeout and no machine credentials.
 fn analyze(h: &Hostile) -> (Output, Duration) {

@@ -125,10 +125,10 @@ impl Registry {
         format!("docker://{}/{repo}:latest", self.host())
     }
 
-    /// Pushes `../shared/images/ARCHIVE` (an OCI archive) as `REPO:latest`; `all` keeps
+    /// Pushes the real test image `ARCHIVE` (an OCI archive) as `REPO:latest`; `all` keeps
     /// every platform of an index.
     pub fn push(&self, archive: &str, repo: &str, all: bool) {
-        let src = format!("oci-archive:{}", crate::common::image(archive));
+        let src = format!("oci-archive:{}", crate::support::image(archive));
         let dest = format!("docker://{}/{repo}:latest", self.host());
         let mut cmd = Command::new("skopeo");
         cmd.args(["copy", "-q", "--dest-tls-verify=false"]);
@@ -191,7 +191,7 @@ fn free_port() -> u16 {
 /// The `layergate` binary with no credentials from the machine: HOME, DOCKER_CONFIG
 /// and the podman auth file all point into `home`.
 pub fn isolated(home: &std::path::Path) -> Command {
-    let mut cmd = crate::common::bin();
+    let mut cmd = crate::support::bin();
     cmd.env("HOME", home)
         .env("DOCKER_CONFIG", home.join(".docker"))
         .env("REGISTRY_AUTH_FILE", home.join("auth.json"))

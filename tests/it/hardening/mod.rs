@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
-use crate::common::bin;
+use crate::support::bin;
 
 // ---------------------------------------------------------------- raw tar bytes
 

@@ -1,1 +1,51 @@
+//! Test support, shared by every topic module: where the real test images are, the
+//! storage forms derived from them, and how to run the binary. Topic modules hold
+//! tests only.
+
+#![allow(dead_code)]
+
+pub mod derive;
 pub mod dockerd;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The real test images committed with the code (`tests/data/images`, provenance in its
+/// README). Tests never read anything outside the repository.
+pub fn images() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/images")
+}
+
+/// The path of a real test image by file name: a committed archive, or a storage form
+/// derived from one (see [`derive`]) the first time a test asks for it.
+pub fn image(name: &str) -> String {
+    let committed = images().join(name);
+    if committed.exists() {
+        return committed.display().to_string();
+    }
+    derive::form(name).display().to_string()
+}
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_layergate"))
+}
+
+/// Runs the binary with `args`, returning its output.
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run layergate")
+}
+
+/// Runs `layergate analyze IMAGE --format json` and parses the report.
+pub fn analyze_json(image: &str) -> serde_json::Value {
+    let out = run(&["analyze", image, "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "analyze {image} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("analyze prints JSON")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
