@@ -88,7 +88,10 @@ pub fn analyze(jobs: &[Job<'_>], limits: &Limits) -> Result<Vec<Report>, Analyze
                     scan: &scans[first[blob_key(layer)]],
                 })
                 .collect();
-            report::build(job.image.info.clone(), job.image.history(), &inputs)
+            let mut report = report::build(job.image.info.clone(), job.image.history(), &inputs);
+            // Advice reads the finished report; the report never calls advice.
+            report.advice = crate::advice::advise(&report);
+            report
         })
         .collect())
 }

@@ -1,19 +1,20 @@
-//! Command-line surface: clap structs, validated into options, dispatched to the
-//! library. This is an edge: it reads files and writes output; the work is elsewhere.
+//! Command-line surface (part of the binary, not the library): clap structs,
+//! validated into one request (`gate::Request`, `OpenOptions`) before anything
+//! runs, dispatched to the library, and the only place that prints or writes
+//! output. The library returns typed errors; `main.rs` maps them to exit codes.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::analyze::{analyze, Job};
 use crate::error::{EXIT_ERROR, EXIT_PASS};
+use crate::gate::{Request, Template};
 use crate::image::Platform;
+use crate::load::load_reports;
 use crate::policy::{Policy, PolicyError};
-use crate::report::Report;
-use crate::scan::Limits;
-use crate::source::{open_image, ImageRef, OpenOptions};
+use crate::source::OpenOptions;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +44,16 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+}
+
+impl From<Format> for crate::gate::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Text => crate::gate::Format::Text,
+            Format::Json => crate::gate::Format::Json,
+            Format::Markdown => crate::gate::Format::Markdown,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -145,7 +156,9 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Analyze(args) => {
             let opts = open_options(&args.image_args)?;
-            let mut report = load_reports(&[args.image.as_str()], &opts)?.remove(0);
+            let mut report = load_reports(&[args.image.as_str()], &opts)?
+                .pop()
+                .context("internal: no report")?;
             if let Some(path) = &args.dockerfile {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("{}: cannot read Dockerfile", path.display()))?;
@@ -159,26 +172,22 @@ pub fn run(cli: Cli) -> Result<u8> {
             write_output(args.out.output.as_deref(), &body)?;
             Ok(EXIT_PASS)
         }
-        Command::Diff(args) => {
-            let Some(policy) = policy_or_exit(&args.gate)? else {
-                return Ok(EXIT_ERROR);
-            };
-            let outcome = crate::gate::diff(&args, &policy)?;
-            let report_path = args.out.output.as_deref();
-            let publication = outcome.publication(&policy, report_path);
-            conclude(&args.out, &args.publish, &outcome.body, &publication)?;
-            Ok(outcome.exit_code(args.gate.warn_only))
-        }
-        Command::Check(args) => {
-            let Some(policy) = policy_or_exit(&args.gate)? else {
-                return Ok(EXIT_ERROR);
-            };
-            let outcome = crate::gate::check(&args, &policy)?;
-            let report_path = args.out.output.as_deref();
-            let publication = outcome.publication(&policy, report_path);
-            conclude(&args.out, &args.publish, &outcome.body, &publication)?;
-            Ok(outcome.exit_code(args.gate.warn_only))
-        }
+        Command::Diff(args) => gate(
+            Some(args.base),
+            args.head,
+            &args.gate,
+            &args.image_args,
+            &args.out,
+            &args.publish,
+        ),
+        Command::Check(args) => gate(
+            None,
+            args.image,
+            &args.gate,
+            &args.image_args,
+            &args.out,
+            &args.publish,
+        ),
         Command::Comment(args) => {
             let markdown = std::fs::read_to_string(&args.file)
                 .with_context(|| format!("{}", args.file.display()))?;
@@ -198,6 +207,45 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_PASS)
         }
     }
+}
+
+/// `diff` (with a base) and `check` (without): one request, one path.
+fn gate(
+    base: Option<String>,
+    head: String,
+    args: &GateArgs,
+    image_args: &ImageArgs,
+    out: &OutputArgs,
+    publish: &crate::publish::CommentArgs,
+) -> Result<u8> {
+    let Some(policy) = policy_or_exit(args)? else {
+        return Ok(EXIT_ERROR);
+    };
+    let template = args
+        .template
+        .as_deref()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read template", p.display()))
+                .map(|text| Template {
+                    name: p.display().to_string(),
+                    text,
+                })
+        })
+        .transpose()?;
+    let request = Request {
+        base,
+        head,
+        policy,
+        open: open_options(image_args)?,
+        format: out.format.into(),
+        template,
+        key: publish.comment_key.clone(),
+    };
+    let outcome = crate::gate::run(&request)?;
+    let publication = outcome.publication(&request.policy, out.output.as_deref());
+    conclude(out, publish, &outcome.body, &publication)?;
+    Ok(outcome.exit_code(args.warn_only))
 }
 
 /// Writes what `--format` asked for, then delivers the verdict where `--comment`
@@ -239,7 +287,7 @@ fn policy_or_exit(args: &GateArgs) -> Result<Option<Policy>> {
 
 /// Annotations go to standard output (GitHub Actions reads workflow commands
 /// there), warnings and what happened to the comment to standard error.
-pub fn print_delivery(delivery: &crate::publish::Delivery) -> Result<()> {
+fn print_delivery(delivery: &crate::publish::Delivery) -> Result<()> {
     use crate::publish::CommentOutcome;
     if !delivery.annotations.is_empty() {
         write_output(None, &(delivery.annotations.join("\n") + "\n"))?;
@@ -255,7 +303,7 @@ pub fn print_delivery(delivery: &crate::publish::Delivery) -> Result<()> {
     Ok(())
 }
 
-pub fn open_options(args: &ImageArgs) -> Result<OpenOptions> {
+fn open_options(args: &ImageArgs) -> Result<OpenOptions> {
     let platform = args.platform.as_deref().map(Platform::parse).transpose()?;
     let creds = match args.creds.as_deref() {
         Some(c) => Some(
@@ -274,78 +322,9 @@ pub fn open_options(args: &ImageArgs) -> Result<OpenOptions> {
     })
 }
 
-/// Reads every reference (images or saved reports) and analyses the images
-/// together, so layers they share are scanned once.
-pub fn load_reports(refs: &[&str], opts: &OpenOptions) -> Result<Vec<Report>> {
-    let parsed: Vec<ImageRef> = refs
-        .iter()
-        .map(|r| ImageRef::parse(r))
-        .collect::<Result<_, _>>()?;
-    let mut opened = Vec::new();
-    for r in &parsed {
-        if let ImageRef::Report(path) = r {
-            opened.push(Err(read_report(path)?));
-        } else {
-            opened.push(Ok(open_image(r, opts)?));
-        }
-    }
-    let jobs: Vec<Job<'_>> = opened
-        .iter()
-        .filter_map(|o| o.as_ref().ok())
-        .map(|o| Job {
-            image: &o.image,
-            blobs: o.blobs.as_ref(),
-        })
-        .collect();
-    let mut scanned = if opts.manifest_only {
-        jobs.iter()
-            .map(|j| crate::analyze::manifest_only(j.image))
-            .collect::<Vec<_>>()
-    } else {
-        analyze(&jobs, &Limits::default())?
-    }
-    .into_iter();
-    let mut out = Vec::new();
-    for o in opened {
-        match o {
-            Ok(_) => out.push(scanned.next().context("internal: report count")?),
-            Err(report) => out.push(report),
-        }
-    }
-    Ok(out)
-}
-
-/// Largest saved report read back. A report of 200 000 files is about 30 MB; a
-/// file far beyond that is not one of ours.
-const MAX_REPORT_BYTES: u64 = 1 << 30;
-
-fn read_report(path: &Path) -> Result<Report> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("{}", path.display()))?
-        .len();
-    if size > MAX_REPORT_BYTES {
-        bail!(
-            "{}: {size} bytes is larger than the {MAX_REPORT_BYTES}-byte limit for a saved report",
-            path.display()
-        );
-    }
-    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-    let report: Report = crate::image::parse_json(&bytes)
-        .map_err(|msg| anyhow::anyhow!("{}: not a layergate report: {msg}", path.display()))?;
-    if report.schema != crate::report::SCHEMA {
-        bail!(
-            "{}: report schema {} (this layergate reads schema {})",
-            path.display(),
-            report.schema,
-            crate::report::SCHEMA
-        );
-    }
-    Ok(report)
-}
-
 /// Writes to standard output, or to FILE through a temporary file renamed into
 /// place, so a failed run never leaves a half-written file behind.
-pub fn write_output(path: Option<&Path>, body: &str) -> Result<()> {
+fn write_output(path: Option<&Path>, body: &str) -> Result<()> {
     match path {
         None => {
             let mut out = std::io::stdout().lock();

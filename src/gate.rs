@@ -1,19 +1,60 @@
-//! The `diff` and `check` commands end to end: load the images (layers shared by
-//! both scanned once), compare, evaluate the policy, render. An edge like `cli.rs`:
-//! it reads the images and the `--template` file; it never posts anything. The
-//! outcome keeps the Markdown body and the marker key so a publisher can post them.
+//! The gate: one validated [`Request`] (a HEAD image, an optional BASE, a policy)
+//! run end to end — load (layers both images share scanned once), compare when
+//! there is a base, evaluate the policy, render. `diff` is a request with a base,
+//! `check` one without; they share this one path. The binary builds the request
+//! from its flags (`cli.rs`); this module never sees them, never prints, never
+//! posts: the outcome keeps the Markdown body and the marker key for a publisher.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::cli::{load_reports, open_options, CheckArgs, DiffArgs, Format};
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::error::{EXIT_PASS, EXIT_POLICY};
+use crate::load::{load_reports, LoadError};
 use crate::policy::{verdict, Finding, Policy, Verdict};
 use crate::publish::Publication;
-use crate::render;
+use crate::render::{self, RenderError};
+use crate::source::OpenOptions;
+
+/// What `--format` asks the gate to produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// A replacement Markdown template: its name (for messages) and its text.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: String,
+    pub text: String,
+}
+
+/// Everything a `diff` or `check` run needs, validated before anything runs.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The base to compare with (`diff`); `None` checks HEAD alone (`check`).
+    pub base: Option<String>,
+    pub head: String,
+    pub policy: Policy,
+    pub open: OpenOptions,
+    pub format: Format,
+    pub template: Option<Template>,
+    /// The key of the hidden marker of the comment.
+    pub key: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
 
 /// What `diff` or `check` produced: the verdict and the renderings.
 #[derive(Debug, Clone)]
@@ -32,7 +73,11 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn exit_code(&self, warn_only: bool) -> u8 {
-        exit_code(&self.verdict, warn_only)
+        if self.verdict.passed || warn_only {
+            EXIT_PASS
+        } else {
+            EXIT_POLICY
+        }
     }
 
     /// What the publisher posts.
@@ -46,14 +91,6 @@ impl Outcome {
             self.compressed.as_ref(),
             report_path,
         )
-    }
-}
-
-fn exit_code(v: &Verdict, warn_only: bool) -> u8 {
-    if v.passed || warn_only {
-        EXIT_PASS
-    } else {
-        EXIT_POLICY
     }
 }
 
@@ -74,15 +111,6 @@ struct CheckJson<'a> {
     totals: &'a crate::report::Totals,
 }
 
-fn template(path: Option<&Path>) -> Result<Option<(String, String)>> {
-    path.map(|p| {
-        std::fs::read_to_string(p)
-            .with_context(|| format!("{}: cannot read template", p.display()))
-            .map(|text| (p.display().to_string(), text))
-    })
-    .transpose()
-}
-
 fn policy_label(policy: &Policy) -> String {
     if policy.source == Policy::empty().source {
         String::new()
@@ -91,96 +119,87 @@ fn policy_label(policy: &Policy) -> String {
     }
 }
 
-pub fn diff(args: &DiffArgs, policy: &Policy) -> Result<Outcome> {
-    let mut opts = open_options(&args.image_args)?;
+/// Runs one request: load, compare (with a base), evaluate, render.
+pub fn run(req: &Request) -> Result<Outcome, GateError> {
+    let policy = &req.policy;
+    let mut opts = req.open.clone();
     opts.manifest_only |= !policy.needs_layers();
-    let mut reports = load_reports(&[args.base.as_str(), args.head.as_str()], &opts)?;
-    let head = reports.pop().context("internal: no head report")?;
-    let base = reports.pop().context("internal: no base report")?;
-    let comparison = compare(
-        &base,
-        &head,
-        &CompareOptions {
-            ignore: policy.ignore_globs(),
-            ..CompareOptions::default()
-        },
-    );
-    let findings = policy.evaluate(&head, Some(&comparison));
-    let verdict = verdict(&findings, Some(&comparison), &head);
-    let label = policy_label(policy);
-    let view = render::diff_view(&render::DiffInput {
-        comparison: &comparison,
-        findings: &findings,
-        verdict: &verdict,
-        key: &args.publish.comment_key,
-        policy: &label,
+    let refs: Vec<&str> = req
+        .base
+        .iter()
+        .map(String::as_str)
+        .chain([req.head.as_str()])
+        .collect();
+    let mut reports = load_reports(&refs, &opts)?;
+    let count = reports.len();
+    let head = reports.pop().ok_or(LoadError::Count(count, refs.len()))?;
+    let base = reports.pop();
+    let comparison = base.as_ref().map(|base| {
+        compare(
+            base,
+            &head,
+            &CompareOptions {
+                ignore: policy.ignore_globs(),
+                ..CompareOptions::default()
+            },
+        )
     });
-    let tmpl = template(args.gate.template.as_deref())?;
-    let markdown = render::diff_markdown(
-        view.clone(),
-        tmpl.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-        render::COMMENT_LIMIT,
-    )?;
-    let body = match args.out.format {
-        Format::Markdown => markdown.clone(),
-        Format::Text => render::diff_text(&view),
-        Format::Json => {
-            serde_json::to_string_pretty(&DiffJson {
-                schema: crate::compare::SCHEMA,
-                verdict: &verdict,
-                findings: &findings,
-                comparison: &comparison,
-            })? + "\n"
-        }
-    };
-    Ok(Outcome {
-        findings,
-        verdict,
-        markdown,
-        key: args.publish.comment_key.clone(),
-        body,
-        compressed: Some(comparison.totals.compressed),
-    })
-}
-
-pub fn check(args: &CheckArgs, policy: &Policy) -> Result<Outcome> {
-    let mut opts = open_options(&args.image_args)?;
-    opts.manifest_only |= !policy.needs_layers();
-    let head = load_reports(&[args.image.as_str()], &opts)?
-        .pop()
-        .context("internal: no report")?;
-    let findings = policy.evaluate(&head, None);
-    let verdict = verdict(&findings, None, &head);
+    let findings = policy.evaluate(&head, comparison.as_ref());
+    let verdict = verdict(&findings, comparison.as_ref(), &head);
     let label = policy_label(policy);
-    let view = render::check_view(
-        &head,
-        &findings,
-        &verdict,
-        &args.publish.comment_key,
-        &label,
-    );
-    let tmpl = template(args.gate.template.as_deref())?;
-    let markdown =
-        render::check_markdown(&view, tmpl.as_ref().map(|(n, t)| (n.as_str(), t.as_str())))?;
-    let body = match args.out.format {
-        Format::Markdown => markdown.clone(),
-        Format::Text => render::check_text(&view),
-        Format::Json => {
-            serde_json::to_string_pretty(&CheckJson {
-                schema: crate::compare::SCHEMA,
-                verdict: &verdict,
+    let tmpl = req
+        .template
+        .as_ref()
+        .map(|t| (t.name.as_str(), t.text.as_str()));
+    let (markdown, body) = match &comparison {
+        Some(comparison) => {
+            let view = render::diff_view(&render::DiffInput {
+                comparison,
                 findings: &findings,
-                totals: &head.totals,
-            })? + "\n"
+                verdict: &verdict,
+                key: &req.key,
+                policy: &label,
+            });
+            let markdown = render::diff_markdown(view.clone(), tmpl, render::COMMENT_LIMIT)?;
+            let body = match req.format {
+                Format::Markdown => markdown.clone(),
+                Format::Text => render::diff_text(&view),
+                Format::Json => {
+                    serde_json::to_string_pretty(&DiffJson {
+                        schema: crate::compare::SCHEMA,
+                        verdict: &verdict,
+                        findings: &findings,
+                        comparison,
+                    })? + "\n"
+                }
+            };
+            (markdown, body)
+        }
+        None => {
+            let view = render::check_view(&head, &findings, &verdict, &req.key, &label);
+            let markdown = render::check_markdown(&view, tmpl)?;
+            let body = match req.format {
+                Format::Markdown => markdown.clone(),
+                Format::Text => render::check_text(&view),
+                Format::Json => {
+                    serde_json::to_string_pretty(&CheckJson {
+                        schema: crate::compare::SCHEMA,
+                        verdict: &verdict,
+                        findings: &findings,
+                        totals: &head.totals,
+                    })? + "\n"
+                }
+            };
+            (markdown, body)
         }
     };
     Ok(Outcome {
         findings,
         verdict,
         markdown,
-        key: args.publish.comment_key.clone(),
+        key: req.key.clone(),
         body,
-        compressed: None,
+        compressed: comparison.map(|c| c.totals.compressed),
     })
 }
 

@@ -4,15 +4,16 @@
 //!
 //! Data flows one way: `source` → `scan` → `overlay` → `report` → `compare` →
 //! `policy` → `render` → `publish`. Everything from `scan` to `render` is pure;
-//! sources and publishers sit at the edges.
+//! sources, `load` and publishers sit at the edges. `gate` runs one validated
+//! request end to end; the flags (`cli.rs`) belong to the binary, not here.
 
 pub mod advice;
 pub mod analyze;
-pub mod cli;
 pub mod compare;
 pub mod error;
 pub mod gate;
 pub mod image;
+pub mod load;
 pub mod overlay;
 pub mod policy;
 pub mod publish;

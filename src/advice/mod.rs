@@ -3,6 +3,8 @@
 //! would only cost build cache, and which commands need a cache key.
 //!
 //! Pure: `advise(&Report) -> Vec<Advice>`. Each item has a stable kebab-case code.
+//! The advice types are part of the report schema (`report::advice`); the pipeline
+//! driver (`analyze`) calls `advise` after `report::build`, so data flows one way.
 //! One file per idea:
 //! - `command`: reading `created_by` back into a RUN/COPY/ADD step and its programs;
 //! - `pairs`: each merge saving split by cause (deleted, same bytes, new bytes);
@@ -28,61 +30,8 @@ mod same_content;
 pub use command::{parse as parse_command, Command, Step};
 pub use dockerfile::{layer_lines, locate};
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::report::advice::{Advice, AdviceLayer, Severity};
 use crate::report::Report;
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-}
-
-/// A layer an advice item rests on.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AdviceLayer {
-    pub index: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
-    /// The Dockerfile line of the instruction that made the layer (`--dockerfile`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Advice {
-    /// Stable kebab-case code, e.g. `cleanup-in-later-layer`.
-    pub code: String,
-    pub severity: Severity,
-    /// One line: what is wrong, with the figure.
-    pub title: String,
-    pub layers: Vec<AdviceLayer>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub paths: Vec<String>,
-    /// Bytes the suggested change would save (0 when it is about cache, not size).
-    pub bytes: u64,
-    /// Files the suggested change would save.
-    pub files: u64,
-    /// The concrete change to make.
-    pub suggestion: String,
-    /// Related hadolint rule, if any (e.g. `DL3009`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hadolint: Option<String>,
-}
 
 /// One mebibyte: the unit every threshold here is expressed in.
 pub const MIB: u64 = 1 << 20;

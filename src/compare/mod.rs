@@ -11,7 +11,7 @@ mod layers;
 use globset::GlobSet;
 use serde::{Deserialize, Serialize};
 
-use crate::advice::Advice;
+use crate::report::Advice;
 use crate::report::{Duplicate, DuplicateKind, MergeSaving, Report, Totals};
 
 pub use files::{DirChange, FileChange, FilesDiff};

@@ -152,7 +152,7 @@ fn partial_note(c: &crate::compare::Comparison) -> String {
 }
 
 /// Advice rows, shared by the `analyze` and `diff` comments.
-pub fn advice_rows(advice: &[crate::advice::Advice]) -> Vec<AdviceRowView> {
+pub fn advice_rows(advice: &[crate::report::Advice]) -> Vec<AdviceRowView> {
     advice
         .iter()
         .map(|a| AdviceRowView {

@@ -104,7 +104,7 @@ pub fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInput<'_>])
         .flat_map(|(i, l)| l.scan.notes.iter().map(move |n| format!("layer {i}: {n}")))
         .collect();
 
-    let mut report = Report {
+    Report {
         schema: SCHEMA,
         image,
         totals,
@@ -115,7 +115,5 @@ pub fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInput<'_>])
         advice: Vec::new(),
         files,
         warnings,
-    };
-    report.advice = crate::advice::advise(&report);
-    report
+    }
 }

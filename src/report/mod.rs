@@ -2,11 +2,13 @@
 //! This is the public JSON schema (`"schema": 1`); it is also what `diff` reads back
 //! as a saved base report, so every field round-trips through serde.
 
+pub mod advice;
 mod build;
 mod duplicates;
 mod merge;
 mod partial;
 
+pub use advice::{Advice, AdviceLayer};
 pub use build::{build, LayerInput};
 pub use partial::{manifest_only, DescribedLayer};
 
@@ -25,9 +27,9 @@ pub struct Report {
     pub history: Vec<History>,
     pub duplicates: Vec<Duplicate>,
     pub merge_savings: Vec<MergeSaving>,
-    /// Cacheful-layering advice (see `advice`), ranked by bytes.
+    /// Cacheful-layering advice (computed by `advice::advise` after `build`), ranked by bytes.
     #[serde(default)]
-    pub advice: Vec<crate::advice::Advice>,
+    pub advice: Vec<Advice>,
     /// Every non-directory entry of the final filesystem, by path.
     pub files: Vec<LiveFile>,
     /// Oddities met while reading that did not stop the analysis.

@@ -1,0 +1,132 @@
+//! Loading what a command compares: image references and saved reports, turned
+//! into reports. Every image of one call is analysed together, so a layer two
+//! images share is scanned once. An edge: it opens sources and reads report files;
+//! it returns typed errors and never prints.
+
+use std::path::{Path, PathBuf};
+
+use crate::analyze::{analyze, AnalyzeError, Job};
+use crate::report::Report;
+use crate::scan::Limits;
+use crate::source::{open_image, ImageRef, OpenOptions, SourceError};
+
+/// Largest saved report read back. A report of 200 000 files is about 30 MB; a
+/// file far beyond that is not one of ours.
+pub const MAX_REPORT_BYTES: u64 = 1 << 30;
+
+/// Report schemas this version reads.
+pub const READABLE_SCHEMAS: [u32; 1] = [crate::report::SCHEMA];
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Analyze(#[from] AnalyzeError),
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: {size} bytes is larger than the {MAX_REPORT_BYTES}-byte limit for a saved report"
+    )]
+    TooLarge { path: PathBuf, size: u64 },
+    #[error("{path}: not a layergate report: {message}")]
+    NotAReport { path: PathBuf, message: String },
+    #[error(
+        "{path}: report schema {found} (this layergate reads schema {})",
+        crate::report::SCHEMA
+    )]
+    Schema { path: PathBuf, found: u32 },
+    #[error("internal: {0} reports for {1} references")]
+    Count(usize, usize),
+}
+
+/// What one reference turned out to be.
+enum Loaded {
+    Image(Box<crate::source::Opened>),
+    Report(Box<Report>),
+}
+
+/// Reads every reference (images or saved reports) and analyses the images
+/// together, so layers they share are scanned once. Reports come back in the
+/// order of `refs`.
+pub fn load_reports(refs: &[&str], opts: &OpenOptions) -> Result<Vec<Report>, LoadError> {
+    let parsed: Vec<ImageRef> = refs
+        .iter()
+        .map(|r| ImageRef::parse(r))
+        .collect::<Result<_, _>>()?;
+    let mut opened = Vec::new();
+    for r in &parsed {
+        if let ImageRef::Report(path) = r {
+            opened.push(Loaded::Report(Box::new(read_report(path)?)));
+        } else {
+            opened.push(Loaded::Image(Box::new(open_image(r, opts)?)));
+        }
+    }
+    let jobs: Vec<Job<'_>> = opened
+        .iter()
+        .filter_map(|o| match o {
+            Loaded::Image(o) => Some(Job {
+                image: &o.image,
+                blobs: o.blobs.as_ref(),
+            }),
+            Loaded::Report(_) => None,
+        })
+        .collect();
+    let scanned = if opts.manifest_only {
+        jobs.iter()
+            .map(|j| crate::analyze::manifest_only(j.image))
+            .collect::<Vec<_>>()
+    } else {
+        analyze(&jobs, &Limits::default())?
+    };
+    let n_scanned = scanned.len();
+    let mut scanned = scanned.into_iter();
+    let mut out = Vec::new();
+    for o in opened {
+        match o {
+            Loaded::Image(_) => out.push(
+                scanned
+                    .next()
+                    .ok_or(LoadError::Count(n_scanned, refs.len()))?,
+            ),
+            Loaded::Report(report) => out.push(*report),
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a saved report, refusing files too large or of another schema.
+pub fn read_report(path: &Path) -> Result<Report, LoadError> {
+    let read = |source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(read)?.len();
+    if size > MAX_REPORT_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(read)?;
+    let not_report = |message: String| LoadError::NotAReport {
+        path: path.to_path_buf(),
+        message,
+    };
+    let value: serde_json::Value = crate::image::parse_json(&bytes).map_err(not_report)?;
+    let found = value
+        .get("schema")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| not_report("no \"schema\" number".into()))?;
+    let found = u32::try_from(found).unwrap_or(u32::MAX);
+    if !READABLE_SCHEMAS.contains(&found) {
+        return Err(LoadError::Schema {
+            path: path.to_path_buf(),
+            found,
+        });
+    }
+    serde_json::from_value(value).map_err(|e| not_report(e.to_string()))
+}
