@@ -2,12 +2,13 @@
 //! all images of a run), verify each against the digests its source promised, then
 //! hand the scans to the pure core to build each image's report.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{self, Read};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
+
+use crate::cache::LayerCache;
 
 use crate::image::{Algorithm, Digest, Hasher};
 use crate::report::{self, LayerInput, Report};
@@ -45,11 +46,60 @@ pub struct Job<'a> {
     pub blobs: &'a dyn BlobSource,
 }
 
+/// What a run may use besides the blobs: the layer cache (asked for a blob's
+/// scan before the blob is opened) and an observer of the work.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    pub cache: Option<Arc<LayerCache>>,
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field(
+                "cache",
+                &self.cache.as_ref().map(|c| c.root().to_path_buf()),
+            )
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Told what the scan is doing, for a progress display. `layer` numbers the
+/// distinct blobs of the run, 0-based, in the order `started` announced them.
+pub trait Progress: Send + Sync {
+    /// The run will look at `layers` distinct blobs.
+    fn started(&self, layers: usize);
+    /// Blob `layer` is being read; `bytes` is its stored size when known.
+    fn layer_started(&self, layer: usize, label: &str, bytes: Option<u64>);
+    /// `bytes` more of blob `layer` were read.
+    fn layer_read(&self, layer: usize, bytes: u64);
+    /// Blob `layer` is done; `cached` when its scan came from the cache unread.
+    fn layer_done(&self, layer: usize, cached: bool);
+}
+
 /// Analyses several images together. A blob two images share is scanned once.
 /// Blobs are keyed by the digest of the stored form, not the diffID: the same
 /// layer stored gzip in one source and plain in another has different compressed
 /// figures, so each form is read from its own source.
 pub fn analyze(jobs: &[Job<'_>], limits: &Limits) -> Result<Vec<Report>, AnalyzeError> {
+    analyze_with(jobs, limits, &RunOptions::default())
+}
+
+/// [`analyze`] with a cache and a progress observer.
+///
+/// A blob whose scan the cache holds is not opened at all: from a registry it is
+/// never pulled (its digest came from a verified manifest); from a local archive
+/// or layout only the member's length is compared, its bytes are not read. The
+/// entry itself was written from a scan that verified those same bytes against
+/// the same digest, and it must still agree with the descriptor (diffID, size,
+/// compression), else the blob is scanned as if nothing were cached.
+pub fn analyze_with(
+    jobs: &[Job<'_>],
+    limits: &Limits,
+    run: &RunOptions,
+) -> Result<Vec<Report>, AnalyzeError> {
     let mut unique: Vec<(usize, usize)> = Vec::new();
     let mut first: HashMap<&Digest, usize> = HashMap::new();
     for (j, job) in jobs.iter().enumerate() {
@@ -60,9 +110,42 @@ pub fn analyze(jobs: &[Job<'_>], limits: &Limits) -> Result<Vec<Report>, Analyze
             });
         }
     }
+    if let Some(p) = &run.progress {
+        p.started(unique.len());
+    }
     let scans: Vec<LayerScan> = unique
         .par_iter()
-        .map(|&(j, i)| scan_one(jobs[j].image, jobs[j].blobs, i, limits))
+        .enumerate()
+        .map(|(n, &(j, i))| {
+            let (image, blobs) = (jobs[j].image, jobs[j].blobs);
+            let layer = &image.layers[i];
+            let key = blob_key(layer);
+            let progress = run.progress.as_deref();
+            if let Some(p) = progress {
+                p.layer_started(n, &short(key), layer.size);
+            }
+            let cached = run
+                .cache
+                .as_deref()
+                .and_then(|c| c.get(key))
+                .filter(|scan| agrees(layer, blobs, scan));
+            if let Some(scan) = cached {
+                if let Some(p) = progress {
+                    p.layer_done(n, true);
+                }
+                return Ok(scan);
+            }
+            let scan = scan_one(image, blobs, i, limits, progress.map(|p| (p, n)))?;
+            // Only a verified scan reaches here: scan_one checked it against the
+            // digests and size the source promised.
+            if let Some(c) = &run.cache {
+                c.put(key, &scan);
+            }
+            if let Some(p) = progress {
+                p.layer_done(n, false);
+            }
+            Ok(scan)
+        })
         .collect::<Result<_, _>>()?;
 
     Ok(jobs
@@ -102,11 +185,30 @@ fn blob_key(layer: &LayerSource) -> &Digest {
     layer.digest.as_ref().unwrap_or(&layer.diff_id)
 }
 
+/// Whether a cached scan fits what the source says of the blob; one that does
+/// not is not used (the blob is scanned, and the real check decides).
+fn agrees(layer: &LayerSource, blobs: &dyn BlobSource, scan: &LayerScan) -> bool {
+    let declared = layer.declared_compression().ok().flatten();
+    scan.diff_id == layer.diff_id
+        && layer.size.is_none_or(|s| s == scan.compressed_bytes)
+        && blobs
+            .stored_size(layer)
+            .is_none_or(|s| s == scan.compressed_bytes)
+        && declared.is_none_or(|c| c == scan.compression)
+}
+
+/// `sha256:0123456789ab`, enough to tell layers apart on a progress line.
+fn short(d: &Digest) -> String {
+    let s = d.to_string();
+    s.chars().take(s.find(':').map_or(12, |i| i + 13)).collect()
+}
+
 fn scan_one(
     image: &ResolvedImage,
     blobs: &dyn BlobSource,
     index: usize,
     limits: &Limits,
+    progress: Option<(&dyn Progress, usize)>,
 ) -> Result<LayerScan, AnalyzeError> {
     let layer: &LayerSource = &image.layers[index];
     let name = &image.info.reference;
@@ -133,15 +235,24 @@ fn scan_one(
         ));
     }
     let reader = blobs.open_layer(layer).map_err(src_err)?;
+    let reader: Box<dyn Read + Send + '_> = match progress {
+        Some((p, n)) => Box::new(Counted {
+            inner: reader,
+            progress: p,
+            layer: n,
+            pending: 0,
+        }),
+        None => reader,
+    };
     // The scan hashes the blob with sha256; a blob named by another digest
     // algorithm is hashed with that one on the way, so it is verified too.
     let other = layer
         .digest
         .as_ref()
         .filter(|d| d.algorithm() != Algorithm::Sha256)
-        .map(|d| Rc::new(RefCell::new(Some(d.hasher()))));
-    let reader: Box<dyn Read + '_> = match &other {
-        Some(h) => Box::new(AlsoHash(reader, Rc::clone(h))),
+        .map(|d| Arc::new(Mutex::new(Some(d.hasher()))));
+    let reader: Box<dyn Read + Send + '_> = match &other {
+        Some(h) => Box::new(AlsoHash(reader, Arc::clone(h))),
         None => Box::new(reader),
     };
     let shown = layer.digest.as_ref().unwrap_or(&layer.diff_id).to_string();
@@ -152,7 +263,7 @@ fn scan_one(
         source,
     })?;
     if let Some(want) = &layer.digest {
-        let got = match other.and_then(|h| h.borrow_mut().take()) {
+        let got = match other.and_then(|h| h.lock().ok().and_then(|mut h| h.take())) {
             Some(h) => h.finish(),
             None => scan.blob_digest.clone(),
         };
@@ -203,13 +314,34 @@ pub fn manifest_only(image: &ResolvedImage) -> Report {
     report::manifest_only(image.info.clone(), image.history(), &layers)
 }
 
+/// Tells the progress observer how much of a blob was read, in steps of at
+/// least 1 MiB so the observer is not called per buffer.
+struct Counted<'a, R> {
+    inner: R,
+    progress: &'a dyn Progress,
+    layer: usize,
+    pending: u64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pending += n as u64;
+        if self.pending >= 1 << 20 || (n == 0 && self.pending > 0) {
+            self.progress.layer_read(self.layer, self.pending);
+            self.pending = 0;
+        }
+        Ok(n)
+    }
+}
+
 /// Feeds every byte read into a second hasher (for non-sha256 blob digests).
-struct AlsoHash<R>(R, Rc<RefCell<Option<Hasher>>>);
+struct AlsoHash<R>(R, Arc<Mutex<Option<Hasher>>>);
 
 impl<R: Read> Read for AlsoHash<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.0.read(buf)?;
-        if let Some(h) = self.1.borrow_mut().as_mut() {
+        if let Some(h) = self.1.lock().ok().as_mut().and_then(|h| h.as_mut()) {
             h.update(&buf[..n]);
         }
         Ok(n)

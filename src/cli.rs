@@ -70,6 +70,10 @@ pub struct ImageArgs {
     /// Read manifests and configs only: compressed sizes and layer matching, no layer pulled.
     #[arg(long)]
     pub manifest_only: bool,
+    #[command(flatten)]
+    pub cache: crate::run_options::CacheArgs,
+    #[command(flatten)]
+    pub progress: crate::run_options::ProgressArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,9 +160,9 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Analyze(args) => {
             let opts = open_options(&args.image_args)?;
-            let mut report = load_reports(&[args.image.as_str()], &opts)?
-                .pop()
-                .context("internal: no report")?;
+            let loaded = load_reports(&[args.image.as_str()], &opts);
+            crate::run_options::warn_once(&opts.run);
+            let mut report = loaded?.pop().context("internal: no report")?;
             if let Some(path) = &args.dockerfile {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("{}: cannot read Dockerfile", path.display()))?;
@@ -242,7 +246,9 @@ fn gate(
         template,
         key: publish.comment_key.clone(),
     };
-    let outcome = crate::gate::run(&request)?;
+    let outcome = crate::gate::run(&request);
+    crate::run_options::warn_once(&request.open.run);
+    let outcome = outcome?;
     let publication = outcome.publication(&request.policy, out.output.as_deref());
     conclude(out, publish, &outcome.body, &publication)?;
     Ok(outcome.exit_code(args.warn_only))
@@ -319,6 +325,7 @@ fn open_options(args: &ImageArgs) -> Result<OpenOptions> {
             insecure: args.insecure_registry.clone(),
         },
         manifest_only: args.manifest_only,
+        run: crate::run_options::run_options(&args.cache, &args.progress),
     })
 }
 

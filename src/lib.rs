@@ -9,6 +9,7 @@
 
 pub mod advice;
 pub mod analyze;
+pub mod cache;
 pub mod compare;
 pub mod error;
 pub mod gate;

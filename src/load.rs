@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analyze::{analyze, AnalyzeError, Job};
+use crate::analyze::{analyze_with, AnalyzeError, Job};
 use crate::report::Report;
 use crate::scan::Limits;
 use crate::source::{open_image, ImageRef, OpenOptions, SourceError};
@@ -80,7 +80,7 @@ pub fn load_reports(refs: &[&str], opts: &OpenOptions) -> Result<Vec<Report>, Lo
             .map(|j| crate::analyze::manifest_only(j.image))
             .collect::<Vec<_>>()
     } else {
-        analyze(&jobs, &Limits::default())?
+        analyze_with(&jobs, &Limits::default(), &opts.run)?
     };
     let n_scanned = scanned.len();
     let mut scanned = scanned.into_iter();

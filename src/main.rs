@@ -3,6 +3,7 @@
 //! happens here and in `cli.rs` only; the library returns typed errors.
 
 mod cli;
+mod run_options;
 
 use std::process::ExitCode;
 
@@ -10,8 +11,8 @@ use std::process::ExitCode;
 // before); these imports keep those paths valid in the binary.
 #[allow(unused_imports)]
 use layergate::{
-    advice, analyze, compare, error, gate, image, load, policy, publish, render, report, scan,
-    source, testkit, text,
+    advice, analyze, cache, compare, error, gate, image, load, policy, publish, render, report,
+    scan, source, testkit, text,
 };
 
 fn main() -> ExitCode {

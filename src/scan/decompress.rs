@@ -1,7 +1,7 @@
 //! Choosing and building the decompressor for a layer blob: from the media type
 //! when it says, from the magic bytes when it does not, never by trial and error.
 
-use std::io::{self, Cursor, Read};
+use std::io::{self, Read};
 
 use crate::image::Compression;
 
@@ -28,15 +28,6 @@ impl Default for Limits {
             max_name_bytes: 4096,
         }
     }
-}
-
-/// Reads up to `n` bytes from the start of the stream, then gives back a reader
-/// that replays them before the rest.
-pub fn peek<R: Read>(mut inner: R, n: usize) -> io::Result<(Vec<u8>, impl Read)> {
-    let mut head = Vec::with_capacity(n);
-    (&mut inner).take(n as u64).read_to_end(&mut head)?;
-    let replay = Cursor::new(head.clone()).chain(inner);
-    Ok((head, replay))
 }
 
 /// Wraps `raw` in the decompressor for `compression`.

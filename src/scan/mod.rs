@@ -7,6 +7,7 @@ mod decompress;
 mod guard;
 mod hashing;
 mod path;
+mod pipe;
 mod walk;
 
 pub use decompress::Limits;
@@ -14,13 +15,17 @@ pub use guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge, MAX_HEADER_B
 pub use path::{clean_message, display_path, normalize, Normalized};
 pub use walk::{scan_layer, ScanError};
 
+use serde::{Deserialize, Serialize};
+
 use crate::image::{Compression, Digest};
 
 /// A blake3 hash of a regular file's content.
 pub type ContentHash = [u8; 32];
 
-/// What one layer holds, with the digests its bytes actually produced.
-#[derive(Debug, Clone)]
+/// What one layer holds, with the digests its bytes actually produced. Stored
+/// as is by the layer cache (`cache/entry.rs`): a field added here is cached
+/// too, and the cache format version must be bumped (a test there says so).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LayerScan {
     /// sha256 of the blob as it was read (compressed form).
     pub blob_digest: Digest,
@@ -40,14 +45,14 @@ pub struct LayerScan {
 }
 
 /// One tar member, with its path normalised inside the root.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// Relative to the root, no leading or trailing `/`; empty for the root itself.
     pub path: Box<[u8]>,
     pub kind: Kind,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
     File {
         size: u64,

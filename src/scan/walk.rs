@@ -4,10 +4,11 @@ use std::io::{self, Read};
 
 use crate::image::{Algorithm, Compression, Hasher};
 
-use super::decompress::{decoder, peek, Limits};
+use super::decompress::{decoder, Limits};
 use super::guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge};
 use super::hashing::HashingReader;
 use super::path::{display_path, normalize};
+use super::pipe::pipe;
 use super::{Kind, LayerScan, Record};
 
 /// Most bytes of holes a GNU sparse entry may expand to beyond the data it
@@ -59,13 +60,19 @@ fn corrupt(e: io::Error) -> ScanError {
 
 /// Scans one layer blob. `declared` is the compression the media type names, or
 /// `None` to sniff it from the magic bytes.
-pub fn scan_layer<R: Read>(
-    raw: R,
+///
+/// Three stages run at once on their own threads, joined by bounded pipes
+/// (`pipe.rs`): reading the blob and hashing it; decompressing it; hashing the
+/// tar and walking it (hashing each file). A layer that dominates an image thus
+/// keeps both cores busy, and no stage ever holds more than a few buffers.
+/// An uncompressed blob skips the middle stage: its tar is the blob.
+pub fn scan_layer<R: Read + Send>(
+    mut raw: R,
     declared: Option<Compression>,
     limits: &Limits,
 ) -> Result<LayerScan, ScanError> {
-    let (blob, blob_tally) = HashingReader::new(raw, Some(Hasher::new(Algorithm::Sha256)));
-    let (head, blob) = peek(blob, 512)?;
+    let mut head = Vec::with_capacity(512);
+    (&mut raw).take(512).read_to_end(&mut head)?;
     let sniffed = Compression::sniff(&head);
     let compression = match (declared, sniffed) {
         (Some(d), Some(f)) if d != f && !(head.is_empty() && d == Compression::None) => {
@@ -83,12 +90,79 @@ pub fn scan_layer<R: Read>(
             return Err(ScanError::UnknownFormat(shown));
         }
     };
-    let tar_hasher = if compression == Compression::None {
-        None
-    } else {
-        Some(Hasher::new(Algorithm::Sha256))
-    };
-    let decoded = decoder(blob, compression, limits).map_err(corrupt)?;
+    let blob = io::Cursor::new(head).chain(raw);
+    let limits = *limits;
+    std::thread::scope(|s| {
+        let (blob_in, blob_out) = pipe();
+        let reading = s.spawn(move || blob_in.pump(blob, Some(Hasher::new(Algorithm::Sha256))));
+        let walked = if compression == Compression::None {
+            walk(blob_out, None, &limits)
+        } else {
+            let (tar_in, tar_out) = pipe();
+            s.spawn(move || {
+                let mut blob_out = blob_out;
+                let whole = match decoder(&mut blob_out, compression, &limits) {
+                    Ok(d) => tar_in.pump(d, None).is_some(),
+                    Err(e) => {
+                        tar_in.fail(e);
+                        false
+                    }
+                };
+                if whole {
+                    // Whatever the decoder left (nothing, in a whole blob) is
+                    // still part of the blob and of its digest.
+                    let _ = io::copy(&mut blob_out, &mut io::sink());
+                }
+            });
+            walk(tar_out, Some(Hasher::new(Algorithm::Sha256)), &limits)
+        };
+        let read = reading.join().ok().flatten();
+        let mut walked = walked?;
+        let (blob_digest, compressed_bytes) = match read {
+            Some((Some(d), n)) => (d, n),
+            _ => return Err(ScanError::Corrupt("blob digest lost".into())),
+        };
+        walked.compression = compression;
+        walked.compressed_bytes = compressed_bytes;
+        Ok(walked.into_scan(blob_digest))
+    })
+}
+
+/// What the walk of one tar stream found, before the blob's own figures are known.
+struct Walked {
+    diff_id: Option<crate::image::Digest>,
+    compression: Compression,
+    compressed_bytes: u64,
+    tar_bytes: u64,
+    regular_bytes: u64,
+    entries: u64,
+    records: Vec<Record>,
+    notes: Vec<String>,
+}
+
+impl Walked {
+    fn into_scan(self, blob_digest: crate::image::Digest) -> LayerScan {
+        LayerScan {
+            diff_id: self.diff_id.unwrap_or_else(|| blob_digest.clone()),
+            blob_digest,
+            compression: self.compression,
+            compressed_bytes: self.compressed_bytes,
+            tar_bytes: self.tar_bytes,
+            regular_bytes: self.regular_bytes,
+            entries: self.entries,
+            records: self.records,
+            notes: self.notes,
+        }
+    }
+}
+
+/// Walks a tar stream: one record per member, each regular file hashed, the
+/// stream hashed with `tar_hasher` (none when the tar is the blob itself).
+fn walk<R: Read>(
+    decoded: R,
+    tar_hasher: Option<Hasher>,
+    limits: &Limits,
+) -> Result<Walked, ScanError> {
     let (tar_stream, tar_tally) = HashingReader::new(decoded, tar_hasher);
     let (tar_stream, budget) = HeaderGuard::new(tar_stream);
 
@@ -222,21 +296,14 @@ pub fn scan_layer<R: Read>(
     io::copy(&mut rest, &mut io::sink()).map_err(corrupt)?;
     drop(rest);
 
-    let (blob_digest, compressed_bytes) = {
-        let mut t = blob_tally.borrow_mut();
-        (t.finish(), t.bytes)
-    };
-    let (tar_digest, tar_bytes) = {
+    let (diff_id, tar_bytes) = {
         let mut t = tar_tally.borrow_mut();
         (t.finish(), t.bytes)
     };
-    let blob_digest = blob_digest.ok_or_else(|| ScanError::Corrupt("blob digest lost".into()))?;
-    let diff_id = tar_digest.unwrap_or_else(|| blob_digest.clone());
-    Ok(LayerScan {
-        blob_digest,
+    Ok(Walked {
         diff_id,
-        compression,
-        compressed_bytes,
+        compression: Compression::None,
+        compressed_bytes: 0,
         tar_bytes,
         regular_bytes,
         entries,

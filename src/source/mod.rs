@@ -131,6 +131,11 @@ struct DocumentNames {
 /// Streams layer blobs of one resolved image.
 pub trait BlobSource: Sync {
     fn open_layer(&self, layer: &LayerSource) -> Result<Box<dyn Read + Send + '_>, SourceError>;
+    /// The stored blob's length, when the source knows it without reading the
+    /// blob (an archive member, a layout file); checked against a cached scan.
+    fn stored_size(&self, _layer: &LayerSource) -> Option<u64> {
+        None
+    }
 }
 
 /// Options every source honours.
@@ -141,6 +146,8 @@ pub struct OpenOptions {
     pub registry: RegistryOptions,
     /// Read manifests and configs only: no layer is read (see `analyze::manifest_only`).
     pub manifest_only: bool,
+    /// The layer cache and progress display the analysis uses (`analyze::RunOptions`).
+    pub run: crate::analyze::RunOptions,
 }
 
 /// An opened local image: resolved documents and the store its blobs live in.
@@ -215,6 +222,10 @@ struct StoreBlobs<S>(S);
 impl<S: Store> BlobSource for StoreBlobs<S> {
     fn open_layer(&self, layer: &LayerSource) -> Result<Box<dyn Read + Send + '_>, SourceError> {
         self.0.open(&layer.locator)
+    }
+
+    fn stored_size(&self, layer: &LayerSource) -> Option<u64> {
+        self.0.size(&layer.locator)
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod action_script;
 mod advice;
+mod cache;
 mod ci_files;
 mod diff;
 mod examples;

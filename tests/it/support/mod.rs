@@ -26,8 +26,12 @@ pub fn image(name: &str) -> String {
     derive::form(name).display().to_string()
 }
 
+/// The binary, with the layer cache off: a test that wants it sets it up itself
+/// (tests/it/cache.rs), so no test sees another's entries or the user's.
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_layergate"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_layergate"));
+    cmd.env("LAYERGATE_NO_CACHE", "1");
+    cmd
 }
 
 /// Runs the binary with `args`, returning its output.

@@ -1,0 +1,250 @@
+//! The on-disk form of one cached layer scan: a fixed header, then the scan as
+//! postcard (serde, varint integers) compressed with zstd. The header carries the
+//! format version, the lengths and a blake3 checksum of the payload, so a torn,
+//! truncated or foreign file is recognised before a byte of it is decoded.
+//!
+//! Adding a field to [`LayerScan`] (or anything it holds) needs only its serde
+//! derive and a bump of [`FORMAT`]: the `format_fingerprint_is_pinned` test fails
+//! until the bump is made, so an old entry is never decoded by a new layout.
+
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+
+use crate::image::Digest;
+use crate::scan::LayerScan;
+
+/// The cache format. Part of the directory name and of every header; an entry of
+/// any other version is ignored (and rewritten in this version's directory).
+pub const FORMAT: u32 = 1;
+
+const MAGIC: &[u8; 8] = b"LGSCAN\0\x01";
+/// magic, format, payload length, decoded length, blake3 of the payload.
+const HEADER: usize = 8 + 4 + 8 + 8 + 32;
+
+/// Largest decoded scan accepted: the scanner's own entry limit (2 million
+/// members) at a few hundred bytes each stays well below this.
+const MAX_DECODED: u64 = 1 << 30;
+
+/// Why an entry was not used.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    #[error("not a layergate cache entry")]
+    Foreign,
+    #[error("written by cache format {0} (this layergate reads {FORMAT})")]
+    Version(u32),
+    #[error("truncated or corrupt (checksum mismatch)")]
+    Corrupt,
+    #[error("undecodable: {0}")]
+    Decode(String),
+    #[error("holds the scan of {found}, not of {wanted}")]
+    WrongKey { wanted: String, found: String },
+}
+
+#[derive(Serialize)]
+struct Payload<'a> {
+    key: &'a Digest,
+    scan: &'a LayerScan,
+}
+
+#[derive(Deserialize)]
+struct Owned {
+    key: Digest,
+    scan: LayerScan,
+}
+
+/// Encodes the scan of the blob `key`.
+pub fn encode(key: &Digest, scan: &LayerScan) -> Result<Vec<u8>, EntryError> {
+    let plain = postcard::to_allocvec(&Payload { key, scan })
+        .map_err(|e| EntryError::Decode(e.to_string()))?;
+    // Level 1: paths compress well even at the fastest level; the content hashes
+    // do not compress at any level.
+    let packed = zstd::bulk::compress(&plain, 1).map_err(|e| EntryError::Decode(e.to_string()))?;
+    let mut out = Vec::with_capacity(HEADER + packed.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT.to_le_bytes());
+    out.extend_from_slice(&(packed.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(plain.len() as u64).to_le_bytes());
+    out.extend_from_slice(blake3::hash(&packed).as_bytes());
+    out.extend_from_slice(&packed);
+    Ok(out)
+}
+
+/// Decodes an entry that should hold the scan of `key`. Nothing in it is used
+/// unless header, checksum, decoding and key all agree.
+pub fn decode(key: &Digest, bytes: &[u8]) -> Result<LayerScan, EntryError> {
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        return Err(EntryError::Foreign);
+    }
+    let word = |at: usize, n: usize| -> u64 {
+        bytes[at..at + n]
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    };
+    let version = word(8, 4) as u32;
+    if version != FORMAT {
+        return Err(EntryError::Version(version));
+    }
+    let packed_len = word(12, 8);
+    let plain_len = word(20, 8);
+    let packed = &bytes[HEADER..];
+    if packed.len() as u64 != packed_len || blake3::hash(packed).as_bytes() != &bytes[28..60] {
+        return Err(EntryError::Corrupt);
+    }
+    if plain_len > MAX_DECODED {
+        return Err(EntryError::Decode(format!("{plain_len} bytes decoded")));
+    }
+    let mut plain = Vec::new();
+    zstd::stream::read::Decoder::new(packed)
+        .map_err(|e| EntryError::Decode(e.to_string()))?
+        .take(plain_len + 1)
+        .read_to_end(&mut plain)
+        .map_err(|e| EntryError::Decode(e.to_string()))?;
+    if plain.len() as u64 != plain_len {
+        return Err(EntryError::Corrupt);
+    }
+    let owned: Owned =
+        postcard::from_bytes(&plain).map_err(|e| EntryError::Decode(e.to_string()))?;
+    if &owned.key != key {
+        return Err(EntryError::WrongKey {
+            wanted: key.to_string(),
+            found: owned.key.to_string(),
+        });
+    }
+    Ok(owned.scan)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::image::{Algorithm, Compression, Hasher};
+    use crate::scan::{Kind, Record};
+
+    fn digest(s: &[u8]) -> Digest {
+        let mut h = Hasher::new(Algorithm::Sha256);
+        h.update(s);
+        h.finish()
+    }
+
+    /// A scan with one record of every kind.
+    pub(crate) fn sample() -> LayerScan {
+        let rec = |p: &[u8], kind| Record {
+            path: p.into(),
+            kind,
+        };
+        LayerScan {
+            blob_digest: digest(b"blob"),
+            diff_id: digest(b"tar"),
+            compression: Compression::Gzip,
+            compressed_bytes: 1234,
+            tar_bytes: 10_240,
+            regular_bytes: 5,
+            entries: 7,
+            records: vec![
+                rec(b"", Kind::Dir),
+                rec(
+                    b"etc/caf\xe9",
+                    Kind::File {
+                        size: 5,
+                        hash: [7; 32],
+                        mode: 0o644,
+                    },
+                ),
+                rec(
+                    b"l",
+                    Kind::Symlink {
+                        target: b"/x".as_slice().into(),
+                    },
+                ),
+                rec(
+                    b"h",
+                    Kind::Hardlink {
+                        target: b"etc/caf\xe9".as_slice().into(),
+                    },
+                ),
+                rec(b"dev/null", Kind::Special),
+                rec(b"gone", Kind::Whiteout),
+                rec(b"opq", Kind::Opaque),
+            ],
+            notes: vec!["a note".into()],
+        }
+    }
+
+    #[test]
+    fn round_trips_every_kind() {
+        let scan = sample();
+        let key = scan.blob_digest.clone();
+        let back = decode(&key, &encode(&key, &scan).unwrap()).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{scan:?}"));
+    }
+
+    /// The encoding of the sample scan, pinned. When this fails you changed what
+    /// a cached scan holds: bump `FORMAT`, then update the fingerprint.
+    #[test]
+    fn format_fingerprint_is_pinned() {
+        let scan = sample();
+        let plain = postcard::to_allocvec(&Payload {
+            key: &scan.blob_digest,
+            scan: &scan,
+        })
+        .unwrap();
+        let fingerprint = blake3::hash(&plain).to_hex().to_string();
+        assert_eq!(
+            (FORMAT, &fingerprint[..16]),
+            (1, "c2dfcf240ad5355c"),
+            "the cached scan layout changed: bump cache::entry::FORMAT and update this pin"
+        );
+    }
+
+    #[test]
+    fn every_damage_is_refused() {
+        let scan = sample();
+        let key = scan.blob_digest.clone();
+        let good = encode(&key, &scan).unwrap();
+        // Truncated anywhere.
+        for cut in [0, 7, HEADER - 1, HEADER, good.len() - 1] {
+            assert!(decode(&key, &good[..cut]).is_err(), "cut at {cut}");
+        }
+        // One flipped bit in the payload.
+        let mut bad = good.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(matches!(decode(&key, &bad), Err(EntryError::Corrupt)));
+        // A future format.
+        let mut future = good.clone();
+        future[8] = 2;
+        assert!(matches!(decode(&key, &future), Err(EntryError::Version(2))));
+        // Random bytes.
+        assert!(matches!(
+            decode(&key, &[0x5a; 200]),
+            Err(EntryError::Foreign)
+        ));
+        // A valid entry under another blob's name.
+        assert!(matches!(
+            decode(&digest(b"other"), &good),
+            Err(EntryError::WrongKey { .. })
+        ));
+    }
+
+    /// The records dominate: a path, a 32-byte hash and a few varints each.
+    #[test]
+    fn a_record_costs_little_more_than_its_path_and_hash() {
+        let mut scan = sample();
+        scan.records = (0..20_000u32)
+            .map(|i| Record {
+                path: format!("usr/share/doc/package-{i:05}/copyright")
+                    .into_bytes()
+                    .into(),
+                kind: Kind::File {
+                    size: u64::from(i) * 37,
+                    hash: *blake3::hash(&i.to_le_bytes()).as_bytes(),
+                    mode: 0o644,
+                },
+            })
+            .collect();
+        let key = scan.blob_digest.clone();
+        let bytes = encode(&key, &scan).unwrap();
+        assert!(bytes.len() < 20_000 * 48, "{} bytes", bytes.len());
+    }
+}
