@@ -22,5 +22,6 @@ pub mod render;
 pub mod report;
 pub mod scan;
 pub mod source;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod text;

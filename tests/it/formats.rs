@@ -7,7 +7,7 @@ use std::process::Stdio;
 use layergate::testkit::{Compression, Entry};
 use serde_json::Value;
 
-use crate::fixtures::{every_format, image_with};
+use crate::support::fixtures::{every_format, image_with};
 use crate::support::{analyze_json, bin};
 
 fn sample(c: Compression) -> layergate::testkit::Image {

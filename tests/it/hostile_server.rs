@@ -9,13 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sha2::Digest as _;
-
 pub const REPO: &str = "hostile";
 
-pub fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
-}
+pub use crate::support::raw::sha256;
+use crate::support::raw::{blob_path, layer, oci, Comp, Tar};
 
 /// One uncompressed layer holding `/hello.txt`, its config and manifest.
 pub struct TinyImage {
@@ -26,32 +23,21 @@ pub struct TinyImage {
 
 impl TinyImage {
     pub fn new() -> TinyImage {
-        let mut b = tar::Builder::new(Vec::new());
         let data = b"hello from a hostile registry\n".repeat(64);
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(0);
-        h.set_cksum();
-        b.append_data(&mut h, "hello.txt", &data[..]).unwrap();
-        let layer = b.into_inner().unwrap();
-        let config = serde_json::to_vec(&serde_json::json!({
-            "architecture": "amd64", "os": "linux",
-            "rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]},
-            "history": [{"created_by": "COPY hello.txt /"}]
-        }))
-        .unwrap();
-        let manifest = serde_json::to_vec(&serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                       "digest": sha256(&config), "size": config.len()},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                        "digest": sha256(&layer), "size": layer.len()}]
-        }))
-        .unwrap();
+        let blob = layer(&Tar::new().file("hello.txt", &data).end(), Comp::Plain);
+        let files = oci(std::slice::from_ref(&blob));
+        let file = |name: &str| -> Vec<u8> {
+            let found: Option<&(String, Vec<u8>)> = files.iter().find(|(n, _)| n == name);
+            found.expect("file of the one-image layout").1.clone()
+        };
+        let index: serde_json::Value = serde_json::from_slice(&file("index.json")).unwrap();
+        let manifest = file(&blob_path(
+            index["manifests"][0]["digest"].as_str().unwrap(),
+        ));
+        let doc: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+        let config = file(&blob_path(doc["config"]["digest"].as_str().unwrap()));
         TinyImage {
-            layer,
+            layer: blob.bytes,
             config,
             manifest,
         }

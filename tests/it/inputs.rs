@@ -3,7 +3,7 @@
 
 use layergate::testkit::{Compression, Entry, Image, ImageBuilder, IndexStyle, Layout};
 
-use crate::fixtures::{layer, write};
+use crate::support::fixtures::{layer, write};
 use crate::support::{analyze_json, run, stderr};
 
 fn for_platform(arch: &str, variant: Option<&str>, bytes: usize) -> Image {

@@ -10,7 +10,6 @@ mod ci_files;
 mod diff;
 mod examples;
 mod fake_api;
-mod fixtures;
 mod formats;
 mod hardening;
 mod hostile_server;

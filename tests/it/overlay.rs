@@ -5,7 +5,7 @@
 use layergate::testkit::{Entry, Layer};
 use serde_json::json;
 
-use crate::fixtures::{analyze, dups, image, live};
+use crate::support::fixtures::{analyze, dups, image, live};
 
 const K: usize = 1024;
 

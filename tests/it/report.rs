@@ -7,8 +7,8 @@ use std::path::Path;
 use layergate::testkit::{oci_archive, Compression, Entry, Image, ImageBuilder};
 use serde_json::{json, Value};
 
-use crate::fixtures::{layer, write};
 use crate::support::bin;
+use crate::support::fixtures::{layer, write};
 
 /// Three layers showing every duplicate kind: `/app/bin` overwritten, `/etc/conf`
 /// re-chmodded (unchanged copy), `/tmp/build.log` deleted, and one content live at

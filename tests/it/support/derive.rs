@@ -19,10 +19,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use sha2::{Digest as _, Sha256};
+use super::raw::{archive, blob_path, hex_of, sha256, Files};
 
 /// Bumped whenever a derived form's bytes change, so a stale copy is never reused.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// Serialises derivation inside the test binary; the rename keeps other processes safe.
 static LOCK: Mutex<()> = Mutex::new(());
@@ -127,7 +127,7 @@ impl OciArchive {
         let mut layers = Vec::new();
         for layer in manifest["layers"].as_array().expect("layers") {
             let tar = decompress(self.blob(layer["digest"].as_str().expect("digest")));
-            let file = format!("{}.tar", hex::encode(Sha256::digest(&tar)));
+            let file = format!("{}.tar", hex_of(&sha256(&tar)));
             out.file(&file, &tar);
             layers.push(file);
         }
@@ -207,10 +207,6 @@ fn write_layout(dir: &Path) {
     std::fs::write(dir.join("index.json"), index.to_string()).expect("index.json");
 }
 
-fn hex_of(digest: &str) -> &str {
-    digest.strip_prefix("sha256:").expect("sha256 digest")
-}
-
 /// A gzip or zstd layer blob, decompressed (by magic bytes: the test images are known).
 fn decompress(blob: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -226,42 +222,25 @@ fn decompress(blob: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A tar archive written in memory with fixed metadata.
+/// An archive's files in the order they are written, each name once.
 #[derive(Default)]
-struct TarOut {
-    builder: Option<tar::Builder<Vec<u8>>>,
-    written: std::collections::BTreeSet<String>,
-}
+struct TarOut(Files);
 
 impl TarOut {
     fn file(&mut self, name: &str, bytes: &[u8]) {
-        if !self.written.insert(name.to_string()) {
-            return;
+        if !self.0.iter().any(|(n, _)| n == name) {
+            self.0.push((name.to_string(), bytes.to_vec()));
         }
-        let builder = self
-            .builder
-            .get_or_insert_with(|| tar::Builder::new(Vec::new()));
-        let mut header = tar::Header::new_ustar();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(1_704_067_200);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder
-            .append_data(&mut header, name, bytes)
-            .expect("append tar member");
     }
 
     /// Stores `bytes` under `blobs/sha256/` and returns its digest.
     fn blob(&mut self, bytes: &[u8]) -> String {
-        let hex = hex::encode(Sha256::digest(bytes));
-        self.file(&format!("blobs/sha256/{hex}"), bytes);
-        format!("sha256:{hex}")
+        let digest = sha256(bytes);
+        self.file(&blob_path(&digest), bytes);
+        digest
     }
 
     fn finish(self) -> Vec<u8> {
-        let builder = self
-            .builder
-            .unwrap_or_else(|| tar::Builder::new(Vec::new()));
-        builder.into_inner().expect("finish tar")
+        archive(&self.0)
     }
 }

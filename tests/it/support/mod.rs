@@ -6,6 +6,9 @@
 
 pub mod derive;
 pub mod dockerd;
+pub mod fixtures;
+pub mod raw;
+pub mod run;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
