@@ -2,7 +2,7 @@
 //! all images of a run), verify each against the digests its source promised, then
 //! hand the scans to the pure core to build each image's report.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 
@@ -10,9 +10,9 @@ use rayon::prelude::*;
 
 use crate::cache::LayerCache;
 
-use crate::image::{Algorithm, Digest, Hasher};
+use crate::image::{Algorithm, Compression, Digest, Hasher};
 use crate::report::{self, LayerInput, Report};
-use crate::scan::{scan_layer, LayerScan, Limits, ScanError};
+use crate::scan::{scan_layer_estimating, LayerScan, Limits, ScanError};
 use crate::source::{BlobSource, LayerSource, ResolvedImage, SourceError};
 
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +87,68 @@ pub fn analyze(jobs: &[Job<'_>], limits: &Limits) -> Result<Vec<Report>, Analyze
     analyze_with(jobs, limits, &RunOptions::default())
 }
 
+/// The storage form of a layer as its documents say, before reading it: the media
+/// type's, or plain when the blob is the tar itself (docker save); `None` unknown.
+pub fn storage(layer: &LayerSource) -> Option<Compression> {
+    match layer.declared_compression() {
+        Ok(Some(c)) => Some(c),
+        _ if layer.digest.as_ref().is_none_or(|d| d == &layer.diff_id) => Some(Compression::None),
+        _ => None,
+    }
+}
+
+/// What reading a run needs so its compressed sizes compare (see `compare::compressed`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EstimatePlan {
+    /// The layers of the run (images and saved reports) are not all stored one way.
+    pub mixed: bool,
+    /// The blobs (by blob key) whose gzip size must be estimated: every layer not
+    /// stored gzip whose diffID no image or report of the run stores gzip.
+    pub blobs: HashSet<Digest>,
+}
+
+/// Decides, from the documents alone and before any layer is read, which blobs
+/// need a gzip estimate: none when every layer of the run has one storage form.
+pub fn plan_estimates(images: &[&ResolvedImage], reports: &[&Report]) -> EstimatePlan {
+    let forms: HashSet<Option<Compression>> = images
+        .iter()
+        .flat_map(|i| i.layers.iter().map(storage))
+        .chain(
+            reports
+                .iter()
+                .flat_map(|r| r.layers.iter().map(|l| Some(l.compression))),
+        )
+        .collect();
+    if forms.len() <= 1 {
+        return EstimatePlan::default();
+    }
+    let gzip: HashSet<String> = images
+        .iter()
+        .flat_map(|i| i.layers.iter())
+        .filter(|l| storage(l) == Some(Compression::Gzip))
+        .map(|l| l.diff_id.to_string())
+        .chain(reports.iter().flat_map(|r| {
+            r.layers
+                .iter()
+                .filter(|l| l.compression == Compression::Gzip)
+                .map(|l| l.diff_id.clone())
+        }))
+        .collect();
+    let blobs = images
+        .iter()
+        .flat_map(|i| i.layers.iter())
+        .filter(|l| {
+            storage(l) != Some(Compression::Gzip) && !gzip.contains(&l.diff_id.to_string())
+        })
+        .map(|l| blob_key(l).clone())
+        .collect();
+    EstimatePlan { mixed: true, blobs }
+}
+
 /// [`analyze`] with a cache and a progress observer.
+///
+/// The blobs in `estimate` (by blob key) also get their gzip size estimated (a
+/// cached scan without that estimate is not used for them).
 ///
 /// A blob whose scan the cache holds is not opened at all: from a registry it is
 /// never pulled (its digest came from a verified manifest); from a local archive
@@ -99,6 +160,16 @@ pub fn analyze_with(
     jobs: &[Job<'_>],
     limits: &Limits,
     run: &RunOptions,
+) -> Result<Vec<Report>, AnalyzeError> {
+    analyze_estimating(jobs, limits, run, &HashSet::new())
+}
+
+/// [`analyze_with`], estimating the gzip size of the blobs in `estimate`.
+pub fn analyze_estimating(
+    jobs: &[Job<'_>],
+    limits: &Limits,
+    run: &RunOptions,
+    estimate: &HashSet<Digest>,
 ) -> Result<Vec<Report>, AnalyzeError> {
     let mut unique: Vec<(usize, usize)> = Vec::new();
     let mut first: HashMap<&Digest, usize> = HashMap::new();
@@ -120,6 +191,7 @@ pub fn analyze_with(
             let (image, blobs) = (jobs[j].image, jobs[j].blobs);
             let layer = &image.layers[i];
             let key = blob_key(layer);
+            let wanted = estimate.contains(key);
             let progress = run.progress.as_deref();
             if let Some(p) = progress {
                 p.layer_started(n, &short(key), layer.size);
@@ -128,14 +200,17 @@ pub fn analyze_with(
                 .cache
                 .as_deref()
                 .and_then(|c| c.get(key))
-                .filter(|scan| agrees(layer, blobs, scan));
+                .filter(|scan| agrees(layer, blobs, scan))
+                .filter(|scan| {
+                    !wanted || scan.compression == Compression::Gzip || scan.gzip_estimate.is_some()
+                });
             if let Some(scan) = cached {
                 if let Some(p) = progress {
                     p.layer_done(n, true);
                 }
                 return Ok(scan);
             }
-            let scan = scan_one(image, blobs, i, limits, progress.map(|p| (p, n)))?;
+            let scan = scan_one(image, blobs, i, limits, progress.map(|p| (p, n)), wanted)?;
             // Only a verified scan reaches here: scan_one checked it against the
             // digests and size the source promised.
             if let Some(c) = &run.cache {
@@ -209,6 +284,7 @@ fn scan_one(
     index: usize,
     limits: &Limits,
     progress: Option<(&dyn Progress, usize)>,
+    estimate_gzip: bool,
 ) -> Result<LayerScan, AnalyzeError> {
     let layer: &LayerSource = &image.layers[index];
     let name = &image.info.reference;
@@ -256,11 +332,13 @@ fn scan_one(
         None => Box::new(reader),
     };
     let shown = layer.digest.as_ref().unwrap_or(&layer.diff_id).to_string();
-    let scan = scan_layer(reader, declared, limits).map_err(|source| AnalyzeError::Scan {
-        image: name.clone(),
-        index,
-        digest: shown,
-        source,
+    let scan = scan_layer_estimating(reader, declared, limits, estimate_gzip).map_err(|source| {
+        AnalyzeError::Scan {
+            image: name.clone(),
+            index,
+            digest: shown,
+            source,
+        }
     })?;
     if let Some(want) = &layer.digest {
         let got = match other.and_then(|h| h.lock().ok().and_then(|mut h| h.take())) {
@@ -302,11 +380,7 @@ pub fn manifest_only(image: &ResolvedImage) -> Report {
             digest: l.digest.as_ref().unwrap_or(&l.diff_id).to_string(),
             diff_id: l.diff_id.to_string(),
             media_type: l.media_type.as_str().to_string(),
-            compression: l
-                .declared_compression()
-                .ok()
-                .flatten()
-                .unwrap_or(crate::image::Compression::None),
+            compression: storage(l).unwrap_or(Compression::None),
             created_by,
             compressed_bytes: l.size.unwrap_or(0),
         })

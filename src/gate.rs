@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::error::{EXIT_PASS, EXIT_POLICY};
-use crate::load::{load_reports, LoadError};
-use crate::policy::{verdict, Finding, Policy, Verdict};
+use crate::load::{load, LoadError, ReadLayers};
+use crate::policy::{verdict, Finding, NotMeasured, Policy, Verdict};
 use crate::publish::Publication;
 use crate::render::{self, RenderError};
 use crate::source::OpenOptions;
@@ -54,6 +54,9 @@ pub enum GateError {
     Render(#[from] RenderError),
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// A rule's figure was not measured and cannot be: exit 2, never a pass.
+    #[error("cannot judge the policy, figures were not measured: {missing} ({why})")]
+    NotMeasured { missing: NotMeasured, why: String },
 }
 
 /// What `diff` or `check` produced: the verdict and the renderings.
@@ -119,18 +122,51 @@ fn policy_label(policy: &Policy) -> String {
     }
 }
 
+/// Why a side's figures are missing: the gate reads the layers whenever a rule
+/// needs them, so only `--manifest-only` or a saved partial report leave a gap.
+fn why_not_measured(req: &Request, missing: &NotMeasured) -> String {
+    let saved = |r: &str| {
+        matches!(
+            crate::source::ImageRef::parse(r),
+            Ok(crate::source::ImageRef::Report(_))
+        )
+    };
+    let mut why = Vec::new();
+    for (is_base, reference) in [(false, Some(&req.head)), (true, req.base.as_ref())] {
+        let Some(reference) = reference else { continue };
+        if !missing.0.iter().any(|m| m.base == is_base) {
+            continue;
+        }
+        let side = if is_base { "BASE" } else { "HEAD" };
+        why.push(if saved(reference) {
+            format!("{side} `{reference}` is a report saved from manifests only: save it without --manifest-only")
+        } else {
+            format!("{side} was read with --manifest-only, which reads no layer: drop it to read the layers")
+        });
+    }
+    why.join("; ")
+}
+
 /// Runs one request: load, compare (with a base), evaluate, render.
 pub fn run(req: &Request) -> Result<Outcome, GateError> {
     let policy = &req.policy;
-    let mut opts = req.open.clone();
-    opts.manifest_only |= !policy.needs_layers();
+    // Read the layers when a rule needs their contents; a policy of compressed
+    // sizes and layer counts is answered from manifests, unless the storage forms
+    // differ and the compressed sizes need estimating to compare.
+    let read = if req.open.manifest_only {
+        ReadLayers::Never
+    } else if policy.needs_layers() {
+        ReadLayers::Always
+    } else {
+        ReadLayers::WhenFormsDiffer
+    };
     let refs: Vec<&str> = req
         .base
         .iter()
         .map(String::as_str)
         .chain([req.head.as_str()])
         .collect();
-    let mut reports = load_reports(&refs, &opts)?;
+    let mut reports = load(&refs, &req.open, read)?;
     let count = reports.len();
     let head = reports.pop().ok_or(LoadError::Count(count, refs.len()))?;
     let base = reports.pop();
@@ -144,7 +180,12 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
             },
         )
     });
-    let findings = policy.evaluate(&head, comparison.as_ref());
+    let findings = policy
+        .evaluate(&head, comparison.as_ref())
+        .map_err(|missing| GateError::NotMeasured {
+            why: why_not_measured(req, &missing),
+            missing,
+        })?;
     let verdict = verdict(&findings, comparison.as_ref(), &head);
     let label = policy_label(policy);
     let tmpl = req
@@ -199,7 +240,7 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
         markdown,
         key: req.key.clone(),
         body,
-        compressed: comparison.map(|c| c.totals.compressed),
+        compressed: comparison.and_then(|c| c.totals.compressed),
     })
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analyze::{analyze_with, AnalyzeError, Job};
+use crate::analyze::{analyze_estimating, plan_estimates, AnalyzeError, Job};
 use crate::report::Report;
 use crate::scan::Limits;
 use crate::source::{open_image, ImageRef, OpenOptions, SourceError};
@@ -14,8 +14,8 @@ use crate::source::{open_image, ImageRef, OpenOptions, SourceError};
 /// file far beyond that is not one of ours.
 pub const MAX_REPORT_BYTES: u64 = 1 << 30;
 
-/// Report schemas this version reads.
-pub const READABLE_SCHEMAS: [u32; 1] = [crate::report::SCHEMA];
+/// Report schemas this version reads (1 is upgraded on the way in, see [`read_report`]).
+pub const READABLE_SCHEMAS: [u32; 2] = [1, crate::report::SCHEMA];
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -35,7 +35,7 @@ pub enum LoadError {
     #[error("{path}: not a layergate report: {message}")]
     NotAReport { path: PathBuf, message: String },
     #[error(
-        "{path}: report schema {found} (this layergate reads schema {})",
+        "{path}: report schema {found} (this layergate reads schemas 1 and {})",
         crate::report::SCHEMA
     )]
     Schema { path: PathBuf, found: u32 },
@@ -49,10 +49,34 @@ enum Loaded {
     Report(Box<Report>),
 }
 
+/// When the layers are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadLayers {
+    Always,
+    /// Manifests and configs only (`--manifest-only`).
+    Never,
+    /// Only when the images' storage forms differ, so that the compressed sizes
+    /// can be made comparable (gzip estimates); else manifests only. For a policy
+    /// that needs nothing but compressed sizes and layer counts.
+    WhenFormsDiffer,
+}
+
 /// Reads every reference (images or saved reports) and analyses the images
 /// together, so layers they share are scanned once. Reports come back in the
-/// order of `refs`.
+/// order of `refs`. `opts.manifest_only` reads no layer.
 pub fn load_reports(refs: &[&str], opts: &OpenOptions) -> Result<Vec<Report>, LoadError> {
+    let read = if opts.manifest_only {
+        ReadLayers::Never
+    } else {
+        ReadLayers::Always
+    };
+    load(refs, opts, read)
+}
+
+/// [`load_reports`] with the choice of when to read the layers. When the storage
+/// forms of the run differ (gzip beside plain or zstd), layers read for it also
+/// get their gzip size estimated, decided from the documents before scanning.
+pub fn load(refs: &[&str], opts: &OpenOptions, read: ReadLayers) -> Result<Vec<Report>, LoadError> {
     let parsed: Vec<ImageRef> = refs
         .iter()
         .map(|r| ImageRef::parse(r))
@@ -75,12 +99,29 @@ pub fn load_reports(refs: &[&str], opts: &OpenOptions) -> Result<Vec<Report>, Lo
             Loaded::Report(_) => None,
         })
         .collect();
-    let scanned = if opts.manifest_only {
+    let images: Vec<_> = jobs.iter().map(|j| j.image).collect();
+    let saved: Vec<&Report> = opened
+        .iter()
+        .filter_map(|o| match o {
+            Loaded::Report(r) => Some(r.as_ref()),
+            Loaded::Image(_) => None,
+        })
+        .collect();
+    let plan = plan_estimates(&images, &saved);
+    let read = match read {
+        ReadLayers::Always => true,
+        ReadLayers::Never => false,
+        // Mixed forms: read to estimate gzip sizes, or, where none can be made
+        // (a saved report without estimates), to measure the uncompressed sizes
+        // the growth rules then fall back to.
+        ReadLayers::WhenFormsDiffer => plan.mixed,
+    };
+    let scanned = if read {
+        analyze_estimating(&jobs, &Limits::default(), &opts.run, &plan.blobs)?
+    } else {
         jobs.iter()
             .map(|j| crate::analyze::manifest_only(j.image))
             .collect::<Vec<_>>()
-    } else {
-        analyze_with(&jobs, &Limits::default(), &opts.run)?
     };
     let n_scanned = scanned.len();
     let mut scanned = scanned.into_iter();
@@ -98,7 +139,10 @@ pub fn load_reports(refs: &[&str], opts: &OpenOptions) -> Result<Vec<Report>, Lo
     Ok(out)
 }
 
-/// Reads a saved report, refusing files too large or of another schema.
+/// Reads a saved report, refusing files too large or of another schema. Schema 1
+/// reports are upgraded: there a partial report (`--manifest-only`) wrote its
+/// unmeasured figures as 0, which schema 2 says with `null`, so those zeros become
+/// "not measured" here and never reach a rule.
 pub fn read_report(path: &Path) -> Result<Report, LoadError> {
     let read = |source| LoadError::Read {
         path: path.to_path_buf(),
@@ -128,5 +172,10 @@ pub fn read_report(path: &Path) -> Result<Report, LoadError> {
             found,
         });
     }
-    serde_json::from_value(value).map_err(|e| not_report(e.to_string()))
+    let mut report: Report =
+        serde_json::from_value(value).map_err(|e| not_report(e.to_string()))?;
+    if found == 1 {
+        report.upgrade_from_schema_1();
+    }
+    Ok(report)
 }

@@ -15,6 +15,27 @@ pub fn human_bytes(bytes: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
+/// What a figure nobody measured shows (a report from manifests only): never 0.
+pub const NOT_MEASURED: &str = "not measured";
+
+/// A size that may not have been measured.
+pub fn maybe_bytes(bytes: Option<u64>) -> String {
+    bytes.map_or_else(|| NOT_MEASURED.to_string(), human_bytes)
+}
+
+/// A count that may not have been measured.
+pub fn maybe_count(n: Option<u64>) -> String {
+    n.map_or_else(|| NOT_MEASURED.to_string(), |n| n.to_string())
+}
+
+/// A ratio (0..=1) as `97.50 %`, or "not measured".
+pub fn maybe_percent(ratio: Option<f64>) -> String {
+    ratio.map_or_else(
+        || NOT_MEASURED.to_string(),
+        |r| format!("{:.2} %", r * 100.0),
+    )
+}
+
 /// Signed sizes for deltas: `+1.5 MiB`, `-12 B`, `0 B`.
 pub fn human_delta(delta: i128) -> String {
     let mag = human_bytes(delta.unsigned_abs().min(u64::MAX as u128) as u64);

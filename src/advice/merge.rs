@@ -116,7 +116,13 @@ fn keep_separate(report: &Report, cmds: &Commands) -> Vec<Advice> {
             .iter()
             .any(|m| m.lower == lo && m.upper == up)
     };
-    let stored = |i: usize| report.layers.get(i).map_or(0, |l| l.uncompressed_bytes);
+    let stored = |i: usize| {
+        report
+            .layers
+            .get(i)
+            .and_then(|l| l.uncompressed_bytes)
+            .unwrap_or(0)
+    };
     let mut out = Vec::new();
     for lower in (0..cmds.len().saturating_sub(1)).rev() {
         if out.len() == KEEP_SEPARATE_MAX {

@@ -16,7 +16,7 @@ use crate::scan::LayerScan;
 
 /// The cache format. Part of the directory name and of every header; an entry of
 /// any other version is ignored (and rewritten in this version's directory).
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"LGSCAN\0\x01";
 /// magic, format, payload length, decoded length, blake3 of the payload.
@@ -168,6 +168,7 @@ pub(crate) mod tests {
                 rec(b"opq", Kind::Opaque),
             ],
             notes: vec!["a note".into()],
+            gzip_estimate: Some(99),
         }
     }
 
@@ -192,7 +193,7 @@ pub(crate) mod tests {
         let fingerprint = blake3::hash(&plain).to_hex().to_string();
         assert_eq!(
             (FORMAT, &fingerprint[..16]),
-            (1, "c2dfcf240ad5355c"),
+            (2, "53780b8e5214a502"),
             "the cached scan layout changed: bump cache::entry::FORMAT and update this pin"
         );
     }
@@ -213,8 +214,8 @@ pub(crate) mod tests {
         assert!(matches!(decode(&key, &bad), Err(EntryError::Corrupt)));
         // A future format.
         let mut future = good.clone();
-        future[8] = 2;
-        assert!(matches!(decode(&key, &future), Err(EntryError::Version(2))));
+        future[8] = 3;
+        assert!(matches!(decode(&key, &future), Err(EntryError::Version(3))));
         // Random bytes.
         assert!(matches!(
             decode(&key, &[0x5a; 200]),

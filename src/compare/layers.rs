@@ -42,8 +42,9 @@ pub struct LayerRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     pub compressed_bytes: u64,
-    pub uncompressed_bytes: u64,
-    /// Bytes of this layer wasted in BASE (None when BASE lacks it).
+    /// `None` (null): not measured.
+    pub uncompressed_bytes: Option<u64>,
+    /// Bytes of this layer wasted in BASE (None when BASE lacks it or did not measure it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wasted_before: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,8 +83,8 @@ pub(super) fn diff(base: &Report, head: &Report) -> LayersDiff {
             created_by: h.created_by.clone(),
             compressed_bytes: h.compressed_bytes,
             uncompressed_bytes: h.uncompressed_bytes,
-            wasted_before: b.map(|b| b.wasted_bytes),
-            wasted_after: Some(h.wasted_bytes),
+            wasted_before: b.and_then(|b| b.wasted_bytes),
+            wasted_after: h.wasted_bytes,
         });
     }
     for b in base.layers.iter().skip(shared_prefix) {
@@ -96,7 +97,7 @@ pub(super) fn diff(base: &Report, head: &Report) -> LayersDiff {
                 created_by: b.created_by.clone(),
                 compressed_bytes: b.compressed_bytes,
                 uncompressed_bytes: b.uncompressed_bytes,
-                wasted_before: Some(b.wasted_bytes),
+                wasted_before: b.wasted_bytes,
                 wasted_after: None,
             });
         }

@@ -5,6 +5,7 @@
 //! Owns the comparison model and its construction; it knows nothing about policies
 //! (which judge a comparison) or rendering (which shows one).
 
+mod compressed;
 mod files;
 mod layers;
 
@@ -14,10 +15,11 @@ use serde::{Deserialize, Serialize};
 use crate::report::Advice;
 use crate::report::{Duplicate, DuplicateKind, MergeSaving, Report, Totals};
 
+pub use compressed::{comparable, CompressedBasis};
 pub use files::{DirChange, FileChange, FilesDiff};
 pub use layers::{LayerRow, LayerStatus, LayersDiff};
 
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 
 /// How much detail to keep. `ignore` removes paths from every file-level figure.
 #[derive(Debug, Clone)]
@@ -77,6 +79,9 @@ pub struct Side {
     /// only compressed sizes and layers are known.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
+    /// How the side stores its layers: `gzip`, `plain`, `zstd`, or several joined by `+`.
+    #[serde(default)]
+    pub storage: String,
 }
 
 /// One figure before and after.
@@ -121,15 +126,29 @@ pub struct RatioDelta {
     pub delta_points: f64,
 }
 
+/// Totals before and after. A figure either side did not measure (a report built
+/// from manifests only) has no delta: `None`, JSON `null`, "not measured".
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TotalsDiff {
-    pub compressed: Delta,
-    pub uncompressed: Delta,
-    pub live: Delta,
-    pub wasted: Delta,
-    pub efficiency: RatioDelta,
-    pub files: Delta,
+    /// Compressed sizes made comparable (see `compressed_basis`); `None` (null):
+    /// not comparable (storage forms differ and a gzip size is missing).
+    pub compressed: Option<Delta>,
+    /// How `compressed` was made: `as-stored`, `gzip`, `gzip-estimated`, `not-comparable`.
+    pub compressed_basis: CompressedBasis,
+    /// The compressed sizes exactly as the sources store them (not for judging:
+    /// they differ with the storage form).
+    pub stored_compressed: Delta,
+    pub uncompressed: Option<Delta>,
+    pub live: Option<Delta>,
+    pub wasted: Option<Delta>,
+    pub efficiency: Option<RatioDelta>,
+    pub files: Option<Delta>,
     pub layers: Delta,
+}
+
+/// A delta when both sides measured the figure.
+fn both(before: Option<u64>, after: Option<u64>) -> Option<Delta> {
+    Some(Delta::new(before?, after?))
 }
 
 /// A report's totals with the `ignore`d paths taken out: their live bytes leave
@@ -153,36 +172,46 @@ pub fn effective_totals(r: &Report, ignore: Option<&GlobSet>) -> Totals {
             .map(|d| d.wasted_bytes),
     );
     let files = r.files.iter().filter(|f| ignore.is_match(&f.path)).count() as u64;
-    t.live_bytes = t.live_bytes.saturating_sub(live);
-    t.wasted_bytes = t.wasted_bytes.saturating_sub(dead);
+    // Unmeasured figures stay unmeasured: there is nothing to take out of them.
+    t.live_bytes = t.live_bytes.map(|v| v.saturating_sub(live));
+    t.wasted_bytes = t.wasted_bytes.map(|v| v.saturating_sub(dead));
     t.uncompressed_bytes = t
         .uncompressed_bytes
-        .saturating_sub(live.saturating_add(dead));
-    t.files = t.files.saturating_sub(files);
-    t.efficiency = crate::report::ratio(t.live_bytes, t.uncompressed_bytes);
+        .map(|v| v.saturating_sub(live.saturating_add(dead)));
+    t.files = t.files.map(|v| v.saturating_sub(files));
+    t.efficiency = match (t.live_bytes, t.uncompressed_bytes) {
+        (Some(l), Some(u)) => Some(crate::report::ratio(l, u)),
+        _ => None,
+    };
     t
 }
 
 pub fn compare(base: &Report, head: &Report, opts: &CompareOptions) -> Comparison {
     let b = &effective_totals(base, opts.ignore.as_ref());
     let h = &effective_totals(head, opts.ignore.as_ref());
+    let cmp = comparable(base, head);
     let totals = TotalsDiff {
-        compressed: Delta::new(b.compressed_bytes, h.compressed_bytes),
-        uncompressed: Delta::new(b.uncompressed_bytes, h.uncompressed_bytes),
-        live: Delta::new(b.live_bytes, h.live_bytes),
-        wasted: Delta::new(b.wasted_bytes, h.wasted_bytes),
-        efficiency: RatioDelta {
-            before: b.efficiency,
-            after: h.efficiency,
-            delta_points: (h.efficiency - b.efficiency) * 100.0,
+        compressed: cmp.sizes.map(|(b, h)| Delta::new(b, h)),
+        compressed_basis: cmp.basis,
+        stored_compressed: Delta::new(b.compressed_bytes, h.compressed_bytes),
+        uncompressed: both(b.uncompressed_bytes, h.uncompressed_bytes),
+        live: both(b.live_bytes, h.live_bytes),
+        wasted: both(b.wasted_bytes, h.wasted_bytes),
+        efficiency: match (b.efficiency, h.efficiency) {
+            (Some(before), Some(after)) => Some(RatioDelta {
+                before,
+                after,
+                delta_points: (after - before) * 100.0,
+            }),
+            _ => None,
         },
-        files: Delta::new(b.files, h.files),
+        files: both(b.files, h.files),
         layers: Delta::new(b.layers, h.layers),
     };
     Comparison {
         schema: SCHEMA,
-        base: side(base),
-        head: side(head),
+        base: side(base, &cmp.forms.0),
+        head: side(head, &cmp.forms.1),
         totals,
         layers: layers::diff(base, head),
         history_diff: layers::history_diff(base, head),
@@ -197,13 +226,14 @@ pub fn compare(base: &Report, head: &Report, opts: &CompareOptions) -> Compariso
     }
 }
 
-fn side(r: &Report) -> Side {
+fn side(r: &Report, forms: &[crate::image::Compression]) -> Side {
     Side {
         reference: r.image.reference.clone(),
         name: r.image.name.clone(),
         format: r.image.format.clone(),
         config_digest: r.image.config_digest.clone(),
         partial: r.image.partial,
+        storage: compressed::forms_text(forms),
     }
 }
 

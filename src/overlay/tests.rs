@@ -52,6 +52,7 @@ pub(crate) fn layer(records: Vec<Record>) -> LayerScan {
         entries: records.len() as u64,
         records,
         notes: vec![],
+        gzip_estimate: None,
     }
 }
 

@@ -1,28 +1,72 @@
 //! Judging HEAD (and, for growth rules, the comparison with BASE) against a policy.
-//! Pure: figures in, findings out, `fail` findings first.
+//! Pure: figures in, findings out, `fail` findings first. A rule whose figure was
+//! not measured (a report from manifests only) is never passed: evaluation stops
+//! with [`NotMeasured`], naming every such rule.
 
 use super::{
-    Combine, Finding, Growth, Limit, Metric, Policy, Severity, SizeKind, Threshold, Unit, Verdict,
+    Combine, Finding, Growth, Limit, Metric, Missing, NotMeasured, Policy, Severity, SizeKind,
+    Threshold, Unit, Verdict,
 };
-use crate::compare::{effective_totals, saturating_sum, Comparison};
+use crate::compare::{effective_totals, saturating_sum, Comparison, CompressedBasis};
 use crate::report::{DuplicateKind, Report};
 use crate::text::human_bytes;
 
-pub(super) fn evaluate(p: &Policy, head: &Report, cmp: Option<&Comparison>) -> Vec<Finding> {
+pub(super) fn evaluate(
+    p: &Policy,
+    head: &Report,
+    cmp: Option<&Comparison>,
+) -> Result<Vec<Finding>, NotMeasured> {
     let mut out = Vec::new();
+    let mut missing = Vec::new();
     let ignore = p.ignore_globs();
     let t = effective_totals(head, ignore.as_ref());
     for l in &p.limits {
-        if let Some(f) = limit(l, head, &t) {
-            out.push(f);
+        match limit(l, head, &t) {
+            Ok(Some(f)) => out.push(f),
+            Ok(None) => {}
+            Err(figure) => missing.push(Missing {
+                rule: l.metric.code().to_string(),
+                figure,
+                base: false,
+            }),
         }
     }
     if let Some(cmp) = cmp {
         for g in &p.growth {
-            if let Some(f) = growth(g, cmp) {
-                out.push(f);
+            match growth(g, cmp) {
+                Ok(Some(f)) => out.push(f),
+                Ok(None) => {}
+                Err(figure) => missing.push(Missing {
+                    rule: growth_code(g.kind).to_string(),
+                    figure,
+                    // Blame the side that lacks it; HEAD when both do.
+                    base: cmp.base.partial && !cmp.head.partial,
+                }),
             }
         }
+    }
+    // Path and advice rules read the file lists, which manifests cannot give.
+    if !head.measured() {
+        let rules = p
+            .forbid
+            .iter()
+            .map(|r| format!("forbidden-path {}", r.path.glob))
+            .chain(
+                p.budgets
+                    .iter()
+                    .map(|b| format!("path-budget {}", b.path.glob)),
+            )
+            .chain(p.advice.iter().map(|a| format!("advice-budget {}", a.code)));
+        for rule in rules {
+            missing.push(Missing {
+                rule,
+                figure: "file list",
+                base: false,
+            });
+        }
+    }
+    if !missing.is_empty() {
+        return Err(NotMeasured(missing));
     }
     let ignored = |path: &str| ignore.as_ref().is_some_and(|g| g.is_match(path));
     for rule in &p.forbid {
@@ -126,10 +170,23 @@ pub(super) fn evaluate(p: &Policy, head: &Report, cmp: Option<&Comparison>) -> V
     }
     // Stable: rule order within each severity.
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    out
+    Ok(out)
 }
 
-fn limit(l: &Limit, head: &Report, t: &crate::report::Totals) -> Option<Finding> {
+fn growth_code(kind: SizeKind) -> &'static str {
+    match kind {
+        SizeKind::Compressed => "size-growth",
+        SizeKind::Uncompressed => "uncompressed-growth",
+    }
+}
+
+/// The finding of one limit, `Ok(None)` when it holds, `Err(figure)` when the
+/// figure it bounds was not measured.
+fn limit(
+    l: &Limit,
+    head: &Report,
+    t: &crate::report::Totals,
+) -> Result<Option<Finding>, &'static str> {
     let pct = |part: u64, whole: u64| {
         if whole == 0 {
             0.0
@@ -137,6 +194,7 @@ fn limit(l: &Limit, head: &Report, t: &crate::report::Totals) -> Option<Finding>
             part as f64 * 100.0 / whole as f64
         }
     };
+    let need = |v: Option<u64>, figure: &'static str| v.ok_or(figure);
     let (value, unit, what) = match l.metric {
         Metric::CompressedSize => (
             t.compressed_bytes as f64,
@@ -144,38 +202,52 @@ fn limit(l: &Limit, head: &Report, t: &crate::report::Totals) -> Option<Finding>
             "compressed size".to_string(),
         ),
         Metric::UncompressedSize => (
-            t.uncompressed_bytes as f64,
+            need(t.uncompressed_bytes, "uncompressed size")? as f64,
             Unit::Bytes,
             "uncompressed size".to_string(),
         ),
         Metric::Layers => (t.layers as f64, Unit::Count, "layer count".to_string()),
         Metric::LargestLayer => {
-            let big = head.layers.iter().max_by_key(|l| l.uncompressed_bytes)?;
+            let mut sizes = Vec::new();
+            for l in &head.layers {
+                sizes.push((need(l.uncompressed_bytes, "layer sizes")?, l.index));
+            }
+            let Some(&(bytes, index)) = sizes.iter().max_by_key(|(b, _)| *b) else {
+                return Ok(None);
+            };
             (
-                big.uncompressed_bytes as f64,
+                bytes as f64,
                 Unit::Bytes,
-                format!("largest layer (L{})", big.index),
+                format!("largest layer (L{index})"),
             )
         }
         Metric::MinEfficiency => (
-            t.efficiency * 100.0,
+            t.efficiency.ok_or("efficiency")? * 100.0,
             Unit::Percent,
             "efficiency".to_string(),
         ),
         Metric::WastedBytes => (
-            t.wasted_bytes as f64,
+            need(t.wasted_bytes, "wasted bytes")? as f64,
             Unit::Bytes,
             "wasted bytes".to_string(),
         ),
         Metric::WastedPercent => (
-            pct(t.wasted_bytes, t.uncompressed_bytes),
+            pct(
+                need(t.wasted_bytes, "wasted bytes")?,
+                need(t.uncompressed_bytes, "uncompressed size")?,
+            ),
             Unit::Percent,
             "wasted share".to_string(),
         ),
         Metric::UserWastedPercent => {
-            let l0 = head.layers.first().map_or(0, |l| l.uncompressed_bytes);
+            let l0 = match head.layers.first() {
+                Some(l) => need(l.uncompressed_bytes, "layer sizes")?,
+                None => 0,
+            };
+            let wasted = need(t.wasted_bytes, "wasted bytes")?;
+            let stored = need(t.uncompressed_bytes, "uncompressed size")?;
             (
-                pct(t.wasted_bytes, t.uncompressed_bytes.saturating_sub(l0)),
+                pct(wasted, stored.saturating_sub(l0)),
                 Unit::Percent,
                 "wasted share of the layers above L0 (dive's userWastedPercent)".to_string(),
             )
@@ -192,7 +264,7 @@ fn limit(l: &Limit, head: &Report, t: &crate::report::Totals) -> Option<Finding>
         value > limit
     };
     if !crossed {
-        return None;
+        return Ok(None);
     }
     let show = |v: f64| match unit {
         Unit::Bytes => human_bytes(v as u64),
@@ -204,7 +276,7 @@ fn limit(l: &Limit, head: &Report, t: &crate::report::Totals) -> Option<Finding>
     } else {
         "over the limit"
     };
-    Some(Finding {
+    Ok(Some(Finding {
         code: l.metric.code().into(),
         severity: l.severity,
         message: format!("{what} is {}, {relation} of {}", show(value), show(limit)),
@@ -212,15 +284,41 @@ fn limit(l: &Limit, head: &Report, t: &crate::report::Totals) -> Option<Finding>
         limit,
         unit,
         path: None,
-    })
+    }))
 }
 
-fn growth(g: &Growth, cmp: &Comparison) -> Option<Finding> {
-    let (d, code, what) = match g.kind {
-        SizeKind::Compressed => (&cmp.totals.compressed, "size-growth", "compressed size"),
+/// The finding of one growth rule, `Ok(None)` when it holds, `Err(figure)` when a
+/// side did not measure the size it watches.
+fn growth(g: &Growth, cmp: &Comparison) -> Result<Option<Finding>, &'static str> {
+    let code = growth_code(g.kind);
+    let basis = cmp.totals.compressed_basis;
+    // When the compressed sizes cannot compare (storage forms differ and a gzip
+    // size is missing), the rule is judged on the uncompressed size and says so.
+    let mut note = String::new();
+    let (d, what) = match g.kind {
+        SizeKind::Compressed => match (&cmp.totals.compressed, &cmp.totals.uncompressed) {
+            (Some(d), _) => {
+                if basis != CompressedBasis::AsStored {
+                    note = format!(" ({})", basis.label());
+                }
+                (d, "compressed size")
+            }
+            (None, Some(d)) => {
+                note = format!(
+                    "; compressed sizes are not comparable (BASE {}, HEAD {}), so the uncompressed size was judged",
+                    cmp.base.storage, cmp.head.storage
+                );
+                (d, "uncompressed size")
+            }
+            (None, None) => {
+                return Err("comparable compressed size (storage forms differ and no gzip size was estimated) or uncompressed size")
+            }
+        },
         SizeKind::Uncompressed => (
-            &cmp.totals.uncompressed,
-            "uncompressed-growth",
+            cmp.totals
+                .uncompressed
+                .as_ref()
+                .ok_or("uncompressed size")?,
             "uncompressed size",
         ),
     };
@@ -236,7 +334,7 @@ fn growth(g: &Growth, cmp: &Comparison) -> Option<Finding> {
         Combine::Any => checks.iter().any(|c| *c),
     };
     if checks.is_empty() || !crossed {
-        return None;
+        return Ok(None);
     }
     let mut limits = Vec::new();
     if let Some(m) = g.max_bytes {
@@ -255,21 +353,31 @@ fn growth(g: &Growth, cmp: &Comparison) -> Option<Finding> {
     let (value, limit, unit) = match (g.max_bytes, g.max_percent) {
         (Some(m), _) => (d.delta as f64, m as f64, Unit::Bytes),
         (None, Some(m)) => (pct, m, Unit::Percent),
-        (None, None) => return None,
+        (None, None) => return Ok(None),
     };
-    Some(Finding {
+    Ok(Some(Finding {
         code: code.into(),
         severity: g.severity,
         message: format!(
-            "{what} grew {} ({pct_text}), over {}",
+            "{what} grew {} ({pct_text}){}, over {}{}",
             human_bytes(d.delta.max(0) as u64),
-            limits.join(joiner)
+            if note.starts_with(' ') {
+                note.as_str()
+            } else {
+                ""
+            },
+            limits.join(joiner),
+            if note.starts_with(';') {
+                note.as_str()
+            } else {
+                ""
+            },
         ),
         value,
         limit,
         unit,
         path: None,
-    })
+    }))
 }
 
 /// The outcome: passed unless a `fail` finding exists, with a one-line headline
@@ -282,12 +390,51 @@ pub fn verdict(findings: &[Finding], comparison: Option<&Comparison>, head: &Rep
     let warned = findings.len() - failed;
     let size = match comparison {
         Some(c) => {
-            let d = &c.totals.compressed;
-            let pct = d.percent.map_or(String::new(), |p| format!(" ({p:+.1} %)"));
-            match d.delta.signum() {
-                1 => format!("image grew {}{pct}", human_bytes(d.delta as u64)),
-                -1 => format!("image shrank {}{pct}", human_bytes(d.delta.unsigned_abs())),
-                _ => "image size unchanged".to_string(),
+            let basis = c.totals.compressed_basis;
+            let (d, what) = match (&c.totals.compressed, &c.totals.uncompressed) {
+                (Some(d), _) => (Some(d), ""),
+                (None, Some(d)) => (Some(d), " uncompressed"),
+                (None, None) => (None, ""),
+            };
+            // The headline says when its figure is an estimate or a fallback.
+            let qualifier = match (basis, what.is_empty()) {
+                (CompressedBasis::AsStored, _) => String::new(),
+                (_, true) => format!(", {}", basis.label()),
+                (_, false) => format!(
+                    "; compressed sizes not comparable: BASE {}, HEAD {}",
+                    c.base.storage, c.head.storage
+                ),
+            };
+            match d {
+                None => format!(
+                    "image size not comparable (BASE {}, HEAD {}, layers not read)",
+                    c.base.storage, c.head.storage
+                ),
+                Some(d) => {
+                    let pct = d.percent.map_or(String::new(), |p| format!("{p:+.1} %"));
+                    let paren = |s: String| {
+                        let inner = [pct.clone(), s].into_iter().filter(|x| !x.is_empty());
+                        let inner = inner.collect::<Vec<_>>().join("");
+                        if inner.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", inner.trim_start_matches(", "))
+                        }
+                    };
+                    match d.delta.signum() {
+                        1 => format!(
+                            "image grew {}{what}{}",
+                            human_bytes(d.delta as u64),
+                            paren(qualifier)
+                        ),
+                        -1 => format!(
+                            "image shrank {}{what}{}",
+                            human_bytes(d.delta.unsigned_abs()),
+                            paren(qualifier)
+                        ),
+                        _ => format!("image size unchanged{}", paren(qualifier)),
+                    }
+                }
             }
         }
         None => format!(
@@ -351,6 +498,7 @@ mod tests {
         let p = super::super::load_str("p.yml", policy).unwrap();
         let c = compare(base, head, &CompareOptions::default());
         p.evaluate(head, Some(&c))
+            .unwrap()
             .into_iter()
             .map(|f| f.code)
             .collect()
@@ -385,6 +533,32 @@ mod tests {
             ["advice-budget"]
         );
         assert!(codes("advice:\n  other-code: 0\n", &base, &report(1, &[5])).is_empty());
+    }
+
+    /// A rule whose figure was not measured is never passed: every such rule is
+    /// named, and rules on measured figures do not hide them.
+    #[test]
+    fn unmeasured_figures_stop_the_evaluation() {
+        let mut head = report(10, &[]);
+        head.image.partial = true;
+        head.totals.efficiency = None;
+        head.totals.wasted_bytes = None;
+        let p = super::super::load_str(
+            "p.yml",
+            "limits:\n  layers: 10\n  min_efficiency: 90%\n  wasted_bytes: 1MB\npaths:\n  forbid: [/tmp/**]\n",
+        )
+        .unwrap();
+        let err = p.evaluate(&head, None).unwrap_err();
+        let rules: Vec<&str> = err.0.iter().map(|m| m.rule.as_str()).collect();
+        assert_eq!(
+            rules,
+            ["efficiency", "wasted-bytes", "forbidden-path /tmp/**"]
+        );
+        let size_only = super::super::load_str("p.yml", "limits:\n  layers: 0\n").unwrap();
+        assert_eq!(
+            size_only.evaluate(&head, None).unwrap()[0].code,
+            "layer-count"
+        );
     }
 
     /// A `fail` finding fails the verdict; warnings alone pass.

@@ -223,11 +223,13 @@ impl Policy {
         codes
     }
 
+    /// Findings of every rule, or [`NotMeasured`] when a rule's figure is missing
+    /// (a rule is never passed on a figure nobody measured).
     pub fn evaluate(
         &self,
         head: &crate::report::Report,
         comparison: Option<&crate::compare::Comparison>,
-    ) -> Vec<Finding> {
+    ) -> Result<Vec<Finding>, NotMeasured> {
         evaluate::evaluate(self, head, comparison)
     }
 }
@@ -256,6 +258,37 @@ pub struct Finding {
     /// The path or glob the finding is about, for path rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+}
+
+/// A rule that cannot be judged: the figure it needs was not measured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// The rule, by finding code (and glob or advice code for path/advice rules).
+    pub rule: String,
+    /// The figure it needs, e.g. `efficiency`.
+    pub figure: &'static str,
+    /// Whether BASE (rather than HEAD) lacks it.
+    pub base: bool,
+}
+
+/// Rules whose figures were not measured; the caller says why (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", describe_missing(.0))]
+pub struct NotMeasured(pub Vec<Missing>);
+
+fn describe_missing(missing: &[Missing]) -> String {
+    missing
+        .iter()
+        .map(|m| {
+            format!(
+                "rule `{}` needs {}'s {}",
+                m.rule,
+                if m.base { "BASE" } else { "HEAD" },
+                m.figure
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The outcome in one line, for a headline and the exit code.

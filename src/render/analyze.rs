@@ -1,7 +1,7 @@
 //! The `analyze` report for a terminal.
 
 use crate::report::Report;
-use crate::text::{ellipsize, human_bytes, table};
+use crate::text::{ellipsize, human_bytes, maybe_bytes, maybe_count, maybe_percent, table};
 
 pub fn analyze_text(r: &Report) -> String {
     let t = &r.totals;
@@ -15,7 +15,7 @@ pub fn analyze_text(r: &Report) -> String {
         short(&r.image.config_digest)
     );
     if r.image.partial {
-        out += "Partial report (--manifest-only): no layer was pulled; only compressed sizes and layer digests are known, other figures are 0.\n\n";
+        out += "Partial report (--manifest-only): no layer was pulled; only compressed sizes and layer digests are known, other figures are not measured.\n\n";
     }
     out += &table(
         &["", "bytes", "size"],
@@ -29,9 +29,9 @@ pub fn analyze_text(r: &Report) -> String {
         &[1, 2],
     );
     out += &format!(
-        "efficiency {:.2} %   live files {}\n\n",
-        t.efficiency * 100.0,
-        t.files
+        "efficiency {}   live files {}\n\n",
+        maybe_percent(t.efficiency),
+        maybe_count(t.files)
     );
 
     out += "Layers\n";
@@ -42,10 +42,10 @@ pub fn analyze_text(r: &Report) -> String {
             vec![
                 format!("L{}", l.index),
                 human_bytes(l.compressed_bytes),
-                human_bytes(l.uncompressed_bytes),
-                l.files.to_string(),
-                format!("+{} ~{} -{}", l.added, l.modified, l.deleted),
-                human_bytes(l.wasted_bytes),
+                maybe_bytes(l.uncompressed_bytes),
+                maybe_count(l.files),
+                changes(l),
+                maybe_bytes(l.wasted_bytes),
                 ellipsize(l.created_by.as_deref().unwrap_or("?"), 70),
             ]
         })
@@ -125,8 +125,11 @@ pub fn analyze_text(r: &Report) -> String {
     out
 }
 
-fn row(label: &str, bytes: u64) -> Vec<String> {
-    vec![label.to_string(), bytes.to_string(), human_bytes(bytes)]
+fn row(label: &str, bytes: impl Into<Option<u64>>) -> Vec<String> {
+    match bytes.into() {
+        Some(b) => vec![label.to_string(), b.to_string(), human_bytes(b)],
+        None => vec![label.to_string(), String::new(), maybe_bytes(None)],
+    }
 }
 
 fn short(digest: &str) -> &str {
@@ -134,4 +137,12 @@ fn short(digest: &str) -> &str {
         .split_once(':')
         .map(|(_, h)| &h[..h.len().min(12)])
         .unwrap_or(digest)
+}
+
+/// `+added ~modified -deleted`, or "not measured".
+pub(super) fn changes(l: &crate::report::LayerReport) -> String {
+    match (l.added, l.modified, l.deleted) {
+        (Some(a), Some(m), Some(d)) => format!("+{a} ~{m} -{d}"),
+        _ => crate::text::NOT_MEASURED.to_string(),
+    }
 }

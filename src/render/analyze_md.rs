@@ -6,12 +6,13 @@ use serde::Serialize;
 use crate::report::Report;
 
 use super::view::{advice_rows, merge_rows, AdviceRowView, MergeRowView};
-use crate::text::{ellipsize, human_bytes};
+use crate::text::{ellipsize, human_bytes, maybe_bytes, maybe_count, maybe_percent};
 
 #[derive(Serialize)]
 struct TotalRow {
     label: &'static str,
-    bytes: u64,
+    /// Empty when not measured.
+    bytes: String,
     size: String,
 }
 
@@ -20,7 +21,7 @@ struct LayerRow {
     index: usize,
     compressed: String,
     uncompressed: String,
-    files: u64,
+    files: String,
     changes: String,
     wasted: String,
     created_by: String,
@@ -43,7 +44,7 @@ struct AnalyzeView {
     layers_count: u64,
     totals: Vec<TotalRow>,
     efficiency: String,
-    files: u64,
+    files: String,
     layers: Vec<LayerRow>,
     duplicates: Vec<DupRow>,
     merge: Vec<MergeRowView>,
@@ -52,10 +53,10 @@ struct AnalyzeView {
 
 pub fn analyze_markdown(r: &Report) -> String {
     let t = &r.totals;
-    let row = |label, bytes| TotalRow {
+    let row = |label, bytes: Option<u64>| TotalRow {
         label,
-        bytes,
-        size: human_bytes(bytes),
+        bytes: bytes.map(|b| b.to_string()).unwrap_or_default(),
+        size: maybe_bytes(bytes),
     };
     let list = |v: &[usize]| {
         v.iter()
@@ -74,24 +75,24 @@ pub fn analyze_markdown(r: &Report) -> String {
         config: super::view::short(&r.image.config_digest),
         layers_count: t.layers,
         totals: vec![
-            row("compressed", t.compressed_bytes),
+            row("compressed", Some(t.compressed_bytes)),
             row("stored (uncompressed)", t.uncompressed_bytes),
             row("live", t.live_bytes),
             row("wasted", t.wasted_bytes),
             row("same content, extra copies", t.same_content_bytes),
         ],
-        efficiency: format!("{:.2} %", t.efficiency * 100.0),
-        files: t.files,
+        efficiency: maybe_percent(t.efficiency),
+        files: maybe_count(t.files),
         layers: r
             .layers
             .iter()
             .map(|l| LayerRow {
                 index: l.index,
                 compressed: human_bytes(l.compressed_bytes),
-                uncompressed: human_bytes(l.uncompressed_bytes),
-                files: l.files,
-                changes: format!("+{} ~{} -{}", l.added, l.modified, l.deleted),
-                wasted: human_bytes(l.wasted_bytes),
+                uncompressed: maybe_bytes(l.uncompressed_bytes),
+                files: maybe_count(l.files),
+                changes: super::analyze::changes(l),
+                wasted: maybe_bytes(l.wasted_bytes),
                 created_by: ellipsize(l.created_by.as_deref().unwrap_or("?"), 120),
             })
             .collect(),

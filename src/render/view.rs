@@ -3,10 +3,12 @@
 
 use serde::Serialize;
 
-use crate::compare::{Comparison, Delta, LayerStatus};
+use crate::compare::{Comparison, CompressedBasis, Delta, LayerStatus};
 use crate::policy::{Finding, Severity, Unit, Verdict};
 use crate::report::Report;
-use crate::text::{ellipsize, human_bytes, human_delta};
+use crate::text::{
+    ellipsize, human_bytes, human_delta, maybe_bytes, maybe_count, maybe_percent, NOT_MEASURED,
+};
 
 /// A table cut to its first rows; `omitted` says how many were left out.
 #[derive(Debug, Clone, Serialize)]
@@ -142,13 +144,30 @@ pub struct DiffView {
 }
 
 fn partial_note(c: &crate::compare::Comparison) -> String {
+    let mut notes = Vec::new();
     if c.base.partial || c.head.partial {
-        "Read from manifests only (the policy needs nothing more, or `--manifest-only`): \
-         compressed sizes and layers; no layer was pulled or scanned."
-            .to_string()
-    } else {
-        String::new()
+        notes.push(
+            "Read from manifests only (the policy needs nothing more, or `--manifest-only`): \
+             compressed sizes and layers; no layer was pulled or scanned; other figures are not measured."
+                .to_string(),
+        );
     }
+    let forms = format!("BASE stores {}, HEAD {}", c.base.storage, c.head.storage);
+    match c.totals.compressed_basis {
+        CompressedBasis::AsStored => {}
+        CompressedBasis::Gzip => notes.push(format!(
+            "Compressed sizes: {forms}; every layer is counted at its gzip size, a layer both hold at one size."
+        )),
+        CompressedBasis::GzipEstimated => notes.push(format!(
+            "Compressed sizes: {forms}; layers not stored gzip are counted at an estimated gzip size \
+             (compressed at the default level, as a registry push would store them), a layer both hold at one size."
+        )),
+        CompressedBasis::NotComparable => notes.push(format!(
+            "Compressed sizes are not comparable: {forms}, and without reading the layers no gzip size \
+             could be estimated; growth is judged on the uncompressed size where measured."
+        )),
+    }
+    notes.join(" ")
 }
 
 /// Advice rows, shared by the `analyze` and `diff` comments.
@@ -234,6 +253,17 @@ fn bytes_row(label: &str, d: &Delta) -> TotalRow {
     }
 }
 
+/// A row whose figure a side did not measure: said, never shown as 0.
+fn unmeasured_row(label: &str) -> TotalRow {
+    TotalRow {
+        label: label.into(),
+        before: NOT_MEASURED.into(),
+        after: NOT_MEASURED.into(),
+        delta: NOT_MEASURED.into(),
+        icon: "⚪".into(),
+    }
+}
+
 fn count_row(label: &str, d: &Delta) -> TotalRow {
     TotalRow {
         label: label.into(),
@@ -285,31 +315,56 @@ pub struct DiffInput<'a> {
 pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
     let c = i.comparison;
     let t = &c.totals;
-    let totals = vec![
-        bytes_row("compressed", &t.compressed),
-        bytes_row("uncompressed", &t.uncompressed),
-        bytes_row("live", &t.live),
-        bytes_row("wasted", &t.wasted),
-        TotalRow {
-            label: "efficiency".into(),
-            before: format!("{:.2} %", t.efficiency.before * 100.0),
-            after: format!("{:.2} %", t.efficiency.after * 100.0),
-            delta: format!("{:+.2} pp", t.efficiency.delta_points),
-            icon: band(
-                t.efficiency.delta_points,
-                Some(t.efficiency.delta_points),
-                false,
-            )
-            .into(),
+    // Manifests know compressed sizes and layers; the rest says "not measured".
+    let bytes = |label: &str, d: &Option<Delta>| match d {
+        Some(d) => bytes_row(label, d),
+        None => unmeasured_row(label),
+    };
+    let compressed = match &t.compressed {
+        Some(d) if t.compressed_basis == CompressedBasis::AsStored => bytes_row("compressed", d),
+        Some(d) => bytes_row(&format!("compressed ({})", t.compressed_basis.label()), d),
+        None => TotalRow {
+            label: "compressed (as stored)".into(),
+            before: format!(
+                "{} {}",
+                human_bytes(t.stored_compressed.before),
+                c.base.storage
+            ),
+            after: format!(
+                "{} {}",
+                human_bytes(t.stored_compressed.after),
+                c.head.storage
+            ),
+            delta: "not comparable".into(),
+            icon: "⚪".into(),
         },
-        count_row("files", &t.files),
+    };
+    let totals = vec![
+        compressed,
+        bytes("uncompressed", &t.uncompressed),
+        bytes("live", &t.live),
+        bytes("wasted", &t.wasted),
+        match &t.efficiency {
+            Some(e) => TotalRow {
+                label: "efficiency".into(),
+                before: format!("{:.2} %", e.before * 100.0),
+                after: format!("{:.2} %", e.after * 100.0),
+                delta: format!("{:+.2} pp", e.delta_points),
+                icon: band(e.delta_points, Some(e.delta_points), false).into(),
+            },
+            None => unmeasured_row("efficiency"),
+        },
+        match &t.files {
+            Some(d) => count_row("files", d),
+            None => unmeasured_row("files"),
+        },
         count_row("layers", &t.layers),
     ];
-    // Manifests know compressed sizes and layers, nothing about files.
-    let partial = c.base.partial || c.head.partial;
+    // Read from manifests: the rows nobody measured are left out of the table and
+    // the note above it says so ("other figures are not measured").
     let totals: Vec<TotalRow> = totals
         .into_iter()
-        .filter(|r| !partial || r.label == "compressed" || r.label == "layers")
+        .filter(|r| r.after != NOT_MEASURED && r.before != NOT_MEASURED)
         .collect();
     let layers: Vec<LayerRowView> = c
         .layers
@@ -333,11 +388,12 @@ pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
             head: l.head_index.map_or("—".into(), |i| format!("L{i}")),
             diff_id: short(&l.diff_id),
             compressed: human_bytes(l.compressed_bytes),
-            uncompressed: human_bytes(l.uncompressed_bytes),
+            uncompressed: maybe_bytes(l.uncompressed_bytes),
             wasted: match (l.wasted_before, l.wasted_after) {
                 (Some(b), Some(a)) if a != b => format!("{} → {}", human_bytes(b), human_bytes(a)),
                 (_, Some(a)) => human_bytes(a),
                 (Some(b), None) => human_bytes(b),
+                (None, None) if c.base.partial || c.head.partial => NOT_MEASURED.into(),
                 (None, None) => "—".into(),
             },
             created_by: ellipsize(l.created_by.as_deref().unwrap_or("?"), 120),
@@ -517,11 +573,11 @@ pub fn check_view(
             .unwrap_or_else(|| head.image.reference.clone()),
         totals: vec![
             one("compressed", human_bytes(t.compressed_bytes)),
-            one("uncompressed", human_bytes(t.uncompressed_bytes)),
-            one("live", human_bytes(t.live_bytes)),
-            one("wasted", human_bytes(t.wasted_bytes)),
-            one("efficiency", format!("{:.2} %", t.efficiency * 100.0)),
-            one("files", t.files.to_string()),
+            one("uncompressed", maybe_bytes(t.uncompressed_bytes)),
+            one("live", maybe_bytes(t.live_bytes)),
+            one("wasted", maybe_bytes(t.wasted_bytes)),
+            one("efficiency", maybe_percent(t.efficiency)),
+            one("files", maybe_count(t.files)),
             one("layers", t.layers.to_string()),
         ],
         failed: finding_rows(findings, Severity::Fail),

@@ -1,6 +1,10 @@
 //! The report of one image: its layers, totals, duplicate files and merge savings.
-//! This is the public JSON schema (`"schema": 1`); it is also what `diff` reads back
+//! This is the public JSON schema (`"schema": 2`); it is also what `diff` reads back
 //! as a saved base report, so every field round-trips through serde.
+//!
+//! A figure that needs the layer contents is an `Option`: `None` (JSON `null`) means
+//! "not measured" (a report built from manifests only), never 0. Schema 2 made
+//! that explicit; schema 1 wrote 0 and `efficiency: 1.0` (see `upgrade_from_schema_1`).
 
 pub mod advice;
 mod build;
@@ -16,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::image::{Compression, History};
 
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
@@ -56,7 +60,8 @@ pub struct ImageInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Built from manifests and configs only (`--manifest-only`): figures that need
-    /// the layer contents are 0.
+    /// the layer contents are `null` (not measured), and the file, duplicate,
+    /// merge-saving and advice lists are empty because nothing was read.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
 }
@@ -65,17 +70,18 @@ pub struct ImageInfo {
 pub struct Totals {
     pub layers: u64,
     pub compressed_bytes: u64,
-    /// Stored: regular-file bytes summed over all layers.
-    pub uncompressed_bytes: u64,
-    /// Regular-file bytes visible in the final filesystem.
-    pub live_bytes: u64,
-    pub wasted_bytes: u64,
-    /// live / uncompressed; 1.0 for an empty image.
-    pub efficiency: f64,
-    /// Non-directory entries of the final filesystem.
-    pub files: u64,
-    /// Bytes held by extra copies of one content at several live paths.
-    pub same_content_bytes: u64,
+    /// Stored: regular-file bytes summed over all layers. `None`: not measured.
+    pub uncompressed_bytes: Option<u64>,
+    /// Regular-file bytes visible in the final filesystem. `None`: not measured.
+    pub live_bytes: Option<u64>,
+    /// `None`: not measured.
+    pub wasted_bytes: Option<u64>,
+    /// live / uncompressed; 1.0 for an empty image. `None`: not measured.
+    pub efficiency: Option<f64>,
+    /// Non-directory entries of the final filesystem. `None`: not measured.
+    pub files: Option<u64>,
+    /// Bytes held by extra copies of one content at several live paths. `None`: not measured.
+    pub same_content_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -90,22 +96,28 @@ pub struct LayerReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     pub compressed_bytes: u64,
+    /// For a layer not stored gzip, when a comparison needed it: its size once
+    /// gzip-compressed at the default level, as a registry push would store it.
+    /// An estimate; absent when not computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_gzip_bytes: Option<u64>,
+    // Every figure below needs the layer's contents: `None` (null) = not measured.
     /// Regular-file bytes in the layer (as dive counts layer size).
-    pub uncompressed_bytes: u64,
+    pub uncompressed_bytes: Option<u64>,
     /// Length of the uncompressed tar stream.
-    pub tar_bytes: u64,
-    pub entries: u64,
-    pub files: u64,
-    pub dirs: u64,
-    pub symlinks: u64,
-    pub hardlinks: u64,
-    pub whiteouts: u64,
-    pub opaque_dirs: u64,
-    pub added: u64,
-    pub modified: u64,
-    pub deleted: u64,
+    pub tar_bytes: Option<u64>,
+    pub entries: Option<u64>,
+    pub files: Option<u64>,
+    pub dirs: Option<u64>,
+    pub symlinks: Option<u64>,
+    pub hardlinks: Option<u64>,
+    pub whiteouts: Option<u64>,
+    pub opaque_dirs: Option<u64>,
+    pub added: Option<u64>,
+    pub modified: Option<u64>,
+    pub deleted: Option<u64>,
     /// Bytes this layer stored that are not in the final filesystem.
-    pub wasted_bytes: u64,
+    pub wasted_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -178,6 +190,49 @@ pub struct LiveFile {
     pub bytes: u64,
     pub layer: usize,
     pub kind: FileKind,
+}
+
+impl Report {
+    /// Whether the layers were read: when false, content figures are `None` and
+    /// the file, duplicate, merge-saving and advice lists say nothing.
+    pub fn measured(&self) -> bool {
+        !self.image.partial
+    }
+
+    /// A schema 1 report read back: its partial reports wrote unmeasured figures as
+    /// 0 (and `efficiency: 1.0`); here they become `None`, so a saved partial report
+    /// can never pass a rule on figures nobody measured.
+    pub fn upgrade_from_schema_1(&mut self) {
+        self.schema = SCHEMA;
+        if self.measured() {
+            return;
+        }
+        let t = &mut self.totals;
+        t.uncompressed_bytes = None;
+        t.live_bytes = None;
+        t.wasted_bytes = None;
+        t.efficiency = None;
+        t.files = None;
+        t.same_content_bytes = None;
+        for l in &mut self.layers {
+            *l = LayerReport {
+                uncompressed_bytes: None,
+                tar_bytes: None,
+                entries: None,
+                files: None,
+                dirs: None,
+                symlinks: None,
+                hardlinks: None,
+                whiteouts: None,
+                opaque_dirs: None,
+                added: None,
+                modified: None,
+                deleted: None,
+                wasted_bytes: None,
+                ..l.clone()
+            };
+        }
+    }
 }
 
 /// `part / whole`, with an empty whole counting as fully efficient.

@@ -1,6 +1,6 @@
 //! The report of an image known only from its manifest and config (`--manifest-only`):
 //! compressed sizes, diffIDs and commands, with every figure that needs the layer
-//! contents left at 0 and the report marked partial. Pure: values in, value out.
+//! contents `None` (not measured, JSON `null`) and the report marked partial. Pure.
 
 use crate::image::{Compression, History};
 
@@ -34,19 +34,20 @@ pub fn manifest_only(
             compression: l.compression,
             created_by: l.created_by.clone(),
             compressed_bytes: l.compressed_bytes,
-            uncompressed_bytes: 0,
-            tar_bytes: 0,
-            entries: 0,
-            files: 0,
-            dirs: 0,
-            symlinks: 0,
-            hardlinks: 0,
-            whiteouts: 0,
-            opaque_dirs: 0,
-            added: 0,
-            modified: 0,
-            deleted: 0,
-            wasted_bytes: 0,
+            estimated_gzip_bytes: None,
+            uncompressed_bytes: None,
+            tar_bytes: None,
+            entries: None,
+            files: None,
+            dirs: None,
+            symlinks: None,
+            hardlinks: None,
+            whiteouts: None,
+            opaque_dirs: None,
+            added: None,
+            modified: None,
+            deleted: None,
+            wasted_bytes: None,
         })
         .collect();
     Report {
@@ -55,12 +56,12 @@ pub fn manifest_only(
         totals: Totals {
             layers: layers.len() as u64,
             compressed_bytes: layers.iter().map(|l| l.compressed_bytes).sum(),
-            uncompressed_bytes: 0,
-            live_bytes: 0,
-            wasted_bytes: 0,
-            efficiency: super::ratio(0, 0),
-            files: 0,
-            same_content_bytes: 0,
+            uncompressed_bytes: None,
+            live_bytes: None,
+            wasted_bytes: None,
+            efficiency: None,
+            files: None,
+            same_content_bytes: None,
         },
         layers: layer_reports,
         history,
@@ -69,7 +70,7 @@ pub fn manifest_only(
         advice: Vec::new(),
         files: Vec::new(),
         warnings: vec![
-            "manifest only: no layer was read; uncompressed, live and wasted figures are 0".into(),
+            "manifest only: no layer was read; uncompressed, live, wasted, efficiency and file figures are not measured".into(),
         ],
     }
 }
@@ -92,9 +93,16 @@ mod tests {
         assert!(r.image.partial);
         assert_eq!(r.totals.compressed_bytes, 42);
         assert_eq!(r.totals.layers, 2);
-        assert_eq!(r.totals.uncompressed_bytes + r.totals.live_bytes, 0);
+        assert_eq!(r.totals.uncompressed_bytes, None);
+        assert_eq!(r.totals.efficiency, None);
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["image"]["partial"], true);
+        assert!(
+            json["totals"]["efficiency"].is_null(),
+            "not measured is null, never 1.0"
+        );
+        assert!(json["totals"]["files"].is_null());
+        assert!(json["layers"][0]["uncompressed_bytes"].is_null());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! layer is read exactly once and no byte of it is kept.
 
 mod decompress;
+mod estimate;
 mod guard;
 mod hashing;
 mod path;
@@ -13,7 +14,7 @@ mod walk;
 pub use decompress::Limits;
 pub use guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge, MAX_HEADER_BYTES};
 pub use path::{clean_message, display_path, normalize, Normalized};
-pub use walk::{scan_layer, ScanError};
+pub use walk::{scan_layer, scan_layer_estimating, ScanError};
 
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,9 @@ pub struct LayerScan {
     pub records: Vec<Record>,
     /// Oddities that did not stop the scan (e.g. a name that climbed out of the root).
     pub notes: Vec<String>,
+    /// For a layer not stored gzip, when asked: its size once gzip-compressed at
+    /// the default level, as a registry push would store it (an estimate).
+    pub gzip_estimate: Option<u64>,
 }
 
 /// One tar member, with its path normalised inside the root.

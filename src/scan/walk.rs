@@ -67,9 +67,20 @@ fn corrupt(e: io::Error) -> ScanError {
 /// keeps both cores busy, and no stage ever holds more than a few buffers.
 /// An uncompressed blob skips the middle stage: its tar is the blob.
 pub fn scan_layer<R: Read + Send>(
+    raw: R,
+    declared: Option<Compression>,
+    limits: &Limits,
+) -> Result<LayerScan, ScanError> {
+    scan_layer_estimating(raw, declared, limits, false)
+}
+
+/// [`scan_layer`], and with `estimate_gzip` the gzip size of a layer not stored
+/// gzip, computed in the walking stage from the tar stream (see `estimate`).
+pub fn scan_layer_estimating<R: Read + Send>(
     mut raw: R,
     declared: Option<Compression>,
     limits: &Limits,
+    estimate_gzip: bool,
 ) -> Result<LayerScan, ScanError> {
     let mut head = Vec::with_capacity(512);
     (&mut raw).take(512).read_to_end(&mut head)?;
@@ -95,8 +106,9 @@ pub fn scan_layer<R: Read + Send>(
     std::thread::scope(|s| {
         let (blob_in, blob_out) = pipe();
         let reading = s.spawn(move || blob_in.pump(blob, Some(Hasher::new(Algorithm::Sha256))));
+        let estimate = estimate_gzip && compression != Compression::Gzip;
         let walked = if compression == Compression::None {
-            walk(blob_out, None, &limits)
+            walk(blob_out, None, &limits, estimate)
         } else {
             let (tar_in, tar_out) = pipe();
             s.spawn(move || {
@@ -114,7 +126,7 @@ pub fn scan_layer<R: Read + Send>(
                     let _ = io::copy(&mut blob_out, &mut io::sink());
                 }
             });
-            walk(tar_out, Some(Hasher::new(Algorithm::Sha256)), &limits)
+            walk(tar_out, Some(Hasher::new(Algorithm::Sha256)), &limits, estimate)
         };
         let read = reading.join().ok().flatten();
         let mut walked = walked?;
@@ -138,6 +150,7 @@ struct Walked {
     entries: u64,
     records: Vec<Record>,
     notes: Vec<String>,
+    gzip_estimate: Option<u64>,
 }
 
 impl Walked {
@@ -152,6 +165,7 @@ impl Walked {
             entries: self.entries,
             records: self.records,
             notes: self.notes,
+            gzip_estimate: self.gzip_estimate,
         }
     }
 }
@@ -162,8 +176,14 @@ fn walk<R: Read>(
     decoded: R,
     tar_hasher: Option<Hasher>,
     limits: &Limits,
+    estimate_gzip: bool,
 ) -> Result<Walked, ScanError> {
     let (tar_stream, tar_tally) = HashingReader::new(decoded, tar_hasher);
+    let gzip = super::estimate::estimate(estimate_gzip);
+    let tar_stream = super::estimate::Estimating {
+        inner: tar_stream,
+        est: std::rc::Rc::clone(&gzip),
+    };
     let (tar_stream, budget) = HeaderGuard::new(tar_stream);
 
     let mut archive = tar::Archive::new(tar_stream);
@@ -309,6 +329,7 @@ fn walk<R: Read>(
         entries,
         records,
         notes,
+        gzip_estimate: super::estimate::finish(&gzip)?,
     })
 }
 

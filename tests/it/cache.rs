@@ -88,7 +88,7 @@ fn warnings(out: &Output) -> Vec<String> {
 }
 
 fn entries(cache: &Path) -> Vec<PathBuf> {
-    let dir = cache.join("v1/sha256");
+    let dir = cache.join(format!("v{}/sha256", layergate::cache::FORMAT));
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|rd| rd.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();

@@ -34,8 +34,8 @@ fn delta(c: &Value, key: &str) -> (u64, u64, i64) {
 
 /// The app-pr figures of the shared README, whatever the archive formats.
 fn assert_app_figures(c: &Value) {
-    assert_eq!(c["schema"], 1);
-    assert_eq!(c["comparison"]["schema"], 1);
+    assert_eq!(c["schema"], 2);
+    assert_eq!(c["comparison"]["schema"], 2);
     assert_eq!(delta(c, "uncompressed"), (2_506_726, 3_878_886, 1_372_160));
     assert_eq!(delta(c, "live"), (2_506_726, 3_551_206, 1_044_480));
     assert_eq!(delta(c, "wasted"), (0, 327_680, 327_680));

@@ -154,6 +154,6 @@ fn output_writes_the_report_to_a_file() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    assert_eq!(r["schema"], 1);
+    assert_eq!(r["schema"], 2);
     assert_eq!(r["totals"]["live_bytes"], 10);
 }

@@ -24,3 +24,4 @@ mod registry_hostile;
 mod registry_server;
 mod report;
 mod support;
+mod verdict;
