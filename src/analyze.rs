@@ -137,9 +137,7 @@ pub fn plan_estimates(images: &[&ResolvedImage], reports: &[&Report]) -> Estimat
     let blobs = images
         .iter()
         .flat_map(|i| i.layers.iter())
-        .filter(|l| {
-            storage(l) != Some(Compression::Gzip) && !gzip.contains(&l.diff_id.to_string())
-        })
+        .filter(|l| storage(l) != Some(Compression::Gzip) && !gzip.contains(&l.diff_id.to_string()))
         .map(|l| blob_key(l).clone())
         .collect();
     EstimatePlan { mixed: true, blobs }
@@ -204,7 +202,12 @@ pub fn analyze_estimating(
                 .filter(|scan| {
                     !wanted || scan.compression == Compression::Gzip || scan.gzip_estimate.is_some()
                 });
-            if let Some(scan) = cached {
+            if let Some(mut scan) = cached {
+                // An estimate cached by an earlier run is reported only when this
+                // run asked for it: a report never depends on what the cache holds.
+                if !wanted {
+                    scan.gzip_estimate = None;
+                }
                 if let Some(p) = progress {
                     p.layer_done(n, true);
                 }
@@ -332,14 +335,15 @@ fn scan_one(
         None => Box::new(reader),
     };
     let shown = layer.digest.as_ref().unwrap_or(&layer.diff_id).to_string();
-    let scan = scan_layer_estimating(reader, declared, limits, estimate_gzip).map_err(|source| {
-        AnalyzeError::Scan {
-            image: name.clone(),
-            index,
-            digest: shown,
-            source,
-        }
-    })?;
+    let scan =
+        scan_layer_estimating(reader, declared, limits, estimate_gzip).map_err(|source| {
+            AnalyzeError::Scan {
+                image: name.clone(),
+                index,
+                digest: shown,
+                source,
+            }
+        })?;
     if let Some(want) = &layer.digest {
         let got = match other.and_then(|h| h.lock().ok().and_then(|mut h| h.take())) {
             Some(h) => h.finish(),

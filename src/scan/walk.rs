@@ -126,7 +126,12 @@ pub fn scan_layer_estimating<R: Read + Send>(
                     let _ = io::copy(&mut blob_out, &mut io::sink());
                 }
             });
-            walk(tar_out, Some(Hasher::new(Algorithm::Sha256)), &limits, estimate)
+            walk(
+                tar_out,
+                Some(Hasher::new(Algorithm::Sha256)),
+                &limits,
+                estimate,
+            )
         };
         let read = reading.join().ok().flatten();
         let mut walked = walked?;
