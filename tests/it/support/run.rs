@@ -58,7 +58,10 @@ impl Run {
 /// a high-water mark read every few milliseconds misses at most the last instant.
 pub fn run_measured(args: &[&str]) -> Run {
     let start = Instant::now();
+    // Same environment as `bin()`: never the user's layer cache, which other
+    // builds of other layouts share.
     let mut child = Command::new(bin().get_program())
+        .env("LAYERGATE_NO_CACHE", "1")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
