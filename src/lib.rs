@@ -16,6 +16,7 @@ pub mod gate;
 pub mod image;
 pub mod load;
 pub mod overlay;
+pub mod packages;
 pub mod policy;
 pub mod publish;
 pub mod render;

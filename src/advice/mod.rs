@@ -197,6 +197,8 @@ pub(crate) mod testing {
             merge_savings: vec![],
             advice: vec![],
             files: vec![],
+            packages: vec![],
+            package_totals: None,
             warnings: vec![],
         }
     }

@@ -16,7 +16,7 @@ use crate::scan::LayerScan;
 
 /// The cache format. Part of the directory name and of every header; an entry of
 /// any other version is ignored (and rewritten in this version's directory).
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 const MAGIC: &[u8; 8] = b"LGSCAN\0\x01";
 /// magic, format, payload length, decoded length, blake3 of the payload.
@@ -167,6 +167,10 @@ pub(crate) mod tests {
                 rec(b"gone", Kind::Whiteout),
                 rec(b"opq", Kind::Opaque),
             ],
+            captured: vec![crate::scan::Captured {
+                path: b"var/lib/dpkg/status".as_slice().into(),
+                content: b"Package: caf\xe9\n".as_slice().into(),
+            }],
             notes: vec!["a note".into()],
             gzip_estimate: Some(99),
         }
@@ -193,7 +197,7 @@ pub(crate) mod tests {
         let fingerprint = blake3::hash(&plain).to_hex().to_string();
         assert_eq!(
             (FORMAT, &fingerprint[..16]),
-            (2, "53780b8e5214a502"),
+            (3, "2900a4edecd01353"),
             "the cached scan layout changed: bump cache::entry::FORMAT and update this pin"
         );
     }
@@ -214,8 +218,8 @@ pub(crate) mod tests {
         assert!(matches!(decode(&key, &bad), Err(EntryError::Corrupt)));
         // A future format.
         let mut future = good.clone();
-        future[8] = 3;
-        assert!(matches!(decode(&key, &future), Err(EntryError::Version(3))));
+        future[8] = (FORMAT + 1) as u8;
+        assert!(matches!(decode(&key, &future), Err(EntryError::Version(v)) if v == FORMAT + 1));
         // Random bytes.
         assert!(matches!(
             decode(&key, &[0x5a; 200]),

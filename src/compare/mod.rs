@@ -8,6 +8,7 @@
 mod compressed;
 mod files;
 mod layers;
+mod packages;
 
 use globset::GlobSet;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use crate::report::{Duplicate, DuplicateKind, MergeSaving, Report, Totals};
 pub use compressed::{comparable, CompressedBasis};
 pub use files::{DirChange, FileChange, FilesDiff};
 pub use layers::{LayerRow, LayerStatus, LayersDiff};
+pub use packages::{compare_versions, PackageChange, PackageChangeKind, PackagesDiff};
 
 pub const SCHEMA: u32 = 2;
 
@@ -65,6 +67,9 @@ pub struct Comparison {
     pub new_advice: Vec<Advice>,
     /// HEAD's merge savings: what merging its layers would save.
     pub merge_savings: Vec<MergeSaving>,
+    /// Package changes; `None` when either side has no package attribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packages: Option<PackagesDiff>,
 }
 
 /// Which image a side is.
@@ -223,6 +228,7 @@ pub fn compare(base: &Report, head: &Report, opts: &CompareOptions) -> Compariso
             .cloned()
             .collect(),
         merge_savings: head.merge_savings.clone(),
+        packages: packages::diff(base, head),
     }
 }
 

@@ -51,6 +51,7 @@ pub(crate) fn layer(records: Vec<Record>) -> LayerScan {
         regular_bytes,
         entries: records.len() as u64,
         records,
+        captured: vec![],
         notes: vec![],
         gzip_estimate: None,
     }

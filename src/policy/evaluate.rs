@@ -168,6 +168,7 @@ pub(super) fn evaluate(
             });
         }
     }
+    out.extend(super::packages::evaluate(&p.packages, head, cmp));
     // Stable: rule order within each severity.
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(out)

@@ -227,7 +227,7 @@ pub(super) fn describe(v: &Value) -> String {
     }
 }
 
-const TOP: &[&str] = &["version", "limits", "growth", "paths", "advice"];
+const TOP: &[&str] = &["version", "limits", "growth", "paths", "advice", "packages"];
 const LIMITS: &[&str] = &[
     "compressed_size",
     "uncompressed_size",
@@ -261,6 +261,7 @@ pub(super) fn load(ctx: &mut Ctx, root: &Node) -> Policy {
             "growth" => load_growth(ctx, v, &mut p),
             "paths" => load_paths(ctx, v, &mut p),
             "advice" => load_advice(ctx, v, &mut p),
+            "packages" => p.packages = super::packages::load(ctx, v),
             _ => {}
         }
     }

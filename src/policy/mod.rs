@@ -10,6 +10,7 @@
 mod dive;
 mod evaluate;
 mod load;
+pub mod packages;
 pub mod units;
 mod yaml;
 
@@ -160,6 +161,7 @@ pub struct Policy {
     pub ignore: Vec<String>,
     pub ignore_set: GlobSet,
     pub advice: Vec<AdviceRule>,
+    pub packages: packages::PackageRules,
 }
 
 impl Policy {
@@ -175,6 +177,7 @@ impl Policy {
             ignore: Vec::new(),
             ignore_set: GlobSet::empty(),
             advice: Vec::new(),
+            packages: packages::PackageRules::default(),
         }
     }
 
@@ -197,6 +200,7 @@ impl Policy {
             || !self.budgets.is_empty()
             || !self.advice.is_empty()
             || !self.ignore.is_empty()
+            || !self.packages.is_empty()
     }
 
     /// The code of every rule this policy checks, once each, in policy order (a
@@ -214,7 +218,8 @@ impl Policy {
             .chain(growth)
             .chain(self.forbid.iter().map(|_| "forbidden-path"))
             .chain(self.budgets.iter().map(|_| "path-budget"))
-            .chain(self.advice.iter().map(|_| "advice-budget"));
+            .chain(self.advice.iter().map(|_| "advice-budget"))
+            .chain(self.packages.codes());
         for code in all {
             if !codes.iter().any(|c| c == code) {
                 codes.push(code.to_string());

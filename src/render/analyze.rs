@@ -118,6 +118,7 @@ pub fn analyze_text(r: &Report) -> String {
             &[1, 2],
         );
     }
+    out += &super::packages::analyze_packages_text(r, 15);
     out += &super::advice_text::advice_text(&r.advice);
     for w in &r.warnings {
         out += &format!("warning: {w}\n");

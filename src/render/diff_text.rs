@@ -182,6 +182,14 @@ pub fn diff_text(v: &DiffView) -> String {
     }
     omitted(&mut out, v.waste.omitted, "rows");
 
+    if let Some(p) = &v.packages {
+        out += &format!("\nPackage changes: {}\n", v.packages_summary);
+        if !p.rows.is_empty() {
+            out += &super::packages::changes_text(&p.rows);
+        }
+        omitted(&mut out, p.omitted, "package changes");
+    }
+
     out += &format!("\nNew advice: {}\n", v.advice.total);
     for a in &v.advice.rows {
         out += &format!(

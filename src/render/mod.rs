@@ -9,6 +9,7 @@ mod analyze_md;
 mod diff_text;
 pub mod escape;
 pub mod markdown;
+pub mod packages;
 pub mod view;
 
 pub use advice_text::advice_text;

@@ -134,6 +134,9 @@ pub struct DiffView {
     pub waste: Table<WasteRowView>,
     pub advice: Table<AdviceRowView>,
     pub merge: Table<MergeRowView>,
+    /// Package changes; `None` when either side was not attributed.
+    pub packages: Option<Table<super::packages::PackageRowView>>,
+    pub packages_summary: String,
     pub history_diff: String,
     pub history_fence: String,
     /// Set when tables were cut to fit the comment size limit.
@@ -360,6 +363,15 @@ pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
         },
         count_row("layers", &t.layers),
     ];
+    // Images without any package database get no package rows at all.
+    let package_diff = c
+        .packages
+        .as_ref()
+        .filter(|p| p.count.before > 0 || p.count.after > 0);
+    let mut totals = totals;
+    if let Some(p) = package_diff {
+        totals.push(count_row("packages", &p.count));
+    }
     // Read from manifests: the rows nobody measured are left out of the table and
     // the note above it says so ("other figures are not measured").
     let totals: Vec<TotalRow> = totals
@@ -491,6 +503,15 @@ pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
         waste: Table::new(waste, nw),
         advice: Table::new(advice, na),
         merge: Table::new(merge, nm),
+        packages: package_diff.map(|p| {
+            Table::new(
+                super::packages::change_rows(p, super::packages::TOP_CHANGES),
+                p.changes.len(),
+            )
+        }),
+        packages_summary: package_diff
+            .map(super::packages::summary)
+            .unwrap_or_default(),
         history_fence: super::escape::fence_for(&c.history_diff),
         history_diff: c.history_diff.clone(),
         truncated: false,
@@ -509,6 +530,7 @@ impl DiffView {
             self.layers.rows.len(),
             self.advice.rows.len(),
             self.merge.rows.len(),
+            self.packages.as_ref().map_or(0, |p| p.rows.len()),
         ];
         let Some((i, &n)) = lens.iter().enumerate().max_by_key(|(_, n)| **n) else {
             return false;
@@ -527,7 +549,8 @@ impl DiffView {
             2 => self.waste.halve(),
             3 => self.layers.halve(),
             4 => self.advice.halve(),
-            _ => self.merge.halve(),
+            5 => self.merge.halve(),
+            _ => self.packages.as_mut().is_some_and(Table::halve),
         }
     }
 }

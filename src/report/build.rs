@@ -2,6 +2,7 @@
 
 use crate::image::History;
 use crate::overlay::{NodeKind, Overlay};
+use crate::packages::{self, LiveDatabases};
 use crate::scan::{display_path, Kind, LayerScan};
 
 use super::{
@@ -99,10 +100,19 @@ pub fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInput<'_>])
         same_content_bytes: Some(same_content_bytes),
     };
 
+    let scans: Vec<&LayerScan> = layers.iter().map(|l| l.scan).collect();
+    let attribution = packages::attribute(&overlay, &LiveDatabases::from_scans(&overlay, &scans));
+
     let warnings = layers
         .iter()
         .enumerate()
         .flat_map(|(i, l)| l.scan.notes.iter().map(move |n| format!("layer {i}: {n}")))
+        .chain(
+            attribution
+                .warnings
+                .into_iter()
+                .map(|w| format!("packages: {w}")),
+        )
         .collect();
 
     Report {
@@ -115,6 +125,8 @@ pub fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInput<'_>])
         merge_savings: merge::savings(&overlay),
         advice: Vec::new(),
         files,
+        packages: attribution.packages,
+        package_totals: Some(attribution.totals),
         warnings,
     }
 }

@@ -36,6 +36,13 @@ pub struct Report {
     pub advice: Vec<Advice>,
     /// Every non-directory entry of the final filesystem, by path.
     pub files: Vec<LiveFile>,
+    /// Installed packages and the live bytes each owns (see `packages`), largest first.
+    #[serde(default)]
+    pub packages: Vec<crate::packages::Package>,
+    /// Per-ecosystem totals and unowned bytes; `None` when the layers were not
+    /// read (a manifest-only report) or the report predates package attribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_totals: Option<crate::packages::PackageTotals>,
     /// Oddities met while reading that did not stop the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,

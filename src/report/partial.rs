@@ -69,6 +69,8 @@ pub fn manifest_only(
         merge_savings: Vec::new(),
         advice: Vec::new(),
         files: Vec::new(),
+        packages: Vec::new(),
+        package_totals: None,
         warnings: vec![
             "manifest only: no layer was read; uncompressed, live, wasted, efficiency and file figures are not measured".into(),
         ],

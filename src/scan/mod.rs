@@ -3,6 +3,7 @@
 //! of the blob and of the uncompressed tar are computed in the same pass, so each
 //! layer is read exactly once and no byte of it is kept.
 
+mod capture;
 mod decompress;
 mod estimate;
 mod guard;
@@ -11,6 +12,7 @@ mod path;
 mod pipe;
 mod walk;
 
+pub use capture::{capture_bound, is_node_package_dir, Captured, MAX_CAPTURED_PER_LAYER};
 pub use decompress::Limits;
 pub use guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge, MAX_HEADER_BYTES};
 pub use path::{clean_message, display_path, normalize, Normalized};
@@ -41,6 +43,9 @@ pub struct LayerScan {
     /// Tar members, as `tar -t` lists them (extension headers are not members).
     pub entries: u64,
     pub records: Vec<Record>,
+    /// Whole contents of the package databases the layer holds (see `capture`),
+    /// in tar order; a path stored twice appears twice, the later copy last.
+    pub captured: Vec<Captured>,
     /// Oddities that did not stop the scan (e.g. a name that climbed out of the root).
     pub notes: Vec<String>,
     /// For a layer not stored gzip, when asked: its size once gzip-compressed at

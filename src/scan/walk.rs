@@ -4,12 +4,13 @@ use std::io::{self, Read};
 
 use crate::image::{Algorithm, Compression, Hasher};
 
+use super::capture::{capture_bound, MAX_CAPTURED_PER_LAYER};
 use super::decompress::{decoder, Limits};
 use super::guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge};
 use super::hashing::HashingReader;
 use super::path::{display_path, normalize};
 use super::pipe::pipe;
-use super::{Kind, LayerScan, Record};
+use super::{Captured, Kind, LayerScan, Record};
 
 /// Most bytes of holes a GNU sparse entry may expand to beyond the data it
 /// stores. Holes cost no input bytes, so without a bound a 1 KiB layer could ask
@@ -154,6 +155,7 @@ struct Walked {
     regular_bytes: u64,
     entries: u64,
     records: Vec<Record>,
+    captured: Vec<Captured>,
     notes: Vec<String>,
     gzip_estimate: Option<u64>,
 }
@@ -169,6 +171,7 @@ impl Walked {
             regular_bytes: self.regular_bytes,
             entries: self.entries,
             records: self.records,
+            captured: self.captured,
             notes: self.notes,
             gzip_estimate: self.gzip_estimate,
         }
@@ -194,6 +197,8 @@ fn walk<R: Read>(
     let mut archive = tar::Archive::new(tar_stream);
     let mut records = Vec::new();
     let mut notes = Vec::new();
+    let mut captured = Vec::new();
+    let mut captured_bytes = 0u64;
     let mut regular_bytes = 0u64;
     let mut entries = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
@@ -254,6 +259,11 @@ fn walk<R: Read>(
                     });
                 }
             }
+            // A package database within its bound is kept whole as it streams by;
+            // one that is too large is left out, and the attribution says so.
+            let mut keep = capture_bound(&norm.path)
+                .filter(|&bound| size <= bound && captured_bytes + size <= MAX_CAPTURED_PER_LAYER)
+                .map(|_| Vec::with_capacity(usize::try_from(size).unwrap_or(0)));
             let mut hasher = blake3::Hasher::new();
             let mut read = 0u64;
             loop {
@@ -262,7 +272,17 @@ fn walk<R: Read>(
                     break;
                 }
                 hasher.update(&buf[..n]);
+                if let Some(k) = keep.as_mut() {
+                    k.extend_from_slice(&buf[..n]);
+                }
                 read += n as u64;
+            }
+            if let Some(content) = keep {
+                captured_bytes += content.len() as u64;
+                captured.push(Captured {
+                    path: norm.path.clone().into_boxed_slice(),
+                    content: content.into_boxed_slice(),
+                });
             }
             if read != size && !etype.is_gnu_sparse() {
                 return Err(ScanError::Corrupt(format!(
@@ -333,6 +353,7 @@ fn walk<R: Read>(
         regular_bytes,
         entries,
         records,
+        captured,
         notes,
         gzip_estimate: super::estimate::finish(&gzip)?,
     })

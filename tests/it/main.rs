@@ -15,6 +15,7 @@ mod hardening;
 mod hostile_server;
 mod inputs;
 mod overlay;
+mod packages;
 mod policy;
 mod publish_github;
 mod publish_gitlab;

@@ -58,6 +58,7 @@ fn assert_figures(name: &str, reference: &str) {
         .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_u64().unwrap()))
         .collect();
     assert_eq!(waste, want_waste, "{reference}: waste by path");
+    crate::packages::assert_sum_invariant(&got);
 }
 
 macro_rules! figures {

@@ -1,0 +1,340 @@
+//! Owners for live paths: every database's claims resolved through the image's
+//! symlinks, collisions settled by specificity (see the module header of
+//! `packages`), unlisted `.pyc` files given to their source's owner, and the
+//! figures summed so that packages + unowned == live.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+
+use crate::overlay::{NodeKind, Overlay};
+use crate::scan::{capture_bound, display_path};
+
+use super::live::LiveDatabases;
+use super::{
+    apk, dpkg, node, python, Attribution, Database, Declared, Ecosystem, EcosystemTotal, Package,
+    PackageTotals, Warnings,
+};
+
+/// How specific a claim is: a higher rank wins a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    /// An npm package's directory subtree.
+    NpmDir = 1,
+    /// A system database lists a path that reaches the file through a symlink.
+    SystemViaLink = 2,
+    /// A system database lists the file's own path.
+    System = 3,
+    /// A language database (pip) lists it: installed over whatever was there.
+    Language = 4,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Owner {
+    package: usize,
+    rank: Rank,
+    compiled: bool,
+}
+
+/// RPM databases: found, never read (see the module header).
+const RPM_DBS: [&[u8]; 4] = [
+    b"var/lib/rpm/rpmdb.sqlite",
+    b"usr/lib/sysimage/rpm/rpmdb.sqlite",
+    b"var/lib/rpm/Packages",
+    b"usr/lib/sysimage/rpm/Packages",
+];
+
+/// Attributes every live non-directory entry of `overlay` to at most one package.
+pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
+    let mut warnings = Warnings::default();
+    let mut databases = Vec::new();
+    for (path, size) in &dbs.not_captured {
+        let bound = capture_bound(path).unwrap_or(0);
+        warnings.push(format!(
+            "{} is {size} bytes, over the {bound}-byte bound for a package database: not read, its files count as unowned",
+            display_path(path)
+        ));
+        if let Some(eco) = system_db(path) {
+            databases.push(Database {
+                ecosystem: eco,
+                path: display_path(path),
+                read: false,
+            });
+        }
+    }
+    for rpm in RPM_DBS {
+        if overlay.live.contains_key(rpm) {
+            let kind = if rpm.ends_with(b"sqlite") {
+                "SQLite"
+            } else {
+                "Berkeley DB"
+            };
+            warnings.push(format!(
+                "RPM database {} ({kind}) found and not read: RPM-installed files count as unowned",
+                display_path(rpm)
+            ));
+            databases.push(Database {
+                ecosystem: Ecosystem::Rpm,
+                path: display_path(rpm),
+                read: false,
+            });
+        }
+    }
+    for path in dbs.files.keys() {
+        if let Some(eco) = system_db(path) {
+            databases.push(Database {
+                ecosystem: eco,
+                path: display_path(path),
+                read: true,
+            });
+        }
+    }
+
+    let mut system = dpkg::read(dbs, &mut warnings);
+    system.extend(apk::read(dbs, &mut warnings));
+    let mut language = python::read(dbs, &mut warnings);
+    language.extend(node::read(dbs, &mut warnings));
+    let order = |a: &Declared, b: &Declared| {
+        (a.ecosystem, &a.name, &a.version, &a.location).cmp(&(
+            b.ecosystem,
+            &b.name,
+            &b.version,
+            &b.location,
+        ))
+    };
+    system.sort_by(order);
+    language.sort_by(order);
+
+    let mut owners: HashMap<&[u8], Owner> = HashMap::new();
+    for (i, p) in system.iter().enumerate() {
+        for path in &p.paths {
+            let Some(resolved) = dbs.resolve(path) else {
+                continue;
+            };
+            let rank = if resolved[..] == path[..] {
+                Rank::System
+            } else {
+                Rank::SystemViaLink
+            };
+            claim(overlay, &mut owners, &resolved, i, rank);
+        }
+    }
+    // A language database that a system package installed describes that system
+    // package's files: counting it again would count them twice.
+    let (language, demoted): (Vec<Declared>, Vec<Declared>) = language
+        .into_iter()
+        .partition(|p| !owners.contains_key(&p.db_path[..]));
+    drop(demoted);
+    let base = system.len();
+    for (i, p) in language.iter().enumerate() {
+        for path in &p.paths {
+            if let Some(resolved) = dbs.resolve(path) {
+                claim(overlay, &mut owners, &resolved, base + i, Rank::Language);
+            }
+        }
+    }
+    // npm directories, deepest first, so a nested package keeps its own subtree.
+    let mut npm: Vec<(usize, &[u8])> = language
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.dir.as_deref().map(|d| (base + i, d)))
+        .collect();
+    npm.sort_by_key(|(_, d)| std::cmp::Reverse(d.len()));
+    for (package, dir) in npm {
+        let mut prefix = dir.to_vec();
+        prefix.push(b'/');
+        for (key, node) in overlay
+            .live
+            .range::<[u8], _>((Bound::Included(&prefix[..]), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(&prefix))
+        {
+            if !node.kind.is_dir() && !owners.contains_key(&key[..]) {
+                owners.insert(
+                    key,
+                    Owner {
+                        package,
+                        rank: Rank::NpmDir,
+                        compiled: false,
+                    },
+                );
+            }
+        }
+    }
+    // Byte-compiled files nobody lists follow the `.py` they were compiled from.
+    let mut compiled = Vec::new();
+    for (key, node) in &overlay.live {
+        if matches!(node.kind, NodeKind::File { .. })
+            && key.ends_with(b".pyc")
+            && !owners.contains_key(&key[..])
+        {
+            if let Some(owner) = pyc_source(key).and_then(|src| owners.get(&src[..])) {
+                compiled.push((
+                    &key[..],
+                    Owner {
+                        compiled: true,
+                        ..*owner
+                    },
+                ));
+            }
+        }
+    }
+    owners.extend(compiled);
+
+    let decls: Vec<&Declared> = system.iter().chain(language.iter()).collect();
+    let mut stats: Vec<Stats> = (0..decls.len()).map(|_| Stats::default()).collect();
+    let mut unowned_bytes = 0u64;
+    let mut unowned_files = 0u64;
+    for (key, node) in &overlay.live {
+        let size = match node.kind {
+            NodeKind::Dir => continue,
+            NodeKind::File { size, .. } => size,
+            _ => 0,
+        };
+        match owners.get(&key[..]) {
+            Some(o) => {
+                let s = &mut stats[o.package];
+                s.bytes += size;
+                s.files += 1;
+                if o.compiled {
+                    s.compiled += size;
+                }
+                *s.per_layer.entry(node.layer).or_default() += size;
+            }
+            None => {
+                unowned_bytes += size;
+                unowned_files += 1;
+            }
+        }
+    }
+
+    let mut packages: Vec<Package> = decls
+        .iter()
+        .zip(stats)
+        .map(|(d, s)| {
+            // The most bytes wins; among equals the lowest layer (the map is ordered).
+            let layer = s
+                .per_layer
+                .iter()
+                .fold(None, |best: Option<(usize, u64)>, (&l, &b)| match best {
+                    Some((_, bb)) if bb >= b => best,
+                    _ => Some((l, b)),
+                })
+                .filter(|&(_, b)| b > 0)
+                .map_or(d.db_layer, |(l, _)| l);
+            Package {
+                ecosystem: d.ecosystem,
+                name: d.name.clone(),
+                version: d.version.clone(),
+                architecture: d.architecture.clone(),
+                location: d.location.clone(),
+                live_bytes: s.bytes,
+                declared_bytes: d.declared_bytes,
+                files: s.files,
+                compiled_bytes: s.compiled,
+                layer,
+            }
+        })
+        .collect();
+    packages.sort_by(|a, b| {
+        b.live_bytes
+            .cmp(&a.live_bytes)
+            .then_with(|| a.key().cmp(&b.key()))
+    });
+
+    let mut per_eco: BTreeMap<Ecosystem, EcosystemTotal> = BTreeMap::new();
+    for p in &packages {
+        let t = per_eco.entry(p.ecosystem).or_insert(EcosystemTotal {
+            ecosystem: p.ecosystem,
+            packages: 0,
+            live_bytes: 0,
+            files: 0,
+        });
+        t.packages += 1;
+        t.live_bytes += p.live_bytes;
+        t.files += p.files;
+    }
+    Attribution {
+        packages,
+        totals: PackageTotals {
+            ecosystems: per_eco.into_values().collect(),
+            unowned_bytes,
+            unowned_files,
+            databases,
+        },
+        warnings: warnings.finish(),
+    }
+}
+
+/// Gives the live non-directory entry at `key` to `package` unless a claim at
+/// least as specific holds it.
+fn claim<'o>(
+    overlay: &'o Overlay,
+    owners: &mut HashMap<&'o [u8], Owner>,
+    key: &[u8],
+    package: usize,
+    rank: Rank,
+) {
+    let Some((key, node)) = overlay.live.get_key_value(key) else {
+        return;
+    };
+    if node.kind.is_dir() || owners.get(&key[..]).is_some_and(|o| o.rank >= rank) {
+        return;
+    }
+    owners.insert(
+        key,
+        Owner {
+            package,
+            rank,
+            compiled: false,
+        },
+    );
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    bytes: u64,
+    files: u64,
+    compiled: u64,
+    per_layer: BTreeMap<usize, u64>,
+}
+
+/// Which system database a captured path is, for the `databases` list.
+fn system_db(path: &[u8]) -> Option<Ecosystem> {
+    if path == b"var/lib/dpkg/status" || path.starts_with(b"var/lib/dpkg/status.d/") {
+        Some(Ecosystem::Deb)
+    } else if path.ends_with(b"apk/db/installed") {
+        Some(Ecosystem::Apk)
+    } else {
+        None
+    }
+}
+
+/// `d/__pycache__/m.cpython-311.opt-1.pyc` → `d/m.py`; `d/m.pyc` → `d/m.py`.
+fn pyc_source(path: &[u8]) -> Option<Vec<u8>> {
+    let slash = path.iter().rposition(|&b| b == b'/')?;
+    let (dir, name) = (&path[..slash], &path[slash + 1..]);
+    if let Some(parent) = dir.strip_suffix(b"__pycache__") {
+        let stem = name.split(|&b| b == b'.').next()?;
+        let mut src = parent.to_vec();
+        src.extend_from_slice(stem);
+        src.extend_from_slice(b".py");
+        Some(src)
+    } else {
+        let mut src = path.to_vec();
+        src.pop();
+        Some(src)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pyc_sources() {
+        assert_eq!(
+            pyc_source(b"a/__pycache__/m.cpython-311.pyc").unwrap(),
+            b"a/m.py"
+        );
+        assert_eq!(pyc_source(b"a/m.pyc").unwrap(), b"a/m.py");
+    }
+}
