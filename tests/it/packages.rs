@@ -18,8 +18,8 @@ use std::path::Path;
 use layergate::testkit::{oci_archive, Compression, Entry, ImageBuilder};
 use serde_json::Value;
 
-use crate::common::analyze_json;
 use crate::fixtures::{layer, write};
+use crate::support::analyze_json;
 
 fn data(rel: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -361,12 +361,12 @@ fn diff_shows_package_changes_ranked_by_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let base = build(dir.path(), "base", false, false);
     let head = build(dir.path(), "head", true, true);
-    let out = crate::common::bin()
+    let out = crate::support::bin()
         .current_dir(dir.path())
         .args(["diff", "base.tar", "head.tar", "--format", "markdown"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
     let md = String::from_utf8(out.stdout).unwrap();
     let section: String = md
         .lines()
@@ -376,7 +376,7 @@ fn diff_shows_package_changes_ranked_by_bytes() {
         .collect();
     insta::assert_snapshot!(section);
     assert!(md.contains("| packages | 4 | 10 | +6 (+150.0 %) |"), "{md}");
-    let json = crate::common::run(&["diff", &base, &head, "--format", "json"]);
+    let json = crate::support::run(&["diff", &base, &head, "--format", "json"]);
     let v: Value = serde_json::from_slice(&json.stdout).unwrap();
     let changes = v["comparison"]["packages"]["changes"].as_array().unwrap();
     assert_eq!(changes[0]["name"], "libonig5");
@@ -396,7 +396,7 @@ fn package_policy_rules_name_package_and_layer() {
         "packages:\n  forbid: [\"libonig*\"]\n  budgets: [{name: \"idna\", max: 100kB, severity: warn}]\n  growth: 300kB\n",
     )
     .unwrap();
-    let out = crate::common::bin()
+    let out = crate::support::bin()
         .current_dir(dir.path())
         .args([
             "diff", "base.tar", "head.tar", "--policy", "p.yml", "--format", "json",
@@ -407,7 +407,7 @@ fn package_policy_rules_name_package_and_layer() {
         out.status.code(),
         Some(1),
         "{}",
-        crate::common::stderr(&out)
+        crate::support::stderr(&out)
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let findings: Vec<(String, String)> = v["findings"]
