@@ -18,7 +18,7 @@ use std::path::Path;
 use layergate::testkit::{oci_archive, Compression, Entry, ImageBuilder};
 use serde_json::Value;
 
-use crate::fixtures::{layer, write};
+use crate::support::fixtures::{layer, write};
 use crate::support::analyze_json;
 
 fn data(rel: &str) -> Vec<u8> {
