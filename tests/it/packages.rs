@@ -18,8 +18,8 @@ use std::path::Path;
 use layergate::testkit::{oci_archive, Compression, Entry, ImageBuilder};
 use serde_json::Value;
 
-use crate::support::fixtures::{layer, write};
 use crate::support::analyze_json;
+use crate::support::fixtures::{layer, write};
 
 fn data(rel: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
