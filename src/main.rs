@@ -12,7 +12,7 @@ use std::process::ExitCode;
 #[allow(unused_imports)]
 use layergate::{
     advice, analyze, cache, compare, error, gate, image, load, policy, publish, render, report,
-    scan, source, testkit, text,
+    scan, source, text,
 };
 
 fn main() -> ExitCode {
