@@ -16,6 +16,8 @@ use crate::load::load_reports;
 use crate::policy::{Policy, PolicyError};
 use crate::source::OpenOptions;
 
+pub mod comment_args;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "layergate",
@@ -125,7 +127,7 @@ pub struct DiffArgs {
     pub out: OutputArgs,
     /// Where to post the verdict (sticky comment, job summary, CI reports).
     #[command(flatten)]
-    pub publish: crate::publish::CommentArgs,
+    pub publish: comment_args::CommentArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,7 +142,7 @@ pub struct CheckArgs {
     pub out: OutputArgs,
     /// Where to post the verdict (sticky comment, job summary, CI reports).
     #[command(flatten)]
-    pub publish: crate::publish::CommentArgs,
+    pub publish: comment_args::CommentArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -148,7 +150,7 @@ pub struct CommentCmdArgs {
     /// The Markdown body to post.
     pub file: PathBuf,
     #[command(flatten)]
-    pub publish: crate::publish::CommentArgs,
+    pub publish: comment_args::CommentArgs,
 }
 
 pub fn main() -> Result<u8> {
@@ -196,17 +198,23 @@ pub fn run(cli: Cli) -> Result<u8> {
             let markdown = std::fs::read_to_string(&args.file)
                 .with_context(|| format!("{}", args.file.display()))?;
             let publication = crate::publish::Publication {
-                key: args.publish.comment_key.clone(),
+                marker: args.publish.comment_key.clone(),
                 markdown,
                 passed: None,
                 headline: String::new(),
                 rules: Vec::new(),
                 findings: Vec::new(),
-                metrics: Vec::new(),
+                outputs: Vec::new(),
+                size_kind: None,
                 report_path: None,
             };
             let env = crate::publish::Env::from_process();
-            let delivery = crate::publish::deliver(&args.publish, &publication, &env)?;
+            // Posting is this command's whole job: a comment not posted is an error.
+            let settings = crate::publish::Settings {
+                comment_required: true,
+                ..args.publish.settings()
+            };
+            let delivery = crate::publish::deliver(&settings, &publication, &env)?;
             print_delivery(&delivery)?;
             Ok(EXIT_PASS)
         }
@@ -220,7 +228,7 @@ fn gate(
     args: &GateArgs,
     image_args: &ImageArgs,
     out: &OutputArgs,
-    publish: &crate::publish::CommentArgs,
+    publish: &comment_args::CommentArgs,
 ) -> Result<u8> {
     let Some(policy) = policy_or_exit(args)? else {
         return Ok(EXIT_ERROR);
@@ -258,13 +266,17 @@ fn gate(
 /// says (a delivery problem is an error; a fork's read-only token is a warning).
 fn conclude(
     out: &OutputArgs,
-    publish: &crate::publish::CommentArgs,
+    publish: &comment_args::CommentArgs,
     body: &str,
     publication: &crate::publish::Publication,
 ) -> Result<()> {
     write_output(out.output.as_deref(), body)?;
     let env = crate::publish::Env::from_process();
-    print_delivery(&crate::publish::deliver(publish, publication, &env)?)
+    print_delivery(&crate::publish::deliver(
+        &publish.settings(),
+        publication,
+        &env,
+    )?)
 }
 
 /// The policy to apply: `--policy FILE`, else `./layergate.yml` if present, else none.
@@ -298,15 +310,21 @@ fn print_delivery(delivery: &crate::publish::Delivery) -> Result<()> {
     if !delivery.annotations.is_empty() {
         write_output(None, &(delivery.annotations.join("\n") + "\n"))?;
     }
+    for n in &delivery.notices {
+        eprintln!("layergate: {n}");
+    }
     for w in &delivery.warnings {
         eprintln!("layergate: warning: {w}");
     }
     match &delivery.comment {
         CommentOutcome::Created { url, .. } => eprintln!("layergate: comment created: {url}"),
         CommentOutcome::Updated { url, .. } => eprintln!("layergate: comment updated: {url}"),
-        CommentOutcome::NotRequested | CommentOutcome::Skipped { .. } => {}
+        _ => {}
     }
-    Ok(())
+    match &delivery.failure {
+        Some(e) => anyhow::bail!("could not post the comment, which is required: {e}"),
+        None => Ok(()),
+    }
 }
 
 fn open_options(args: &ImageArgs) -> Result<OpenOptions> {

@@ -42,8 +42,8 @@ pub struct Request {
     pub open: OpenOptions,
     pub format: Format,
     pub template: Option<Template>,
-    /// The key of the hidden marker of the comment.
-    pub key: String,
+    /// The hidden marker of the comment.
+    pub key: crate::marker::Marker,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,12 +66,14 @@ pub struct Outcome {
     pub verdict: Verdict,
     /// The pull-request comment (always rendered, whatever `--format` asked).
     pub markdown: String,
-    /// The key of the hidden marker inside `markdown`.
-    pub key: String,
+    /// The hidden marker inside `markdown`.
+    pub key: crate::marker::Marker,
     /// What `--format` asked for, ready to write.
     pub body: String,
     /// Compressed size before and after (`diff` only), exported as outputs/metrics.
     pub compressed: Option<crate::compare::Delta>,
+    /// What those sizes measure (plain tar for `docker save` archives).
+    pub size_kind: Option<crate::publish::SizeKind>,
 }
 
 impl Outcome {
@@ -85,7 +87,7 @@ impl Outcome {
 
     /// What the publisher posts.
     pub fn publication(&self, policy: &Policy, report_path: Option<&Path>) -> Publication {
-        publication(
+        let mut p = publication(
             &self.key,
             &self.markdown,
             &self.verdict,
@@ -93,7 +95,9 @@ impl Outcome {
             policy,
             self.compressed.as_ref(),
             report_path,
-        )
+        );
+        p.size_kind = self.size_kind;
+        p
     }
 }
 
@@ -240,6 +244,14 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
         markdown,
         key: req.key.clone(),
         body,
+        size_kind: base.as_ref().and_then(|base| {
+            crate::publish::SizeKind::of(
+                [base, &head]
+                    .into_iter()
+                    .flat_map(|r| &r.layers)
+                    .map(|l| l.compression != crate::image::Compression::None),
+            )
+        }),
         compressed: comparison.and_then(|c| c.totals.compressed),
     })
 }
@@ -247,7 +259,7 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
 /// The neutral form a publisher takes: the comment, the verdict, every rule
 /// evaluated, the findings, and the size figures exported as outputs/metrics.
 fn publication(
-    key: &str,
+    key: &crate::marker::Marker,
     markdown: &str,
     verdict: &Verdict,
     findings: &[Finding],
@@ -255,27 +267,23 @@ fn publication(
     compressed: Option<&crate::compare::Delta>,
     report_path: Option<&Path>,
 ) -> Publication {
-    use crate::publish::{Metric, PublishedFinding, Severity as PubSeverity};
-    let metrics = compressed
-        .map(|d| {
-            vec![
-                Metric {
-                    name: "size-before".into(),
-                    value: d.before as f64,
-                },
-                Metric {
-                    name: "size-after".into(),
-                    value: d.after as f64,
-                },
-                Metric {
-                    name: "size-delta".into(),
-                    value: d.delta as f64,
-                },
-            ]
-        })
-        .unwrap_or_default();
+    use crate::publish::{Output, PublishedFinding};
+    let mut outputs = Vec::new();
+    if let Some(d) = compressed {
+        let figure = |name: &str, value: f64| Output {
+            name: name.into(),
+            value,
+        };
+        outputs.push(figure("size-before", d.before as f64));
+        outputs.push(figure("size-after", d.after as f64));
+        outputs.push(figure("size-delta", d.delta as f64));
+        if let Some(p) = d.percent {
+            // Two decimals: a step output is for humans and `if:` comparisons.
+            outputs.push(figure("size-delta-percent", (p * 100.0).round() / 100.0));
+        }
+    }
     Publication {
-        key: key.to_string(),
+        marker: key.clone(),
         markdown: markdown.to_string(),
         passed: Some(verdict.passed),
         headline: verdict.headline.clone(),
@@ -284,15 +292,13 @@ fn publication(
             .iter()
             .map(|f| PublishedFinding {
                 code: f.code.clone(),
-                severity: match f.severity {
-                    crate::policy::Severity::Fail => PubSeverity::Fail,
-                    crate::policy::Severity::Warn => PubSeverity::Warn,
-                },
+                severity: f.severity,
                 message: f.message.clone(),
                 path: f.path.clone(),
             })
             .collect(),
-        metrics,
+        outputs,
+        size_kind: None,
         report_path: report_path.map(|p| p.display().to_string()),
     }
 }

@@ -15,12 +15,14 @@ pub mod error;
 pub mod gate;
 pub mod image;
 pub mod load;
+pub mod marker;
 pub mod overlay;
 pub mod packages;
 pub mod policy;
 pub mod publish;
 pub mod render;
 pub mod report;
+pub mod retry;
 pub mod scan;
 pub mod source;
 #[cfg(feature = "testkit")]

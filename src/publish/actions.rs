@@ -29,7 +29,8 @@ fn append(path: &Path, text: &str) -> Result<(), PublishError> {
 /// The outputs, in the order the action documents them.
 pub(crate) fn outputs(
     publication: &Publication,
-    comment: Option<&CommentOutcome>,
+    comment: &CommentOutcome,
+    extra: Option<(String, String)>,
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(passed) = publication.passed {
@@ -51,27 +52,33 @@ pub(crate) fn outputs(
     };
     out.push(("failures".into(), count(Severity::Fail)));
     out.push(("warnings".into(), count(Severity::Warn)));
-    for m in &publication.metrics {
+    for m in &publication.outputs {
         out.push((m.name.clone(), format_number(m.value)));
+    }
+    if let Some(kind) = publication.size_kind {
+        out.push(("size-kind".into(), kind.as_str().into()));
     }
     if let Some(p) = &publication.report_path {
         out.push(("report-path".into(), p.clone()));
     }
-    if let Some(CommentOutcome::Created { url, id, .. } | CommentOutcome::Updated { url, id, .. }) =
+    out.extend(extra);
+    if let CommentOutcome::Created { url, id, .. } | CommentOutcome::Updated { url, id, .. } =
         comment
     {
         out.push(("comment-id".into(), id.to_string()));
         out.push(("comment-url".into(), url.clone()));
     }
+    out.push(("comment-status".into(), comment.status().into()));
     out
 }
 
 pub(crate) fn write_outputs(
     path: &Path,
     publication: &Publication,
-    comment: Option<&CommentOutcome>,
+    comment: &CommentOutcome,
+    extra: Option<(String, String)>,
 ) -> Result<(), PublishError> {
-    let text: String = outputs(publication, comment)
+    let text: String = outputs(publication, comment, extra)
         .iter()
         .map(|(k, v)| output_line(k, v))
         .collect();

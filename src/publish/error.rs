@@ -27,6 +27,8 @@ pub enum PublishError {
         method: &'static str,
         url: String,
         attempts: u32,
+        /// The last answer's status.
+        status: u16,
         last: String,
     },
     /// The connection failed or the answer could not be read.
@@ -45,6 +47,16 @@ pub enum PublishError {
 }
 
 impl PublishError {
+    /// The HTTP status the API answered with, when the failure was an answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            PublishError::Status { status, .. } | PublishError::GaveUp { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
     pub(crate) fn file(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
         PublishError::File {
             path: path.into(),

@@ -1,18 +1,28 @@
 //! The GitHub sticky comment, through octocrab: list the pull request's comments
 //! (every page), update the one carrying the key's marker, create it only when none
-//! does. octocrab brings the client, base URI (GitHub Enterprise) and bearer auth; we
-//! use its raw calls so status and rate-limit headers drive our bounded retries.
+//! does. A comment counts only when it carries the marker AND was written by the
+//! token's own identity, so another user's comment quoting the marker is never
+//! overwritten. octocrab brings the client, base URI (GitHub Enterprise) and bearer
+//! auth; we use its raw calls so status and rate-limit headers drive our bounded
+//! retries, and its errors reach us as one line (never its backtrace).
 
 use http::header::{HeaderName, ACCEPT};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{header_pairs, next_link, with_retries, Answer, RetryPolicy};
+use super::http::{header_pairs, next_link, with_retries, Answer};
 use super::target::GitHub;
-use super::{marker, CommentOutcome, Env, Platform, PublishError};
+use super::{CommentOutcome, Env, Forge, Marker, PublishError};
+use crate::retry::RetryPolicy;
 
 /// GitHub refuses comment bodies over 65,536 characters.
 const MAX_BODY_CHARS: usize = 65_536;
+
+/// The login `GITHUB_TOKEN` (an installation token of the GitHub Actions app)
+/// comments as; such tokens cannot read `GET /user`.
+const ACTIONS_BOT: &str = "github-actions[bot]";
+/// Names the commenting identity when `GET /user` cannot (another app's token).
+const AUTHOR_ENV: &str = "LAYERGATE_COMMENT_AUTHOR";
 
 #[derive(Debug, Deserialize)]
 struct Comment {
@@ -21,6 +31,28 @@ struct Comment {
     body: Option<String>,
     #[serde(default)]
     html_url: String,
+    #[serde(default)]
+    user: Option<User>,
+}
+
+#[derive(Debug, Deserialize)]
+struct User {
+    login: String,
+}
+
+/// What makes a comment ours: the key's marker, written by this identity.
+struct Mine<'a> {
+    marker: &'a Marker,
+    login: String,
+}
+
+impl Mine<'_> {
+    fn owns(&self, c: &Comment) -> bool {
+        c.body.as_deref().is_some_and(|b| self.marker.is_in(b))
+            && c.user
+                .as_ref()
+                .is_some_and(|u| u.login.eq_ignore_ascii_case(&self.login))
+    }
 }
 
 struct Client {
@@ -32,7 +64,7 @@ struct Client {
 
 pub(crate) async fn upsert(
     gh: &GitHub,
-    key: &str,
+    marker: &Marker,
     body: &str,
     env: &Env,
 ) -> Result<CommentOutcome, PublishError> {
@@ -42,7 +74,12 @@ pub(crate) async fn upsert(
         "/repos/{}/{}/issues/{}/comments?per_page=100",
         gh.owner, gh.repo, gh.pr
     );
-    let existing = match client.marked(&list, &marker(key), false).await? {
+    let login = match env.get(AUTHOR_ENV) {
+        Some(login) => login.to_string(),
+        None => client.login().await?,
+    };
+    let mine = Mine { marker, login };
+    let existing = match client.marked(&list, &mine, false).await? {
         Found::Comments(c) => c.into_iter().next(),
         Found::Refused(reason) => return Ok(refused(gh, reason)),
     };
@@ -64,11 +101,11 @@ pub(crate) async fn upsert(
     let saved: Comment = client.expect_json(method, &url, answer)?;
     Ok(match existing {
         Some(_) => CommentOutcome::Updated {
-            platform: Platform::GitHub,
+            forge: Forge::GitHub,
             id: saved.id,
             url: saved.html_url,
         },
-        None => settle(&client, gh, &list, &marker(key), &body, saved).await?,
+        None => settle(&client, gh, &list, &mine, &body, saved).await?,
     })
 }
 
@@ -80,16 +117,16 @@ async fn settle(
     client: &Client,
     gh: &GitHub,
     list: &str,
-    marker: &str,
+    mine: &Mine<'_>,
     body: &str,
     saved: Comment,
 ) -> Result<CommentOutcome, PublishError> {
     let created = CommentOutcome::Created {
-        platform: Platform::GitHub,
+        forge: Forge::GitHub,
         id: saved.id,
         url: saved.html_url.clone(),
     };
-    let Found::Comments(marked) = client.marked(list, marker, true).await? else {
+    let Found::Comments(marked) = client.marked(list, mine, true).await? else {
         return Ok(created);
     };
     let Some(oldest) = marked.into_iter().min_by_key(|c| c.id) else {
@@ -111,7 +148,7 @@ async fn settle(
         .await?;
     let kept: Comment = client.expect_json("PATCH", &client.url_of(&comment(oldest.id)), answer)?;
     Ok(CommentOutcome::Updated {
-        platform: Platform::GitHub,
+        forge: Forge::GitHub,
         id: kept.id,
         url: kept.html_url,
     })
@@ -119,7 +156,7 @@ async fn settle(
 
 fn refused(gh: &GitHub, reason: String) -> CommentOutcome {
     CommentOutcome::Skipped {
-        platform: Platform::GitHub,
+        forge: Forge::GitHub,
         reason: format!(
             "GitHub refused to comment on {}/{}#{} (HTTP 403: {reason}); pull requests from forks get a read-only token, so the verdict is only in the job summary and outputs",
             gh.owner, gh.repo, gh.pr
@@ -156,7 +193,7 @@ impl Client {
         let origin = origin_of(&gh.api);
         Ok(Client {
             octo,
-            policy: RetryPolicy::from_env(env),
+            policy: RetryPolicy::from_env(|k| env.get(k).map(str::to_string)),
             origin,
         })
     }
@@ -165,10 +202,21 @@ impl Client {
         format!("{}{}", self.origin, path)
     }
 
-    /// Walks the pages of comments for the marker: up to the first match, or with
+    /// The token's login: `GET /user`, or for tokens that cannot read it (the
+    /// workflow's `GITHUB_TOKEN` answers 403) the GitHub Actions bot.
+    async fn login(&self) -> Result<String, PublishError> {
+        let answer = self.send("GET", "/user", None).await?;
+        if matches!(answer.status, 403 | 404) {
+            return Ok(ACTIONS_BOT.to_string());
+        }
+        let user: User = self.expect_json("GET", &self.url_of("/user"), answer)?;
+        Ok(user.login)
+    }
+
+    /// Walks the pages of comments for ours: up to the first match, or with
     /// `all` through every page. A 403 while listing is a refusal like one while
     /// posting.
-    async fn marked(&self, first: &str, marker: &str, all: bool) -> Result<Found, PublishError> {
+    async fn marked(&self, first: &str, mine: &Mine<'_>, all: bool) -> Result<Found, PublishError> {
         let mut next = Some(first.to_string());
         let mut pages = 0;
         let mut found = Vec::new();
@@ -181,11 +229,7 @@ impl Client {
             let link = answer.header("link").map(str::to_string);
             let url = self.url_of(&path);
             let comments: Vec<Comment> = self.expect_json("GET", &url, answer)?;
-            found.extend(
-                comments
-                    .into_iter()
-                    .filter(|c| c.body.as_deref().is_some_and(|b| b.contains(marker))),
-            );
+            found.extend(comments.into_iter().filter(|c| mine.owns(c)));
             if !all && !found.is_empty() {
                 break;
             }

@@ -6,9 +6,10 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{header_pairs, next_link, with_retries, Answer, RetryPolicy};
+use super::http::{header_pairs, next_link, with_retries, Answer};
 use super::target::{gitlab_token_hint, GitLab};
-use super::{marker, CommentOutcome, Env, Platform, PublishError};
+use super::{CommentOutcome, Env, Forge, Marker, PublishError};
+use crate::retry::RetryPolicy;
 
 #[derive(Debug, Deserialize)]
 struct Note {
@@ -27,7 +28,7 @@ struct Client {
 
 pub(crate) async fn upsert(
     gl: &GitLab,
-    key: &str,
+    marker: &Marker,
     body: &str,
     env: &Env,
 ) -> Result<CommentOutcome, PublishError> {
@@ -36,7 +37,7 @@ pub(crate) async fn upsert(
         "{}/projects/{}/merge_requests/{}/notes",
         gl.api, gl.project, gl.mr
     );
-    let marker = marker(key);
+    let marker = marker.text();
     let existing = match client.marked(&notes, &marker, false).await? {
         Ok(found) => found.into_iter().next(),
         Err(reason) => return Ok(refused(gl, reason)),
@@ -64,7 +65,7 @@ pub(crate) async fn upsert(
     };
     if existing.is_some() {
         return Ok(CommentOutcome::Updated {
-            platform: Platform::GitLab,
+            forge: Forge::GitLab,
             id: saved.id,
             url: link(saved.id),
         });
@@ -94,13 +95,13 @@ pub(crate) async fn upsert(
                 .await?;
             let kept: Note = expect_json("PUT", &url, answer)?;
             Ok(CommentOutcome::Updated {
-                platform: Platform::GitLab,
+                forge: Forge::GitLab,
                 id: kept.id,
                 url: link(kept.id),
             })
         }
         _ => Ok(CommentOutcome::Created {
-            platform: Platform::GitLab,
+            forge: Forge::GitLab,
             id: saved.id,
             url: link(saved.id),
         }),
@@ -109,7 +110,7 @@ pub(crate) async fn upsert(
 
 fn refused(gl: &GitLab, reason: String) -> CommentOutcome {
     CommentOutcome::Skipped {
-        platform: Platform::GitLab,
+        forge: Forge::GitLab,
         reason: format!(
             "GitLab refused to write a note on merge request !{} (HTTP 403: {reason}); {}",
             gl.mr,
@@ -159,7 +160,7 @@ impl Client {
             })?;
         Ok(Client {
             http,
-            policy: RetryPolicy::from_env(env),
+            policy: RetryPolicy::from_env(|k| env.get(k).map(str::to_string)),
             origin: origin_of(&gl.api),
         })
     }

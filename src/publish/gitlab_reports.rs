@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::actions::format_number;
-use super::{CommentArgs, Publication, PublishError, Severity};
+use super::{Publication, PublishError, Settings, Severity};
 
 pub(crate) fn write_requested(
-    args: &CommentArgs,
+    args: &Settings,
     publication: &Publication,
     written: &mut Vec<PathBuf>,
 ) -> Result<(), PublishError> {
@@ -31,7 +31,7 @@ pub(crate) fn write_requested(
     Ok(())
 }
 
-fn write_atomic(path: &Path, body: &str) -> Result<(), PublishError> {
+pub(crate) fn write_atomic(path: &Path, body: &str) -> Result<(), PublishError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -56,8 +56,8 @@ pub fn codequality_json(publication: &Publication, repo_path: &str) -> String {
             let nth = seen.iter().filter(|c| **c == f.code).count();
             seen.push(&f.code);
             let identity = match &f.path {
-                Some(p) => format!("{}\0{}\0path\0{p}", publication.key, f.code),
-                None => format!("{}\0{}\0#{nth}", publication.key, f.code),
+                Some(p) => format!("{}\0{}\0path\0{p}", publication.marker.key(), f.code),
+                None => format!("{}\0{}\0#{nth}", publication.marker.key(), f.code),
             };
             let fingerprint = hex::encode(&Sha256::digest(identity.as_bytes())[..16]);
             let description = match &f.path {
@@ -101,7 +101,7 @@ pub fn junit_xml(publication: &Publication) -> String {
                 .any(|f| f.code == **r && f.severity == Severity::Fail)
         })
         .count();
-    let suite = format!("layergate.{}", publication.key);
+    let suite = format!("layergate.{}", publication.marker.key());
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     xml.push_str(&format!(
         "<testsuites name=\"layergate\" tests=\"{}\" failures=\"{failures}\">\n",
@@ -180,11 +180,11 @@ fn xml_escape(s: &str) -> String {
 /// several keys (images) in one pipeline do not collide.
 pub fn metrics_text(publication: &Publication) -> String {
     let mut out = String::new();
-    let key = snake(&publication.key);
+    let key = snake(&publication.marker.key());
     if let Some(passed) = publication.passed {
         out.push_str(&format!("layergate_{key}_passed {}\n", u8::from(passed)));
     }
-    for m in &publication.metrics {
+    for m in &publication.outputs {
         out.push_str(&format!(
             "layergate_{key}_{} {}\n",
             snake(&m.name),
@@ -216,12 +216,12 @@ fn snake(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Metric, PublishedFinding};
+    use super::super::{Marker, Output, PublishedFinding};
     use super::*;
 
     fn publication(size_after: f64, message: &str) -> Publication {
         Publication {
-            key: "web".into(),
+            marker: Marker::new("web").unwrap(),
             markdown: String::new(),
             passed: Some(false),
             headline: "1 failure".into(),
@@ -244,16 +244,17 @@ mod tests {
                     path: Some("/var/cache/apt/x & y".into()),
                 },
             ],
-            metrics: vec![
-                Metric {
+            outputs: vec![
+                Output {
                     name: "size-before".into(),
                     value: 1000.0,
                 },
-                Metric {
+                Output {
                     name: "size-after".into(),
                     value: size_after,
                 },
             ],
+            size_kind: None,
             report_path: None,
         }
     }

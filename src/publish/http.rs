@@ -1,11 +1,14 @@
-//! What both API clients share: one answer type, the bounded retry loop with backoff
-//! (429, rate-limited 403, 5xx, dropped connections), `Link` pagination, and the
+//! What both API clients share: one answer type, what is worth a retry (429,
+//! rate-limited 403, 5xx, dropped connections; the loop is [`crate::retry`]'s), `Link`
+//! pagination, and the
 //! reduction of an error body to one line that never echoes a credential.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{Env, PublishError};
+use crate::retry::{Attempt, RetryPolicy};
+
+use super::PublishError;
 
 /// An API answer, fully read.
 #[derive(Debug, Clone)]
@@ -77,56 +80,14 @@ impl Answer {
     }
 }
 
-/// How often and how long to retry. Bounded in both attempts and total wait.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RetryPolicy {
-    pub max_attempts: u32,
-    /// First backoff for 5xx and dropped connections; doubles each time.
-    pub base: Duration,
-    /// A single wait longer than this (e.g. a rate-limit reset an hour away) is not
-    /// worth blocking CI for: give up instead.
-    pub max_wait: Duration,
-}
-
-impl RetryPolicy {
-    /// `LAYERGATE_HTTP_BACKOFF_MS` shortens the base backoff (tests use it).
-    pub fn from_env(env: &Env) -> Self {
-        let base_ms = env
-            .get("LAYERGATE_HTTP_BACKOFF_MS")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1000u64);
-        RetryPolicy {
-            max_attempts: 4,
-            base: Duration::from_millis(base_ms),
-            max_wait: Duration::from_secs(60),
-        }
-    }
-
-    /// The wait before the next attempt after `answer` (attempt counts from 1), or
-    /// `None` when the answer is final.
-    pub fn wait_after(&self, answer: &Answer, attempt: u32, now: SystemTime) -> Option<Duration> {
-        let retryable = answer.is_rate_limited() || answer.status >= 500;
-        if !retryable || attempt >= self.max_attempts {
-            return None;
-        }
-        let wait = rate_limit_wait(answer, now).unwrap_or_else(|| self.backoff(attempt));
-        (wait <= self.max_wait).then_some(wait)
-    }
-
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        self.base
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(10))
-            .min(self.max_wait)
-    }
-}
-
-/// `retry-after` (seconds) first, then `x-ratelimit-reset` (epoch seconds).
-fn rate_limit_wait(answer: &Answer, now: SystemTime) -> Option<Duration> {
-    if let Some(secs) = answer
+/// The wait a rate-limited or failing answer asks for: `retry-after` (seconds)
+/// first, then GitHub's `x-ratelimit-reset` (epoch seconds).
+fn server_wait(answer: &Answer, now: SystemTime) -> Option<Duration> {
+    if let Some(wait) = answer
         .header("retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
+        .and_then(crate::retry::retry_after_secs)
     {
-        return Some(Duration::from_secs(secs));
+        return Some(wait);
     }
     let reset = answer
         .header("x-ratelimit-reset")
@@ -136,8 +97,15 @@ fn rate_limit_wait(answer: &Answer, now: SystemTime) -> Option<Duration> {
     Some(Duration::from_secs(reset.saturating_sub(now) + 1))
 }
 
-/// Runs `send` until it gives a final answer or the policy gives up. Transport
-/// failures are retried like 5xx; the final answer may still be an error status.
+/// Why an attempt at an API call did not give a usable answer.
+enum Miss {
+    Answer(Answer),
+    Transport(String),
+}
+
+/// Runs `send` under the shared retry policy until it gives a final answer. Rate
+/// limits, 5xx and transport failures are retried; the final answer may still be
+/// an error status (a 403, 404 or 422 is the caller's to explain).
 pub(crate) async fn with_retries<F, Fut>(
     policy: &RetryPolicy,
     method: &'static str,
@@ -148,38 +116,40 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Answer, String>>,
 {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match send().await {
-            Ok(answer) => {
-                let Some(wait) = policy.wait_after(&answer, attempt, SystemTime::now()) else {
-                    let exhausted = answer.is_rate_limited() || answer.status >= 500;
-                    if exhausted {
-                        return Err(PublishError::GaveUp {
-                            method,
-                            url: url.to_string(),
-                            attempts: attempt,
-                            last: format!("HTTP {}: {}", answer.status, answer.message()),
-                        });
+    let result = crate::retry::run(policy, || {
+        let next = send();
+        async move {
+            match next.await {
+                Ok(answer) if answer.is_rate_limited() || answer.status >= 500 => {
+                    let wait = server_wait(&answer, SystemTime::now());
+                    Attempt::Transient {
+                        error: Miss::Answer(answer),
+                        wait,
                     }
-                    return Ok(answer);
-                };
-                tokio::time::sleep(wait).await;
-            }
-            Err(reason) if attempt < policy.max_attempts => {
-                let _ = reason;
-                tokio::time::sleep(policy.backoff(attempt)).await;
-            }
-            Err(reason) => {
-                return Err(PublishError::Transport {
-                    method,
-                    url: url.to_string(),
-                    reason,
-                })
+                }
+                Ok(answer) => Attempt::Done(answer),
+                Err(reason) => Attempt::Transient {
+                    error: Miss::Transport(reason),
+                    wait: None,
+                },
             }
         }
-    }
+    })
+    .await;
+    result.map_err(|failed| match failed.error {
+        Miss::Answer(answer) => PublishError::GaveUp {
+            method,
+            url: url.to_string(),
+            attempts: failed.attempts,
+            status: answer.status,
+            last: format!("HTTP {}: {}", answer.status, answer.message()),
+        },
+        Miss::Transport(reason) => PublishError::Transport {
+            method,
+            url: url.to_string(),
+            reason,
+        },
+    })
 }
 
 /// The `rel="next"` target of a `Link` header.
@@ -211,20 +181,13 @@ mod tests {
         }
     }
 
-    fn policy() -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 3,
-            base: Duration::from_millis(100),
-            max_wait: Duration::from_secs(60),
-        }
-    }
-
     /// Retry-After is obeyed to the second rather than guessed.
     #[test]
     fn retry_after_sets_the_wait() {
         let a = answer(429, &[("retry-after", "7")]);
+        assert!(a.is_rate_limited());
         assert_eq!(
-            policy().wait_after(&a, 1, SystemTime::now()),
+            server_wait(&a, SystemTime::now()),
             Some(Duration::from_secs(7))
         );
     }
@@ -240,42 +203,14 @@ mod tests {
                 ("x-ratelimit-reset", "1010"),
             ],
         );
-        assert_eq!(
-            policy().wait_after(&a, 1, now),
-            Some(Duration::from_secs(11))
-        );
+        assert!(a.is_rate_limited());
+        assert_eq!(server_wait(&a, now), Some(Duration::from_secs(11)));
     }
 
     /// A fork's read-only token gets a plain 403: retrying it would only waste time.
     #[test]
     fn plain_403_is_final() {
-        assert_eq!(
-            policy().wait_after(&answer(403, &[]), 1, SystemTime::now()),
-            None
-        );
-    }
-
-    /// 5xx backs off exponentially and stops after the attempt budget.
-    #[test]
-    fn server_errors_back_off_and_stop() {
-        let a = answer(502, &[]);
-        let p = policy();
-        assert_eq!(
-            p.wait_after(&a, 1, SystemTime::now()),
-            Some(Duration::from_millis(100))
-        );
-        assert_eq!(
-            p.wait_after(&a, 2, SystemTime::now()),
-            Some(Duration::from_millis(200))
-        );
-        assert_eq!(p.wait_after(&a, 3, SystemTime::now()), None);
-    }
-
-    /// A reset an hour away is not waited for: CI would hang.
-    #[test]
-    fn waits_beyond_the_cap_give_up() {
-        let a = answer(429, &[("retry-after", "3600")]);
-        assert_eq!(policy().wait_after(&a, 1, SystemTime::now()), None);
+        assert!(!answer(403, &[]).is_rate_limited());
     }
 
     /// GitHub's and GitLab's Link headers list several relations in any order.

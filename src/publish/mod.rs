@@ -18,19 +18,18 @@ mod target;
 
 use std::path::PathBuf;
 
+pub use crate::marker::{Marker, DEFAULT_KEY};
+pub use crate::policy::Severity;
 pub use actions::{escape_data, escape_property};
 pub use env::Env;
 pub use error::PublishError;
 pub use gitlab_reports::{codequality_json, junit_xml, metrics_text};
 
-/// The comment key used when none is given.
-pub const DEFAULT_KEY: &str = "default";
-
 /// Everything publishing needs, independent of how the verdict was computed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Publication {
-    /// Sticky-comment key: one comment per pull request and key.
-    pub key: String,
+    /// Sticky-comment marker: one comment per pull request and key.
+    pub marker: Marker,
     /// The finished comment body; the marker is added when missing.
     pub markdown: String,
     /// The policy's verdict; `None` when only a prepared body is posted.
@@ -40,9 +39,12 @@ pub struct Publication {
     /// Codes of every rule evaluated, passing or not (one JUnit test case each).
     pub rules: Vec<String>,
     pub findings: Vec<PublishedFinding>,
-    /// Figures exported as outputs and GitLab metrics. By convention `size-before`,
-    /// `size-after` and `size-delta` (bytes) for a comparison.
-    pub metrics: Vec<Metric>,
+    /// Figures exported as step outputs and GitLab metrics. By convention
+    /// `size-before`, `size-after`, `size-delta` (bytes) and `size-delta-percent`
+    /// for a comparison.
+    pub outputs: Vec<Output>,
+    /// What the size figures measure, when there are any.
+    pub size_kind: Option<SizeKind>,
     /// Where the JSON report was written, if it was.
     pub report_path: Option<String>,
 }
@@ -57,29 +59,53 @@ pub struct PublishedFinding {
     pub path: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Fail,
-    Warn,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Fail => "fail",
-            Severity::Warn => "warn",
-        }
-    }
-}
-
+/// A named figure: a GitHub step output and a GitLab metric.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Metric {
+pub struct Output {
     /// kebab-case, e.g. `size-after`.
     pub name: String,
     pub value: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// Whether the size figures are what a registry transfers (every layer stored
+/// compressed) or plain tar bytes (`docker save` archives), or a mix of both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SizeKind {
+    Compressed,
+    Uncompressed,
+    Mixed,
+}
+
+impl SizeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SizeKind::Compressed => "compressed",
+            SizeKind::Uncompressed => "uncompressed",
+            SizeKind::Mixed => "mixed",
+        }
+    }
+
+    /// From whether each layer of the compared images is stored compressed.
+    pub fn of(compressed: impl IntoIterator<Item = bool>) -> Option<SizeKind> {
+        let (mut yes, mut no) = (false, false);
+        for c in compressed {
+            if c {
+                yes = true;
+            } else {
+                no = true;
+            }
+        }
+        match (yes, no) {
+            (true, false) => Some(SizeKind::Compressed),
+            (false, true) => Some(SizeKind::Uncompressed),
+            (true, true) => Some(SizeKind::Mixed),
+            (false, false) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentMode {
     /// GitHub on a pull_request event, GitLab in a merge-request pipeline, else none.
     Auto,
@@ -88,54 +114,46 @@ pub enum CommentMode {
     None,
 }
 
-/// Publishing flags, flattened into `diff` and `comment`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CommentArgs {
+/// How and where to publish; the command line fills it (`cli::comment_args`).
+#[derive(Debug, Clone)]
+pub struct Settings {
     /// Where to post the verdict as a sticky comment.
-    #[arg(long, value_enum, default_value = "auto", value_name = "WHERE")]
     pub comment: CommentMode,
-    /// One comment per pull request and key: re-runs update it, another key adds another.
-    #[arg(long, default_value = DEFAULT_KEY, value_name = "KEY")]
-    pub comment_key: String,
-    /// GitHub token (default: $GITHUB_TOKEN, then $GH_TOKEN). Prefer the environment.
-    #[arg(long, value_name = "TOKEN")]
+    /// A comment that cannot be posted is an error (else a warning naming the status).
+    pub comment_required: bool,
+    /// GitHub token (default: $GITHUB_TOKEN, then $GH_TOKEN).
     pub github_token: Option<Secret>,
     /// GitLab token with `api` scope (default: $LAYERGATE_GITLAB_TOKEN, then $GITLAB_TOKEN).
-    #[arg(long, value_name = "TOKEN")]
     pub gitlab_token: Option<Secret>,
     /// Pull/merge request number (default: from the CI environment).
-    #[arg(long, value_name = "N")]
     pub pr: Option<u64>,
     /// GitHub OWNER/NAME or GitLab project id or path (default: from the CI environment).
-    #[arg(long, value_name = "REPO")]
     pub repo: Option<String>,
     /// API base URL (default: $GITHUB_API_URL or $CI_API_V4_URL).
-    #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
-    /// Write a GitLab Code Quality report (artifacts:reports:codequality).
-    #[arg(long, value_name = "FILE")]
+    /// Write the comment's Markdown here too.
+    pub markdown: Option<PathBuf>,
+    /// GitLab Code Quality report (artifacts:reports:codequality).
     pub gitlab_codequality: Option<PathBuf>,
-    /// Write a JUnit XML report, one test case per rule (artifacts:reports:junit).
-    #[arg(long, value_name = "FILE")]
+    /// JUnit XML report, one test case per rule (artifacts:reports:junit).
     pub junit: Option<PathBuf>,
-    /// Write a GitLab metrics report (artifacts:reports:metrics).
-    #[arg(long, value_name = "FILE")]
+    /// GitLab metrics report (artifacts:reports:metrics).
     pub gitlab_metrics: Option<PathBuf>,
-    /// Repository file Code Quality findings point at (they are about the image it builds).
-    #[arg(long, default_value = "Dockerfile", value_name = "PATH")]
+    /// Repository file Code Quality findings point at.
     pub codequality_path: String,
 }
 
-impl Default for CommentArgs {
+impl Default for Settings {
     fn default() -> Self {
-        CommentArgs {
+        Settings {
             comment: CommentMode::Auto,
-            comment_key: DEFAULT_KEY.into(),
+            comment_required: false,
             github_token: None,
             gitlab_token: None,
             pr: None,
             repo: None,
             api_url: None,
+            markdown: None,
             gitlab_codequality: None,
             junit: None,
             gitlab_metrics: None,
@@ -171,9 +189,9 @@ impl std::str::FromStr for Secret {
     }
 }
 
-/// Where the comment went.
+/// The code forge the comment went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Platform {
+pub enum Forge {
     GitHub,
     GitLab,
 }
@@ -183,79 +201,79 @@ pub enum CommentOutcome {
     /// `--comment none`, or `auto` outside a pull/merge request.
     NotRequested,
     Created {
-        platform: Platform,
+        forge: Forge,
         id: u64,
         url: String,
     },
     Updated {
-        platform: Platform,
+        forge: Forge,
         id: u64,
         url: String,
     },
-    /// The platform refused (e.g. a fork's read-only token); `reason` says why.
-    Skipped { platform: Platform, reason: String },
+    /// The forge refused (e.g. a fork's read-only token); `reason` says why.
+    Skipped {
+        forge: Forge,
+        reason: String,
+    },
+    /// The comment could not be posted (an API error, no network); `reason` is one
+    /// line naming the status. Only when the comment was not required.
+    Failed {
+        reason: String,
+    },
+}
+
+impl CommentOutcome {
+    /// The `comment-status` output.
+    pub fn status(&self) -> &'static str {
+        match self {
+            CommentOutcome::NotRequested => "none",
+            CommentOutcome::Created { .. } => "created",
+            CommentOutcome::Updated { .. } => "updated",
+            CommentOutcome::Skipped { .. } => "skipped",
+            CommentOutcome::Failed { .. } => "failed",
+        }
+    }
 }
 
 /// What `deliver` did. The caller prints `annotations` on standard output (that is
-/// how GitHub Actions reads them) and `warnings` on standard error.
-#[derive(Debug, Clone, PartialEq)]
+/// how GitHub Actions reads them), `notices` and `warnings` on standard error, and
+/// then fails when `failure` is set.
+#[derive(Debug)]
 pub struct Delivery {
     pub comment: CommentOutcome,
     pub warnings: Vec<String>,
+    /// Things worth a line that are not a problem (no pull request to comment on).
+    pub notices: Vec<String>,
     pub annotations: Vec<String>,
     /// Files written or appended to.
     pub written: Vec<PathBuf>,
+    /// A required comment that could not be posted: everything else was delivered,
+    /// and the run fails with this.
+    pub failure: Option<PublishError>,
 }
 
-/// The hidden marker that identifies a key's sticky comment.
-pub fn marker(key: &str) -> String {
-    format!("<!-- layergate:{key} -->")
-}
-
-/// The body with its marker, added at the top when the renderer did not put it in.
-pub fn with_marker(markdown: &str, key: &str) -> String {
-    let m = marker(key);
-    if markdown.contains(&m) {
-        markdown.to_string()
-    } else {
-        format!("{m}\n{markdown}")
-    }
-}
-
-/// Keys end up inside an HTML comment and a file name: keep them plain.
-fn validate_key(key: &str) -> Result<(), PublishError> {
-    let ok = !key.is_empty()
-        && key.len() <= 64
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(PublishError::Setting {
-            setting: "--comment-key",
-            reason: format!("{key:?}: use 1-64 letters, digits, '-', '_' or '.'"),
-        })
-    }
-}
-
-/// Publishes `publication` as `args` ask, reading the CI environment from `env`.
-/// Summary, annotations and report files are written first; then the sticky comment
-/// is created or updated; then `$GITHUB_OUTPUT` is written (with the comment's URL).
-/// A refused comment (HTTP 403) is a warning in the returned `Delivery`, not an error.
+/// Publishes `publication` as `settings` ask, reading the CI environment from `env`.
+/// Summary, annotations, Markdown and report files are written first; then the
+/// sticky comment is created or updated; then `$GITHUB_OUTPUT` is written (with
+/// the comment's URL and status). A comment that cannot be posted is a warning in
+/// the returned `Delivery` (or its `failure`, when `comment_required`), never an
+/// early return: the verdict reaches the summary, outputs and annotations either way.
 pub fn deliver(
-    args: &CommentArgs,
+    settings: &Settings,
     publication: &Publication,
     env: &Env,
 ) -> Result<Delivery, PublishError> {
-    validate_key(&publication.key)?;
-    let body = with_marker(&publication.markdown, &publication.key);
-    let plan = target::resolve(args, env)?;
+    let marker = &publication.marker;
+    let body = marker.stamp(&publication.markdown);
+    // A bad setting is a usage error, found before anything is written.
+    let plan = target::resolve(settings, env)?;
     let mut delivery = Delivery {
         comment: CommentOutcome::NotRequested,
         warnings: plan.warnings.clone(),
+        notices: plan.notices.clone(),
         annotations: Vec::new(),
         written: Vec::new(),
+        failure: None,
     };
 
     if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
@@ -265,26 +283,65 @@ pub fn deliver(
     if env.is_true("GITHUB_ACTIONS") {
         delivery.annotations = actions::annotations(publication);
     }
-    gitlab_reports::write_requested(args, publication, &mut delivery.written)?;
+    if let Some(path) = &settings.markdown {
+        gitlab_reports::write_atomic(path, &body)?;
+        delivery.written.push(path.clone());
+    }
+    gitlab_reports::write_requested(settings, publication, &mut delivery.written)?;
 
-    let posted =
-        match &plan.target {
-            target::Target::None => Ok(CommentOutcome::NotRequested),
-            target::Target::GitHub(gh) => runtime()
-                .and_then(|rt| rt.block_on(github::upsert(gh, &publication.key, &body, env))),
-            target::Target::GitLab(gl) => runtime()
-                .and_then(|rt| rt.block_on(gitlab::upsert(gl, &publication.key, &body, env))),
-        };
-    if let Ok(CommentOutcome::Skipped { reason, .. }) = &posted {
-        delivery.warnings.push(reason.clone());
+    let posted = match &plan.target {
+        target::Target::None => Ok(CommentOutcome::NotRequested),
+        target::Target::GitHub(gh) => {
+            runtime().and_then(|rt| rt.block_on(github::upsert(gh, marker, &body, env)))
+        }
+        target::Target::GitLab(gl) => {
+            runtime().and_then(|rt| rt.block_on(gitlab::upsert(gl, marker, &body, env)))
+        }
+    };
+    delivery.comment = match posted {
+        Ok(outcome) => outcome,
+        Err(e) if settings.comment_required => {
+            delivery.failure = Some(e);
+            CommentOutcome::Failed {
+                reason: "required".into(),
+            }
+        }
+        Err(e) => {
+            let reason = match e.status() {
+                Some(status) => format!("could not post the comment (HTTP {status}): {e}"),
+                None => format!("could not post the comment: {e}"),
+            };
+            CommentOutcome::Failed { reason }
+        }
+    };
+    match &delivery.comment {
+        CommentOutcome::Skipped { reason, .. } | CommentOutcome::Failed { reason }
+            if delivery.failure.is_none() =>
+        {
+            delivery.warnings.push(reason.clone())
+        }
+        _ => {}
+    }
+
+    // On GitHub Actions a warning is also an annotation, so it shows on the run's
+    // page and not only in the log.
+    if env.is_true("GITHUB_ACTIONS") {
+        for w in &delivery.warnings {
+            delivery.annotations.push(format!(
+                "::warning title=layergate::{}",
+                actions::escape_data(w)
+            ));
+        }
     }
 
     if let Some(path) = env.get("GITHUB_OUTPUT") {
-        let comment = posted.as_ref().ok();
-        actions::write_outputs(path.as_ref(), publication, comment)?;
+        let extra = settings
+            .markdown
+            .as_ref()
+            .map(|p| ("markdown-path".to_string(), p.display().to_string()));
+        actions::write_outputs(path.as_ref(), publication, &delivery.comment, extra)?;
         delivery.written.push(path.into());
     }
-    delivery.comment = posted?;
     Ok(delivery)
 }
 
@@ -303,37 +360,24 @@ fn runtime() -> Result<tokio::runtime::Runtime, PublishError> {
 mod tests {
     use super::*;
 
-    /// Re-runs must find their own comment: the marker is added exactly once.
-    #[test]
-    fn marker_is_added_once() {
-        let once = with_marker("# Verdict\n", "api");
-        assert_eq!(once, "<!-- layergate:api -->\n# Verdict\n");
-        assert_eq!(with_marker(&once, "api"), once);
-    }
-
-    /// One key's marker never matches another key's comment.
-    #[test]
-    fn markers_of_different_keys_do_not_overlap() {
-        assert!(!marker("ab").contains(&marker("a")));
-    }
-
-    /// Debug-printing the arguments (e.g. in a bug report) must not leak a token.
+    /// Debug-printing the settings (e.g. in a bug report) must not leak a token.
     #[test]
     fn tokens_are_redacted_in_debug_output() {
-        let args = CommentArgs {
+        let settings = Settings {
             github_token: Some(Secret::new("ghp_secret")),
-            ..CommentArgs::default()
+            ..Settings::default()
         };
-        let shown = format!("{args:?}");
+        let shown = format!("{settings:?}");
         assert!(!shown.contains("ghp_secret"), "{shown}");
         assert!(shown.contains("***"));
     }
 
-    /// A key could otherwise close the HTML comment and inject Markdown.
+    /// docker save stores plain tar, registries and OCI archives gzip or zstd.
     #[test]
-    fn keys_are_validated() {
-        assert!(validate_key("web-1.x_y").is_ok());
-        assert!(validate_key("a -->").is_err());
-        assert!(validate_key("").is_err());
+    fn size_kind_says_what_the_figures_measure() {
+        assert_eq!(SizeKind::of([true, true]), Some(SizeKind::Compressed));
+        assert_eq!(SizeKind::of([false]), Some(SizeKind::Uncompressed));
+        assert_eq!(SizeKind::of([true, false]), Some(SizeKind::Mixed));
+        assert_eq!(SizeKind::of([]), None);
     }
 }

@@ -5,12 +5,14 @@
 
 use std::path::Path;
 
-use super::{CommentArgs, CommentMode, Env, PublishError};
+use super::{CommentMode, Env, PublishError, Settings};
 
 pub(crate) struct Plan {
     pub target: Target,
     /// Why `auto` chose not to comment although it could have been expected to.
     pub warnings: Vec<String>,
+    /// Why `auto` had nothing to comment on (no pull request in this run).
+    pub notices: Vec<String>,
 }
 
 pub(crate) enum Target {
@@ -38,7 +40,7 @@ pub(crate) struct GitLab {
     pub web: Option<String>,
 }
 
-pub(crate) fn resolve(args: &CommentArgs, env: &Env) -> Result<Plan, PublishError> {
+pub(crate) fn resolve(args: &Settings, env: &Env) -> Result<Plan, PublishError> {
     match args.comment {
         CommentMode::None => Ok(plan(Target::None)),
         CommentMode::Github => github(args, env, true),
@@ -53,6 +55,7 @@ fn plan(target: Target) -> Plan {
     Plan {
         target,
         warnings: Vec::new(),
+        notices: Vec::new(),
     }
 }
 
@@ -63,7 +66,7 @@ fn missing(setting: &'static str, reason: &str) -> PublishError {
     }
 }
 
-fn github(args: &CommentArgs, env: &Env, explicit: bool) -> Result<Plan, PublishError> {
+fn github(args: &Settings, env: &Env, explicit: bool) -> Result<Plan, PublishError> {
     let pr = match args.pr {
         Some(n) => Some(n),
         None => env
@@ -79,7 +82,13 @@ fn github(args: &CommentArgs, env: &Env, explicit: bool) -> Result<Plan, Publish
                 "no pull request: pass --pr or run on a pull_request event",
             ));
         }
-        return Ok(plan(Target::None));
+        // compressed-size-action's wording, which users search for.
+        return Ok(Plan {
+            notices: vec![
+                "No PR associated with this action run: not commenting (pass --pr, the action's pr-number, under workflow_run)".into(),
+            ],
+            ..plan(Target::None)
+        });
     };
     let full = args
         .repo
@@ -119,8 +128,8 @@ fn github(args: &CommentArgs, env: &Env, explicit: bool) -> Result<Plan, Publish
             return Err(missing("GITHUB_TOKEN", reason));
         }
         return Ok(Plan {
-            target: Target::None,
             warnings: vec![format!("not commenting on pull request #{pr}: {reason}")],
+            ..plan(Target::None)
         });
     };
     Ok(plan(Target::GitHub(GitHub {
@@ -144,6 +153,14 @@ fn pr_from_event(path: &Path) -> Result<Option<u64>, PublishError> {
     {
         return Ok(Some(n));
     }
+    // workflow_run lists the pull requests of the triggering run (same-repository
+    // ones only; forks need the action's pr-number).
+    if let Some(n) = event
+        .pointer("/workflow_run/pull_requests/0/number")
+        .and_then(|v| v.as_u64())
+    {
+        return Ok(Some(n));
+    }
     let on_pr = event.pointer("/issue/pull_request").is_some();
     Ok(event
         .pointer("/issue/number")
@@ -153,7 +170,7 @@ fn pr_from_event(path: &Path) -> Result<Option<u64>, PublishError> {
 
 const GITLAB_TOKEN_HINT: &str = "set LAYERGATE_GITLAB_TOKEN (or GITLAB_TOKEN) to a project access token with the api scope; CI_JOB_TOKEN cannot write merge request notes";
 
-fn gitlab(args: &CommentArgs, env: &Env, explicit: bool) -> Result<Plan, PublishError> {
+fn gitlab(args: &Settings, env: &Env, explicit: bool) -> Result<Plan, PublishError> {
     let mr = args
         .pr
         .or_else(|| env.get("CI_MERGE_REQUEST_IID").and_then(|v| v.parse().ok()));
@@ -202,10 +219,10 @@ fn gitlab(args: &CommentArgs, env: &Env, explicit: bool) -> Result<Plan, Publish
             return Err(missing("LAYERGATE_GITLAB_TOKEN", GITLAB_TOKEN_HINT));
         }
         return Ok(Plan {
-            target: Target::None,
             warnings: vec![format!(
                 "not commenting on merge request !{mr}: no GitLab token: {GITLAB_TOKEN_HINT}"
             )],
+            ..plan(Target::None)
         });
     };
     Ok(plan(Target::GitLab(GitLab {
@@ -251,8 +268,9 @@ mod tests {
     #[test]
     fn auto_without_pull_request_does_nothing() {
         let env = Env::from_pairs([("GITHUB_ACTIONS", "true"), ("GITHUB_TOKEN", "t")]);
-        let plan = resolve(&CommentArgs::default(), &env).unwrap();
+        let plan = resolve(&Settings::default(), &env).unwrap();
         assert!(matches!(plan.target, Target::None));
+        assert!(plan.notices[0].starts_with("No PR associated with this action run"));
     }
 
     /// Explicit GitLab without a token names the variable and why CI_JOB_TOKEN won't do.
@@ -264,9 +282,9 @@ mod tests {
             ("CI_MERGE_REQUEST_IID", "3"),
             ("CI_JOB_TOKEN", "job"),
         ]);
-        let args = CommentArgs {
+        let args = Settings {
             comment: CommentMode::Gitlab,
-            ..CommentArgs::default()
+            ..Settings::default()
         };
         let err = resolve(&args, &env).err().unwrap().to_string();
         assert!(err.contains("LAYERGATE_GITLAB_TOKEN"), "{err}");

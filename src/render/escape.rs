@@ -42,13 +42,6 @@ pub fn fence_for(body: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
-/// A marker key may only hold what cannot close an HTML comment.
-pub fn marker_key(key: &str) -> String {
-    key.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,10 +63,5 @@ mod tests {
     fn fence_outgrows_backticks() {
         assert_eq!(fence_for("a ``` b"), "````");
         assert_eq!(fence_for("plain"), "```");
-    }
-
-    #[test]
-    fn marker_key_drops_comment_closers() {
-        assert_eq!(marker_key("app --> <b>"), "app--b");
     }
 }

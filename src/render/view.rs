@@ -311,7 +311,7 @@ pub struct DiffInput<'a> {
     pub comparison: &'a Comparison,
     pub findings: &'a [Finding],
     pub verdict: &'a Verdict,
-    pub key: &'a str,
+    pub key: &'a crate::marker::Marker,
     pub policy: &'a str,
 }
 
@@ -484,7 +484,7 @@ pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
     let merge = merge_rows(&c.merge_savings);
     let (nw, na, nm) = (waste.len(), advice.len(), merge.len());
     DiffView {
-        marker: format!("<!-- layergate:{} -->", super::escape::marker_key(i.key)),
+        marker: i.key.text(),
         icon: verdict_icon(i.verdict).into(),
         headline: i.verdict.headline.clone(),
         verdict: i.verdict.clone(),
@@ -573,7 +573,7 @@ pub fn check_view(
     head: &Report,
     findings: &[Finding],
     verdict: &Verdict,
-    key: &str,
+    key: &crate::marker::Marker,
     policy: &str,
 ) -> CheckView {
     let t = &head.totals;
@@ -585,7 +585,7 @@ pub fn check_view(
         icon: String::new(),
     };
     CheckView {
-        marker: format!("<!-- layergate:{} -->", super::escape::marker_key(key)),
+        marker: key.text(),
         icon: verdict_icon(verdict).into(),
         headline: verdict.headline.clone(),
         verdict: verdict.clone(),

@@ -1,8 +1,10 @@
 //! The GitHub Action's shell steps (`scripts/action-run.sh`, which `action.yml`
-//! calls) run as a script: installing a local binary, installing a "released"
-//! archive served from a file:// URL with its checksum verified (and refused when
-//! the checksum is wrong), and building the `layergate diff` command line from the
-//! action's inputs.
+//! calls) run one by one: using a binary already on the runner, installing a
+//! "released" archive served from a file:// URL with its checksum verified (and
+//! refused when the checksum is wrong), reusing the cached binary, building from
+//! source only when asked or when no release matches (loudly), and building the
+//! `layergate` command line from the action's inputs. `action.rs` runs them all
+//! together through action.yml.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -41,9 +43,9 @@ fn installed_version(dir: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// LAYERGATE_BIN short-cuts the download: the binary lands on $GITHUB_PATH.
+/// layergate-path short-cuts the download: its directory lands on $GITHUB_PATH.
 #[test]
-fn install_uses_the_local_binary_and_extends_github_path() {
+fn install_uses_the_binary_already_on_the_runner() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("inst");
     let gh_path = tmp.path().join("path");
@@ -51,24 +53,25 @@ fn install_uses_the_local_binary_and_extends_github_path() {
     let out = step(
         "install",
         &[
-            ("LAYERGATE_BIN", layergate()),
+            ("INPUT_LAYERGATE_PATH", layergate()),
             ("LAYERGATE_INSTALL_DIR", dir.to_str().unwrap()),
             ("GITHUB_PATH", gh_path.to_str().unwrap()),
             ("GITHUB_OUTPUT", gh_out.to_str().unwrap()),
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
+    let bin_dir = Path::new(layergate()).parent().unwrap();
     assert_eq!(
         std::fs::read_to_string(&gh_path).unwrap(),
-        format!("{}\n", dir.join("bin").display())
+        format!("{}\n", bin_dir.display())
     );
     assert_eq!(
         std::fs::read_to_string(&gh_out).unwrap(),
-        format!("bin={}\n", dir.join("bin/layergate").display())
-    );
-    assert_eq!(
-        installed_version(&dir),
-        format!("layergate {}\n", env!("CARGO_PKG_VERSION"))
+        format!(
+            "bin={}\nversion={}\n",
+            layergate(),
+            env!("CARGO_PKG_VERSION")
+        )
     );
 }
 
@@ -190,6 +193,89 @@ fn install_refuses_an_archive_with_a_wrong_checksum() {
     assert!(!err.contains("building from"), "{err}");
 }
 
+/// A stand-in `cargo` on PATH that "builds" by writing a stand-in binary into
+/// `--root DIR/bin` and records its arguments, so building from source is checked
+/// without minutes of compiling.
+fn fake_cargo(dir: &Path) -> PathBuf {
+    let bin = dir.join("cargo-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let cargo = bin.join("cargo");
+    std::fs::write(
+        &cargo,
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$CARGO_ARGS\"\nroot=''\nwhile [ $# -gt 0 ]; do [ \"$1\" = --root ] && root=\"$2\"; shift; done\nmkdir -p \"$root/bin\"\nprintf '#!/bin/sh\\necho \"layergate 0.1.0 (source stand-in)\"\\n' > \"$root/bin/layergate\"\nchmod +x \"$root/bin/layergate\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// No release matches (nothing at the URL): the action's checkout is built, with a
+/// warning annotation saying why and that it takes minutes; `install: source` builds
+/// without trying the download. The build lands in the cached directory, so the next
+/// run reuses it.
+#[test]
+fn source_builds_happen_when_asked_or_when_no_release_matches_and_are_loud() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cargo_bin = fake_cargo(tmp.path());
+    let path = format!(
+        "{}:{}",
+        cargo_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (install, why) in [
+        ("release", "no layergate release 0.1.0 for this runner"),
+        ("source", "install: source"),
+    ] {
+        let dir = tmp.path().join(install);
+        let args_file = tmp.path().join(format!("{install}.args"));
+        let url = format!("file://{}", tmp.path().join("no-releases").display());
+        let env = [
+            ("PATH", path.as_str()),
+            ("CARGO_ARGS", args_file.to_str().unwrap()),
+            ("GITHUB_ACTION_PATH", root.to_str().unwrap()),
+            ("INPUT_INSTALL", install),
+            ("LAYERGATE_RELEASE_URL", &url),
+            ("LAYERGATE_VERSION", "0.1.0"),
+            ("RUNNER_OS", "Linux"),
+            ("RUNNER_ARCH", "X64"),
+            ("LAYERGATE_INSTALL_DIR", dir.to_str().unwrap()),
+        ];
+        let out = step("install", &env);
+        assert!(out.status.success(), "{install}: {}", stderr(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains(&format!(
+                "::warning title=layergate::{why}: building layergate from the action's checkout; this takes minutes"
+            )),
+            "{stdout}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&args_file).unwrap(),
+            format!(
+                "install\n--locked\n--quiet\n--root\n{}\n--path\n{}\n",
+                dir.display(),
+                root.display()
+            )
+        );
+        assert_eq!(
+            installed_version(&dir),
+            "layergate 0.1.0 (source stand-in)\n"
+        );
+        // Next run: the cached build, no cargo.
+        std::fs::remove_file(&args_file).unwrap();
+        let out = step("install", &env);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("using the cached"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!args_file.exists());
+    }
+}
+
 /// A stand-in binary that records its arguments and exits with $SHIM_EXIT, to
 /// check the command line the run step builds and that the verdict's exit code
 /// passes through.
@@ -199,7 +285,7 @@ fn shim(dir: &Path) -> PathBuf {
     let path = bin.join("layergate");
     std::fs::write(
         &path,
-        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$ARGS_FILE\"\nprintf 'token=%s\\n' \"$GITHUB_TOKEN\" >> \"$ARGS_FILE\"\nexit \"${SHIM_EXIT:-0}\"\n",
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$ARGS_FILE\"\nprintf 'token=%s user=%s\\n' \"$GITHUB_TOKEN\" \"$LAYERGATE_REGISTRY_USER\" >> \"$ARGS_FILE\"\nexit \"${SHIM_EXIT:-0}\"\n",
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -207,143 +293,131 @@ fn shim(dir: &Path) -> PathBuf {
     path
 }
 
-/// The inputs become `layergate diff` flags; empty inputs add no flag; the policy
-/// verdict (exit 1) is the step's exit code.
+/// The inputs become flags; empty inputs add no flag; the policy verdict (exit 1)
+/// is the step's exit code; bad inputs are one clear line and exit 2.
 #[test]
-fn run_builds_the_diff_command_from_the_inputs() {
+fn run_builds_the_command_from_the_inputs() {
     let tmp = tempfile::tempdir().unwrap();
-    shim(tmp.path());
+    let bin = shim(tmp.path());
     let args_file = tmp.path().join("args");
-    let dir = tmp.path().to_str().unwrap();
+    let temp = tmp.path().join("temp");
+    let bin = bin.to_str().unwrap();
     let args = args_file.to_str().unwrap();
+    let temp_s = temp.to_str().unwrap();
     let out = step(
         "run",
         &[
-            ("LAYERGATE_INSTALL_DIR", dir),
+            ("LAYERGATE_BIN_PATH", bin),
             ("ARGS_FILE", args),
             ("SHIM_EXIT", "1"),
+            ("LAYERGATE_TEMP", temp_s),
             ("INPUT_BASE", "docker-archive:base.tar"),
             ("INPUT_HEAD", "docker-archive:pr image.tar"),
             ("INPUT_POLICY", ".layergate.yml"),
+            ("INPUT_PLATFORM", "linux/arm64"),
+            ("INPUT_MANIFEST_ONLY", "true"),
+            ("INPUT_WARN_ONLY", "true"),
             ("INPUT_COMMENT", "true"),
+            ("INPUT_COMMENT_REQUIRED", "true"),
+            ("INPUT_PR_NUMBER", "42"),
             ("INPUT_COMMENT_KEY", "web"),
             ("INPUT_TEMPLATE", ""),
+            ("LAYERGATE_REGISTRY_USER", "octocat"),
             ("GITHUB_TOKEN", "ghs_passed_through_env"),
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         std::fs::read_to_string(&args_file).unwrap(),
-        "diff\ndocker-archive:base.tar\ndocker-archive:pr image.tar\n--policy\n.layergate.yml\n--comment\nauto\n--comment-key\nweb\ntoken=ghs_passed_through_env\n"
+        format!("diff\ndocker-archive:base.tar\ndocker-archive:pr image.tar\n--platform\nlinux/arm64\n--manifest-only\n--format\njson\n--output\n{temp_s}/layergate-web.json\n--policy\n.layergate.yml\n--warn-only\n--markdown\n{temp_s}/layergate-web.md\n--comment\nauto\n--pr\n42\n--comment-required\n--comment-key\nweb\ntoken=ghs_passed_through_env user=octocat\n")
     );
 
-    let out = step(
-        "run",
-        &[
-            ("LAYERGATE_INSTALL_DIR", dir),
-            ("ARGS_FILE", args),
-            ("INPUT_BASE", "a.json"),
-            ("INPUT_HEAD", "b.tar"),
-            ("INPUT_COMMENT", "false"),
-            ("INPUT_TEMPLATE", "comment.md.j2"),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(
-        std::fs::read_to_string(&args_file).unwrap(),
-        "diff\na.json\nb.tar\n--template\ncomment.md.j2\n--comment\nnone\n--comment-key\ndefault\ntoken=\n"
-    );
-
-    let out = step(
-        "run",
-        &[
-            ("LAYERGATE_INSTALL_DIR", dir),
-            ("ARGS_FILE", args),
-            ("INPUT_BASE", "a"),
-            ("INPUT_HEAD", "b"),
-            ("INPUT_COMMENT", "yes"),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("input 'comment' must be true or false"));
-}
-
-/// action.yml passes every input the script reads, under the names it reads.
-#[test]
-fn action_yml_wires_every_input_into_the_script() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let action = std::fs::read_to_string(root.join("action.yml")).unwrap();
-    let script = std::fs::read_to_string(script()).unwrap();
-    for input in [
-        "base",
-        "head",
-        "policy",
-        "comment",
-        "comment-key",
-        "template",
+    for (command, image, want) in [
+        ("check", "oci:dir", "check\noci:dir\n--format\njson\n--output\nR\n--markdown\nM\n--comment\nnone\n--comment-key\ndefault\n"),
+        ("analyze", "oci:dir", "analyze\noci:dir\n--format\njson\n--output\nR\n"),
     ] {
-        let var = format!("INPUT_{}", input.to_uppercase().replace('-', "_"));
-        assert!(
-            script.contains(&format!("${{{var}")),
-            "script does not read {var}"
+        let out = step(
+            "run",
+            &[
+                ("LAYERGATE_BIN_PATH", bin),
+                ("ARGS_FILE", args),
+                ("LAYERGATE_TEMP", temp_s),
+                ("INPUT_COMMAND", command),
+                ("INPUT_IMAGE", image),
+                ("INPUT_COMMENT", "false"),
+                ("INPUT_REPORT", "R"),
+                ("INPUT_MARKDOWN", "M"),
+            ],
         );
-        assert!(
-            action.contains(&format!("{var}: ${{{{ inputs.{input} }}}}")),
-            "action.yml does not pass {var}"
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(
+            std::fs::read_to_string(&args_file).unwrap(),
+            format!("{want}token= user=\n")
         );
     }
-    assert!(action.contains("GITHUB_TOKEN: ${{ inputs.github-token }}"));
-    assert!(action.contains("LAYERGATE_VERSION: ${{ inputs.version }}"));
-    assert!(action.contains("\"$GITHUB_ACTION_PATH/scripts/action-run.sh\" install"));
-    assert!(action.contains("\"$GITHUB_ACTION_PATH/scripts/action-run.sh\" run"));
+
+    for (env, message) in [
+        (
+            vec![
+                ("INPUT_BASE", "a"),
+                ("INPUT_HEAD", "b"),
+                ("INPUT_COMMENT", "yes"),
+            ],
+            "input 'comment' must be true or false, not 'yes'",
+        ),
+        (
+            vec![("INPUT_HEAD", "b")],
+            "input 'base' is required for command: diff",
+        ),
+        (
+            vec![
+                ("INPUT_BASE", "a"),
+                ("INPUT_HEAD", "b"),
+                ("INPUT_PR_NUMBER", "7; rm"),
+            ],
+            "input 'pr-number' must be a pull request number",
+        ),
+        (
+            vec![("INPUT_COMMAND", "scan"), ("INPUT_HEAD", "b")],
+            "input 'command' must be diff, check, analyze or comment",
+        ),
+    ] {
+        let mut env = env;
+        env.push(("LAYERGATE_BIN_PATH", bin));
+        env.push(("ARGS_FILE", args));
+        let out = step("run", &env);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(message), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout)
+            .contains(&format!("::error title=layergate::{message}")),);
+    }
 }
 
-/// The whole action path with the real binary: install from LAYERGATE_BIN, then the
-/// run step compares the shared app images without commenting; the exit code is the
-/// verdict and the outputs file carries it.
+/// Every input is used by a step, every output comes from a step that writes it,
+/// and the run step gives every one of its outputs a value on every path.
 #[test]
-fn install_then_run_compares_the_shared_images() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("inst");
-    let gh_out = tmp.path().join("out");
-    let summary = tmp.path().join("summary.md");
-    let dir_s = dir.to_str().unwrap();
-    let out = step(
-        "install",
-        &[
-            ("LAYERGATE_BIN", layergate()),
-            ("LAYERGATE_INSTALL_DIR", dir_s),
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let base = format!(
-        "docker-archive:{}",
-        crate::support::image("app-base.docker.tar")
-    );
-    let head = format!("oci-archive:{}", crate::support::image("app-pr.oci.tar"));
-    let out = step(
-        "run",
-        &[
-            ("LAYERGATE_INSTALL_DIR", dir_s),
-            ("INPUT_BASE", &base),
-            ("INPUT_HEAD", &head),
-            ("INPUT_COMMENT", "false"),
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_OUTPUT", gh_out.to_str().unwrap()),
-            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
-        ],
-    );
-    let code = out.status.code().unwrap();
-    assert!(code == 0 || code == 1, "exit {code}: {}", stderr(&out));
-    let outputs = std::fs::read_to_string(&gh_out).unwrap();
-    let verdict = if code == 0 {
-        "verdict=pass\n"
-    } else {
-        "verdict=fail\n"
-    };
-    assert!(outputs.contains(verdict), "{outputs}");
-    assert!(outputs.contains("size-before="), "{outputs}");
-    assert!(std::fs::read_to_string(&summary)
-        .unwrap()
-        .contains("<!-- layergate:default -->"));
+fn action_yml_wires_every_input_and_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let action: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    let script = std::fs::read_to_string(script()).unwrap();
+    for input in action["inputs"].as_object().unwrap().keys() {
+        assert!(
+            text.contains(&format!("${{{{ inputs.{input} }}}}")),
+            "input {input} is not used"
+        );
+    }
+    for (name, spec) in action["outputs"].as_object().unwrap() {
+        let value = spec["value"].as_str().unwrap();
+        if value == format!("${{{{ steps.run.outputs.{name} }}}}") {
+            assert!(
+                [" ", ";", "\n"]
+                    .iter()
+                    .any(|end| script.contains(&format!(" {name}{end}"))),
+                "the run step does not give output {name} a value up front"
+            );
+        } else {
+            assert_eq!(value, format!("${{{{ steps.install.outputs.{name} }}}}"));
+        }
+    }
 }

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use layergate::publish::{
-    self, CommentArgs, CommentMode, CommentOutcome, Env, Metric, Publication, PublishedFinding,
-    Severity,
+    self, CommentMode, CommentOutcome, Env, Output as Figure, Publication, PublishedFinding,
+    Settings, Severity,
 };
 use serde_json::{json, Value};
 
@@ -53,7 +53,7 @@ fn github_under(prefix: &'static str) -> (Server, Arc<FakeGitHub>) {
     let state = Arc::new(FakeGitHub {
         comments: Mutex::new(
             (1..=3)
-                .map(|i| json!({"id": i, "body": format!("LGTM {i}"), "html_url": format!("https://github.com/acme/app/pull/12#issuecomment-{i}")}))
+                .map(|i| json!({"id": i, "body": format!("LGTM {i}"), "user": {"login": "alice"}, "html_url": format!("https://github.com/acme/app/pull/12#issuecomment-{i}")}))
                 .collect(),
         ),
         next_id: AtomicU64::new(100),
@@ -90,6 +90,11 @@ fn answer(state: &FakeGitHub, req: &Request, base: &str) -> Reply {
     };
     let path = req.path_only().to_string();
     match (req.method.as_str(), path.as_str()) {
+        // Installation tokens (GITHUB_TOKEN) cannot read the user they act as.
+        ("GET", "/user") => Reply::json(
+            403,
+            json!({"message": "Resource not accessible by integration"}),
+        ),
         ("GET", LIST) => {
             let all = state.comments.lock().unwrap().clone();
             let page = page_of(&req.path);
@@ -122,10 +127,10 @@ fn answer(state: &FakeGitHub, req: &Request, base: &str) -> Reply {
             if state.racer.swap(false, Ordering::SeqCst) {
                 let id = state.next_id.fetch_add(1, Ordering::SeqCst);
                 let other = body.replace("## ", "## (other run) ");
-                state.comments.lock().unwrap().push(json!({"id": id, "body": other, "html_url": format!("https://github.com/acme/app/pull/12#issuecomment-{id}")}));
+                state.comments.lock().unwrap().push(json!({"id": id, "body": other, "user": {"login": "github-actions[bot]"}, "html_url": format!("https://github.com/acme/app/pull/12#issuecomment-{id}")}));
             }
             let id = state.next_id.fetch_add(1, Ordering::SeqCst);
-            let c = json!({"id": id, "body": body, "html_url": format!("https://github.com/acme/app/pull/12#issuecomment-{id}")});
+            let c = json!({"id": id, "body": body, "user": {"login": "github-actions[bot]"}, "html_url": format!("https://github.com/acme/app/pull/12#issuecomment-{id}")});
             state.comments.lock().unwrap().push(c.clone());
             Reply::json(201, c)
         }
@@ -218,6 +223,7 @@ fn comment_is_created_once_then_updated_and_keys_are_separate() {
     assert_eq!(
         methods,
         [
+            ("GET", "/user"),
             ("GET", "/repos/acme/app/issues/12/comments?per_page=100"),
             (
                 "GET",
@@ -239,7 +245,7 @@ fn comment_is_created_once_then_updated_and_keys_are_separate() {
         assert_eq!(r.header("accept"), Some("application/vnd.github+json"));
         assert_eq!(r.header("x-github-api-version"), Some("2022-11-28"));
     }
-    let post = &requests[2];
+    let post = &requests[3];
     assert_eq!(post.header("content-type"), Some("application/json"));
     assert_eq!(
         post.json(),
@@ -340,7 +346,7 @@ fn auto_mode_reads_the_actions_environment() {
     );
     assert_eq!(
         std::fs::read_to_string(&output).unwrap(),
-        "failures=0\nwarnings=0\ncomment-id=100\ncomment-url=https://github.com/acme/app/pull/12#issuecomment-100\n"
+        "failures=0\nwarnings=0\ncomment-id=100\ncomment-url=https://github.com/acme/app/pull/12#issuecomment-100\ncomment-status=created\n"
     );
 }
 
@@ -366,6 +372,7 @@ fn enterprise_api_base_path_is_kept() {
     assert_eq!(
         paths,
         [
+            "GET /api/v3/user",
             "GET /api/v3/repos/acme/app/issues/12/comments?per_page=100",
             "GET /api/v3/repos/acme/app/issues/12/comments?per_page=100&page=2",
             "POST /api/v3/repos/acme/app/issues/12/comments",
@@ -448,7 +455,7 @@ fn bad_token_is_an_error_that_does_not_echo_the_token() {
     assert!(!err.contains(wrong), "{err}");
     assert!(
         err.contains(&format!(
-            "GET {}{LIST}?per_page=100: HTTP 401: Bad credentials; the token is invalid or expired",
+            "GET {}/user: HTTP 401: Bad credentials; the token is invalid or expired",
             server.url
         )),
         "{err}"
@@ -504,20 +511,20 @@ fn validation_failure_is_reported() {
     );
 }
 
-fn args(server: &Server) -> CommentArgs {
-    CommentArgs {
+fn args(server: &Server) -> Settings {
+    Settings {
         comment: CommentMode::Github,
         pr: Some(12),
         repo: Some("acme/app".into()),
         api_url: Some(server.url.clone()),
         github_token: Some(publish::Secret::new(TOKEN)),
-        ..CommentArgs::default()
+        ..Settings::default()
     }
 }
 
 fn publication() -> Publication {
     Publication {
-        key: "web".into(),
+        marker: publish::Marker::new("web").unwrap(),
         markdown: "<!-- layergate:web -->\n## ❌ layergate: 1 rule failed\n".into(),
         passed: Some(false),
         headline: "1 rule failed,\n1 warning".into(),
@@ -536,20 +543,21 @@ fn publication() -> Publication {
                 path: Some("/var/cache/a,b:c".into()),
             },
         ],
-        metrics: vec![
-            Metric {
+        outputs: vec![
+            Figure {
                 name: "size-before".into(),
                 value: 1000.0,
             },
-            Metric {
+            Figure {
                 name: "size-after".into(),
                 value: 13000.0,
             },
-            Metric {
+            Figure {
                 name: "size-delta".into(),
                 value: 12000.0,
             },
         ],
+        size_kind: None,
         report_path: Some("layergate-report.json".into()),
     }
 }
@@ -644,9 +652,12 @@ fn persistent_server_errors_give_up_after_four_attempts() {
             .push("GET", LIST, Reply::json(500, json!({"message": "boom"})));
     }
     let env = Env::from_pairs([("LAYERGATE_HTTP_BACKOFF_MS", "1")]);
-    let err = publish::deliver(&args(&server), &publication(), &env)
-        .unwrap_err()
-        .to_string();
+    let required = Settings {
+        comment_required: true,
+        ..args(&server)
+    };
+    let delivery = publish::deliver(&required, &publication(), &env).unwrap();
+    let err = delivery.failure.unwrap().to_string();
     assert_eq!(
         err,
         format!(
@@ -654,7 +665,7 @@ fn persistent_server_errors_give_up_after_four_attempts() {
             server.url
         )
     );
-    assert_eq!(server.requests().len(), 4);
+    assert_eq!(server.requests().len(), 5, "GET /user, then 4 attempts");
 }
 
 /// The library API writes outputs (heredoc for multi-line), annotations with
@@ -680,7 +691,7 @@ fn deliver_writes_outputs_annotations_and_summary() {
     );
     assert_eq!(
         std::fs::read_to_string(&output).unwrap(),
-        "verdict=fail\nheadline<<LAYERGATE_EOF\n1 rule failed,\n1 warning\nLAYERGATE_EOF\nfailures=1\nwarnings=1\nsize-before=1000\nsize-after=13000\nsize-delta=12000\nreport-path=layergate-report.json\ncomment-id=100\ncomment-url=https://github.com/acme/app/pull/12#issuecomment-100\n"
+        "verdict=fail\nheadline<<LAYERGATE_EOF\n1 rule failed,\n1 warning\nLAYERGATE_EOF\nfailures=1\nwarnings=1\nsize-before=1000\nsize-after=13000\nsize-delta=12000\nreport-path=layergate-report.json\ncomment-id=100\ncomment-url=https://github.com/acme/app/pull/12#issuecomment-100\ncomment-status=created\n"
     );
     assert_eq!(
         std::fs::read_to_string(&summary).unwrap(),

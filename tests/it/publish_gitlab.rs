@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use layergate::publish::{
-    self, CommentArgs, CommentMode, CommentOutcome, Env, Metric, Publication, PublishedFinding,
-    Severity,
+    self, CommentMode, CommentOutcome, Env, Output as Figure, Publication, PublishedFinding,
+    Settings, Severity,
 };
 use serde_json::{json, Value};
 
@@ -345,20 +345,20 @@ fn unknown_merge_request_is_a_404_error() {
     assert!(stderr(&out).contains("/projects/42/merge_requests/8/notes?per_page=100&sort=asc&order_by=created_at: HTTP 404: 404 Not found; the project or merge request does not exist"), "{}", stderr(&out));
 }
 
-fn args(server: &Server) -> CommentArgs {
-    CommentArgs {
+fn args(server: &Server) -> Settings {
+    Settings {
         comment: CommentMode::Gitlab,
         pr: Some(7),
         repo: Some("42".into()),
         api_url: Some(format!("{}/api/v4", server.url)),
         gitlab_token: Some(publish::Secret::new(TOKEN)),
-        ..CommentArgs::default()
+        ..Settings::default()
     }
 }
 
 fn publication() -> Publication {
     Publication {
-        key: "web".into(),
+        marker: publish::Marker::new("web").unwrap(),
         markdown: "## verdict\n".into(),
         passed: Some(false),
         headline: "1 rule failed".into(),
@@ -381,20 +381,21 @@ fn publication() -> Publication {
                 path: Some("/var/cache/apt/archives/<x>.deb".into()),
             },
         ],
-        metrics: vec![
-            Metric {
+        outputs: vec![
+            Figure {
                 name: "size-before".into(),
                 value: 1000.0,
             },
-            Metric {
+            Figure {
                 name: "size-after".into(),
                 value: 13000.0,
             },
-            Metric {
+            Figure {
                 name: "size-delta".into(),
                 value: 12000.0,
             },
         ],
+        size_kind: None,
         report_path: None,
     }
 }
@@ -437,12 +438,12 @@ fn report_artifacts_are_written_on_request() {
     let cq = dir.path().join("gl-code-quality.json");
     let junit = dir.path().join("junit.xml");
     let metrics = dir.path().join("metrics.txt");
-    let a = CommentArgs {
+    let a = Settings {
         comment: CommentMode::None,
         gitlab_codequality: Some(cq.clone()),
         junit: Some(junit.clone()),
         gitlab_metrics: Some(metrics.clone()),
-        ..CommentArgs::default()
+        ..Settings::default()
     };
     let delivery = publish::deliver(&a, &publication(), &Env::default()).unwrap();
     assert_eq!(delivery.comment, CommentOutcome::NotRequested);

@@ -1,7 +1,8 @@
 //! The HTTP side of the registry edge: one tokio runtime for the whole process (the
 //! core stays synchronous), authentication through oci-client's challenge handling,
-//! and GETs that retry with bounded backoff on 429/5xx, connection resets and
-//! timeouts. Every wait is bounded, so a silent server ends in an error, never a hang.
+//! and GETs that retry on 429/5xx, connection resets and timeouts through the
+//! shared [`crate::retry`] engine (the publisher uses the same one). Every wait is
+//! bounded, so a silent server ends in an error, never a hang.
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -25,11 +26,6 @@ pub const MAX_CONCURRENT_PULLS: usize = 4;
 pub const TIMEOUT_ENV: &str = "LAYERGATE_REGISTRY_TIMEOUT";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const ATTEMPTS: u32 = 4;
-const BACKOFF_BASE: Duration = Duration::from_millis(250);
-const BACKOFF_CAP: Duration = Duration::from_secs(8);
-/// A `Retry-After` longer than this is cut short: CI should fail, not sleep for hours.
-const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
 /// A blob whose connection breaks mid-way is resumed from where it broke this often.
 pub const BLOB_RESUMES: u32 = 3;
 
@@ -290,25 +286,31 @@ impl Client {
         }
     }
 
-    /// Runs `attempt` up to [`ATTEMPTS`] times, sleeping between transient failures:
-    /// the server's `Retry-After` when it gives one (capped), else exponential backoff.
+    /// Runs `attempt` under the shared retry policy: transient failures wait (the
+    /// server's `Retry-After` when it gives one, else backoff) and try again.
     async fn retrying<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, RegistryError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        let mut n = 0;
-        loop {
-            n += 1;
-            match attempt().await {
-                Ok(v) => return Ok(v),
-                Err(Failure::Transient { retry_after, .. }) if n < ATTEMPTS => {
-                    let wait = retry_after.map_or(backoff(n), |r| r.min(RETRY_AFTER_CAP));
-                    tokio::time::sleep(wait).await;
+        let policy = crate::retry::RetryPolicy::from_process();
+        crate::retry::run(&policy, || {
+            let next = attempt();
+            async move {
+                match next.await {
+                    Ok(v) => crate::retry::Attempt::Done(v),
+                    Err(f @ Failure::Transient { retry_after, .. }) => {
+                        crate::retry::Attempt::Transient {
+                            error: f,
+                            wait: retry_after,
+                        }
+                    }
+                    Err(f) => crate::retry::Attempt::Fatal(f),
                 }
-                Err(f) => return Err(self.finish(f, what, n)),
             }
-        }
+        })
+        .await
+        .map_err(|failed| self.finish(failed.error, what, failed.attempts))
     }
 
     fn finish(&self, f: Failure, what: &str, attempts: u32) -> RegistryError {
@@ -364,11 +366,9 @@ impl Client {
     }
 }
 
-/// The wait after the `n`th failed attempt (1-based): 250 ms, 500 ms, 1 s, … capped.
+/// The wait after the `n`th failed attempt (1-based), by the shared policy.
 pub fn backoff(n: u32) -> Duration {
-    BACKOFF_BASE
-        .saturating_mul(1 << n.saturating_sub(1).min(16))
-        .min(BACKOFF_CAP)
+    crate::retry::RetryPolicy::from_process().backoff(n)
 }
 
 fn transient(kind: Transient) -> Failure {
@@ -389,8 +389,7 @@ fn transport(e: &reqwest::Error) -> Failure {
 
 /// `Retry-After` in seconds; the HTTP-date form falls back to our own backoff.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+    crate::retry::retry_after_secs(headers.get(RETRY_AFTER)?.to_str().ok()?)
 }
 
 /// An error and its causes on one line: reqwest's own message hides the reason
@@ -411,13 +410,6 @@ fn chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_and_stays_bounded() {
-        assert_eq!(backoff(1), Duration::from_millis(250));
-        assert_eq!(backoff(3), Duration::from_secs(1));
-        assert_eq!(backoff(40), BACKOFF_CAP);
-    }
 
     #[test]
     fn retry_after_reads_seconds_and_ignores_dates() {

@@ -1,0 +1,85 @@
+//! The publishing flags of `diff`, `check` and `comment` (clap stays on the command
+//! line's side; `publish` receives plain [`Settings`]).
+
+use std::path::PathBuf;
+
+use layergate::marker::Marker;
+use layergate::publish::{CommentMode, Secret, Settings};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CommentWhere {
+    /// GitHub on a pull_request event, GitLab in a merge-request pipeline, else none.
+    Auto,
+    Github,
+    Gitlab,
+    None,
+}
+
+/// Publishing flags, flattened into `diff`, `check` and `comment`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommentArgs {
+    /// Where to post the verdict as a sticky comment.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHERE")]
+    pub comment: CommentWhere,
+    /// One comment per pull request and key: re-runs update it, another key adds
+    /// another. 1-64 letters, digits, '-', '_' or '.'.
+    #[arg(long, default_value = layergate::marker::DEFAULT_KEY, value_name = "KEY")]
+    pub comment_key: Marker,
+    /// Fail when the comment cannot be posted (default: a warning naming the status).
+    #[arg(long)]
+    pub comment_required: bool,
+    /// GitHub token (default: $GITHUB_TOKEN, then $GH_TOKEN). Prefer the environment.
+    #[arg(long, value_name = "TOKEN")]
+    pub github_token: Option<Secret>,
+    /// GitLab token with `api` scope (default: $LAYERGATE_GITLAB_TOKEN, then $GITLAB_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    pub gitlab_token: Option<Secret>,
+    /// Pull/merge request number (default: from the CI environment).
+    #[arg(long, value_name = "N")]
+    pub pr: Option<u64>,
+    /// GitHub OWNER/NAME or GitLab project id or path (default: from the CI environment).
+    #[arg(long, value_name = "REPO")]
+    pub repo: Option<String>,
+    /// API base URL (default: $GITHUB_API_URL or $CI_API_V4_URL).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Also write the comment's Markdown to FILE (e.g. for a later workflow to post).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Write a GitLab Code Quality report (artifacts:reports:codequality).
+    #[arg(long, value_name = "FILE")]
+    pub gitlab_codequality: Option<PathBuf>,
+    /// Write a JUnit XML report, one test case per rule (artifacts:reports:junit).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a GitLab metrics report (artifacts:reports:metrics).
+    #[arg(long, value_name = "FILE")]
+    pub gitlab_metrics: Option<PathBuf>,
+    /// Repository file Code Quality findings point at (they are about the image it builds).
+    #[arg(long, default_value = "Dockerfile", value_name = "PATH")]
+    pub codequality_path: String,
+}
+
+impl CommentArgs {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            comment: match self.comment {
+                CommentWhere::Auto => CommentMode::Auto,
+                CommentWhere::Github => CommentMode::Github,
+                CommentWhere::Gitlab => CommentMode::Gitlab,
+                CommentWhere::None => CommentMode::None,
+            },
+            comment_required: self.comment_required,
+            github_token: self.github_token.clone(),
+            gitlab_token: self.gitlab_token.clone(),
+            pr: self.pr,
+            repo: self.repo.clone(),
+            api_url: self.api_url.clone(),
+            markdown: self.markdown.clone(),
+            gitlab_codequality: self.gitlab_codequality.clone(),
+            junit: self.junit.clone(),
+            gitlab_metrics: self.gitlab_metrics.clone(),
+            codequality_path: self.codequality_path.clone(),
+        }
+    }
+}
