@@ -1,6 +1,7 @@
 //! The CI files users copy or include keep their promises: the example workflow
 //! grants write access to pull requests only in the commenting job, and the GitLab
-//! template runs only in merge-request pipelines and publishes its reports.
+//! component runs only in merge-request pipelines, publishes its reports and hands
+//! layergate the job's registry credentials.
 //! (Syntax and schema are checked by actionlint and check-jsonschema in `.ci/run`.)
 
 use std::path::Path;
@@ -12,52 +13,103 @@ fn yaml(path: &str) -> Value {
     serde_saphyr::from_str(&text).unwrap()
 }
 
-/// Least privilege: nothing by default, `pull-requests: write` only where commenting.
+/// Least privilege in every example: nothing by default, `pull-requests: write` only
+/// in jobs that run the action, and no `pull_request_target` (it would run a fork's
+/// code with a write token).
 #[test]
-fn example_workflow_grants_pull_request_writes_only_to_the_commenting_job() {
-    let wf = yaml("examples/github/image-gate.yml");
-    assert_eq!(wf["permissions"], json!({}));
-    let jobs = wf["jobs"].as_object().unwrap();
-    let writers: Vec<&String> = jobs
-        .iter()
-        .filter(|(_, j)| j["permissions"]["pull-requests"] == "write")
-        .map(|(name, _)| name)
-        .collect();
-    assert_eq!(writers, ["gate"]);
-    let gate_uses: Vec<&str> = jobs["gate"]["steps"]
-        .as_array()
+fn example_workflows_grant_pull_request_writes_only_to_commenting_jobs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/github");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
-        .iter()
-        .filter_map(|s| s["uses"].as_str())
+        .map(|e| e.unwrap().path())
         .collect();
-    assert!(gate_uses
-        .iter()
-        .any(|u| u.starts_with("layergate/layergate@")));
-    for (name, job) in jobs {
-        for (scope, level) in job["permissions"].as_object().unwrap() {
-            assert!(
-                level == "read" || (name == "gate" && scope == "pull-requests"),
-                "{name} has {scope}: {level}"
-            );
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    for file in files {
+        let name = file.display().to_string();
+        let wf = yaml(&format!(
+            "examples/github/{}",
+            file.file_name().unwrap().to_str().unwrap()
+        ));
+        assert_eq!(wf["permissions"], json!({}), "{name}");
+        assert!(wf["on"].get("pull_request_target").is_none(), "{name}");
+        for (job_name, job) in wf["jobs"].as_object().unwrap() {
+            let uses_action = job["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|s| s["uses"].as_str())
+                .any(|u| u.starts_with("layergate/layergate@"));
+            for (scope, level) in job["permissions"].as_object().unwrap() {
+                assert!(
+                    level == "read" || (scope == "pull-requests" && uses_action),
+                    "{name}: {job_name} has {scope}: {level}"
+                );
+            }
         }
     }
 }
 
-/// The template's job runs in merge-request pipelines only, in the tool's image, and
-/// publishes the three reports it asks layergate to write.
+/// The component's two documents: the `spec:` header and the jobs.
+fn component() -> (Value, Value) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/layergate.yml"),
+    )
+    .unwrap();
+    let (spec, jobs) = text.split_once("\n---\n").expect("spec header, ---, jobs");
+    (
+        serde_saphyr::from_str(spec).unwrap(),
+        serde_saphyr::from_str(jobs).unwrap(),
+    )
+}
+
+/// `$[[ inputs.NAME ]]` replaced by `given` or the input's default, as GitLab does
+/// when the component is included.
+fn interpolate(text: &str, spec: &Value, given: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("$[[") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("]]").unwrap() + start;
+        let expr = rest[start + 3..end].trim();
+        let name = expr
+            .strip_prefix("inputs.")
+            .expect("only inputs are interpolated");
+        let input = &spec["spec"]["inputs"][name];
+        assert!(!input.is_null(), "undeclared input {name}");
+        let value = match given.iter().find(|(k, _)| *k == name) {
+            Some((_, v)) => v.to_string(),
+            None => match &input["default"] {
+                Value::String(s) => s.clone(),
+                Value::Null => panic!("input {name} has no default and was not given"),
+                other => other.to_string(),
+            },
+        };
+        out.push_str(&value);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The component's job runs in merge-request pipelines only, in the image of its
+/// own release (the version in Cargo.toml, so the include ref and the image cannot
+/// drift), and publishes the three reports it asks layergate to write.
 #[test]
-fn gitlab_template_runs_on_merge_requests_and_publishes_reports() {
-    let t = yaml("ci/layergate.gitlab-ci.yml");
-    let job = &t[".layergate"];
+fn gitlab_component_runs_on_merge_requests_with_its_own_release() {
+    let (spec, jobs) = component();
+    let image = spec["spec"]["inputs"]["image"]["default"].as_str().unwrap();
+    assert_eq!(
+        image,
+        format!("ghcr.io/layergate/layergate:{}", env!("CARGO_PKG_VERSION"))
+    );
+    let job = &jobs["$[[ inputs.job-name ]]"];
     assert_eq!(
         job["rules"],
         json!([{"if": "$CI_PIPELINE_SOURCE == \"merge_request_event\""}])
     );
-    assert!(job["image"]["name"]
-        .as_str()
-        .unwrap()
-        .starts_with("ghcr.io/layergate/layergate:"));
-    let script = job["script"].as_array().unwrap()[1].as_str().unwrap();
+    assert_eq!(job["image"]["name"], "$[[ inputs.image ]]");
+    let script = job["script"].as_array().unwrap()[0].as_str().unwrap();
     let reports = &job["artifacts"]["reports"];
     for (flag, kind) in [
         ("--gitlab-codequality", "codequality"),
@@ -67,5 +119,97 @@ fn gitlab_template_runs_on_merge_requests_and_publishes_reports() {
         let file = reports[kind].as_str().unwrap();
         assert!(script.contains(&format!("{flag} {file}")), "{script}");
     }
-    assert_eq!(t["layergate"]["extends"], ".layergate");
+}
+
+/// The job's script, run under `sh` with a merge-request pipeline's variables (the
+/// job's variables expanded as GitLab expands them), hands layergate the job's own
+/// registry credentials, for CI_REGISTRY only, and the inputs as flags.
+#[test]
+fn gitlab_component_passes_the_job_registry_credentials() {
+    let (spec, jobs) = component();
+    let job = &jobs["$[[ inputs.job-name ]]"];
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let record = tmp.path().join("record");
+    std::fs::write(
+        bin.join("layergate"),
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$RECORD.args\"\ncat \"$DOCKER_CONFIG/config.json\" > \"$RECORD.config\"\nenv > \"$RECORD.env\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        bin.join("layergate"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+
+    let given = [
+        (
+            "base",
+            "docker://$CI_REGISTRY_IMAGE:$CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+        ),
+        (
+            "head",
+            "docker://$CI_REGISTRY_IMAGE:mr-$CI_MERGE_REQUEST_IID",
+        ),
+        ("warn-only", "true"),
+    ];
+    let mut script = String::new();
+    for (k, v) in job["variables"].as_object().unwrap() {
+        let v = interpolate(v.as_str().unwrap(), &spec, &given);
+        script.push_str(&format!("{k}=\"{v}\"; export {k}\n"));
+    }
+    for line in job["script"].as_array().unwrap() {
+        script.push_str(&interpolate(line.as_str().unwrap(), &spec, &given));
+        script.push('\n');
+    }
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("RECORD", &record)
+        .env("CI_PIPELINE_SOURCE", "merge_request_event")
+        .env("CI_MERGE_REQUEST_IID", "17")
+        .env("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")
+        .env("CI_REGISTRY", "registry.example.com")
+        .env("CI_REGISTRY_IMAGE", "registry.example.com/acme/app")
+        .env("CI_REGISTRY_USER", "gitlab-ci-token")
+        .env("CI_REGISTRY_PASSWORD", "glcbt-JobT0ken")
+        .env("CI_JOB_TOKEN", "glcbt-JobT0ken")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let args = std::fs::read_to_string(record.with_extension("args")).unwrap();
+    assert!(
+        args.starts_with("diff\ndocker://registry.example.com/acme/app:main\ndocker://registry.example.com/acme/app:mr-17\n--warn-only\n--comment\nauto\n"),
+        "{args}"
+    );
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(record.with_extension("config")).unwrap())
+            .unwrap();
+    let auths = config["auths"].as_object().unwrap();
+    assert_eq!(auths.len(), 1, "credentials for CI_REGISTRY only: {config}");
+    let auth = auths["registry.example.com"]["auth"].as_str().unwrap();
+    let decoded = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf '%s' '{auth}' | base64 -d"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(decoded.stdout).unwrap(),
+        "gitlab-ci-token:glcbt-JobT0ken"
+    );
+    // Not the process-wide variables, which layergate would send to every registry.
+    let env = std::fs::read_to_string(record.with_extension("env")).unwrap();
+    assert!(!env.contains("LAYERGATE_REGISTRY_PASSWORD="), "{env}");
 }
