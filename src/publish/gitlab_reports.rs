@@ -180,7 +180,7 @@ fn xml_escape(s: &str) -> String {
 /// several keys (images) in one pipeline do not collide.
 pub fn metrics_text(publication: &Publication) -> String {
     let mut out = String::new();
-    let key = snake(&publication.marker.key());
+    let key = snake(publication.marker.key());
     if let Some(passed) = publication.passed {
         out.push_str(&format!("layergate_{key}_passed {}\n", u8::from(passed)));
     }

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::action_runner::{repo_root, Run, Runner};
 use crate::fake_api::{Reply, Server};
+use crate::support::action_runner::{repo_root, Run, Runner};
 
 const REPO: &str = "acme/app";
 const TOKEN: &str = "ghs_ActionsT0ken";
@@ -351,8 +351,9 @@ fn the_action_runs_its_own_release_by_default() {
             .status()
             .unwrap();
         assert!(status.success());
-        let outputs =
-            crate::action_runner::parse_file_commands(&std::fs::read_to_string(&out).unwrap());
+        let outputs = crate::support::action_runner::parse_file_commands(
+            &std::fs::read_to_string(&out).unwrap(),
+        );
         assert_eq!(outputs["version"], want, "{action_ref} {input}");
         assert_eq!(
             outputs["cache-key"],

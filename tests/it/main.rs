@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod action;
-mod action_runner;
 mod action_script;
 mod advice;
 mod cache;

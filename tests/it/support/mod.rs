@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod action_runner;
 pub mod derive;
 pub mod dockerd;
 pub mod fixtures;
