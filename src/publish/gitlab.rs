@@ -1,6 +1,7 @@
 //! The GitLab sticky note, through reqwest: list the merge request's notes (every
-//! page, skipping system notes), update the one carrying the key's marker with PUT,
-//! create it with POST only when none does.
+//! page, skipping system notes), update the one carrying the key's marker and
+//! written by the token's own user (`GET /user`) with PUT, create it with POST only
+//! when none does. Another user's note quoting the marker is never overwritten.
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Deserialize;
@@ -18,6 +19,13 @@ struct Note {
     body: Option<String>,
     #[serde(default)]
     system: bool,
+    #[serde(default)]
+    author: Option<Author>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Author {
+    username: String,
 }
 
 struct Client {
@@ -38,7 +46,14 @@ pub(crate) async fn upsert(
         gl.api, gl.project, gl.mr
     );
     let marker = marker.text();
-    let existing = match client.marked(&notes, &marker, false).await? {
+    let me = client.username(gl).await?;
+    let mine = |n: &Note| match (&me, &n.author) {
+        (Some(me), Some(a)) => a.username.eq_ignore_ascii_case(me),
+        (Some(_), None) => false,
+        // A token that cannot say who it is: the marker alone.
+        (None, _) => true,
+    };
+    let existing = match client.marked(&notes, &marker, false, &mine).await? {
         Ok(found) => found.into_iter().next(),
         Err(reason) => return Ok(refused(gl, reason)),
     };
@@ -73,7 +88,7 @@ pub(crate) async fn upsert(
     // Two pipelines at the same moment can both find no note and both create one:
     // list again, and when an older note carries the marker, delete this run's and
     // give the older one the body, so racing runs converge on one note, the oldest.
-    let oldest = match client.marked(&notes, &marker, true).await? {
+    let oldest = match client.marked(&notes, &marker, true, &mine).await? {
         Ok(found) => found.into_iter().map(|n| n.id).min(),
         Err(_) => None,
     };
@@ -167,11 +182,24 @@ impl Client {
 
     /// The user notes carrying the marker, oldest first: up to the first one, or with
     /// `all` through every page. `Err` carries the reason of a 403 (no access).
+    /// The token's user name: `GET /user` (a project access token answers with its
+    /// bot user); `None` when the token may not read it.
+    async fn username(&self, gl: &GitLab) -> Result<Option<String>, PublishError> {
+        let url = format!("{}/user", gl.api);
+        let answer = self.send(reqwest::Method::GET, "GET", &url, None).await?;
+        if matches!(answer.status, 403 | 404) {
+            return Ok(None);
+        }
+        let me: Author = expect_json("GET", &url, answer)?;
+        Ok(Some(me.username))
+    }
+
     async fn marked(
         &self,
         notes: &str,
         marker: &str,
         all: bool,
+        mine: &dyn Fn(&Note) -> bool,
     ) -> Result<Result<Vec<Note>, String>, PublishError> {
         let mut found = Vec::new();
         let mut next = Some(format!("{notes}?per_page=100&sort=asc&order_by=created_at"));
@@ -184,10 +212,9 @@ impl Client {
             }
             let following = next_page(&answer, &url);
             let page: Vec<Note> = expect_json("GET", &url, answer)?;
-            found
-                .extend(page.into_iter().filter(|n| {
-                    !n.system && n.body.as_deref().is_some_and(|b| b.contains(marker))
-                }));
+            found.extend(page.into_iter().filter(|n| {
+                !n.system && n.body.as_deref().is_some_and(|b| b.contains(marker)) && mine(n)
+            }));
             // A merge request with more than 100 pages of notes is not worth more.
             if (!all && !found.is_empty()) || pages >= 100 {
                 break;

@@ -48,7 +48,7 @@ fn gitlab() -> (Server, Arc<FakeGitLab>) {
     let state = Arc::new(FakeGitLab {
         notes: Mutex::new(vec![
             json!({"id": 1, "body": "added 1 commit\n\n<!-- layergate:default -->", "system": true}),
-            json!({"id": 2, "body": "Looks fine", "system": false}),
+            json!({"id": 2, "body": "Looks fine", "system": false, "author": {"username": "alice"}}),
             json!({"id": 3, "body": "approved this merge request", "system": true}),
         ]),
         next_id: AtomicU64::new(500),
@@ -71,6 +71,7 @@ fn answer(state: &FakeGitLab, req: &Request, base: &str) -> Reply {
     };
     let path = req.path_only().to_string();
     match (req.method.as_str(), path.as_str()) {
+        ("GET", "/api/v4/user") => Reply::json(200, json!({"username": "project_42_bot"})),
         ("GET", NOTES) => {
             let all = state.notes.lock().unwrap().clone();
             let page = page_of(&req.path);
@@ -108,10 +109,10 @@ fn answer(state: &FakeGitLab, req: &Request, base: &str) -> Reply {
                     .notes
                     .lock()
                     .unwrap()
-                    .push(json!({"id": id, "body": other, "system": false}));
+                    .push(json!({"id": id, "body": other, "system": false, "author": {"username": "project_42_bot"}}));
             }
             let id = state.next_id.fetch_add(1, Ordering::SeqCst);
-            let note = json!({"id": id, "body": req.json()["body"], "system": false});
+            let note = json!({"id": id, "body": req.json()["body"], "system": false, "author": {"username": "project_42_bot"}});
             state.notes.lock().unwrap().push(note.clone());
             Reply::json(201, note)
         }
@@ -201,6 +202,7 @@ fn note_is_created_once_then_updated_and_system_notes_are_skipped() {
     assert_eq!(
         calls,
         [
+            ("GET", "/api/v4/user"),
             ("GET", "/api/v4/projects/42/merge_requests/7/notes?per_page=100&sort=asc&order_by=created_at"),
             ("GET", "/api/v4/projects/42/merge_requests/7/notes?per_page=100&sort=asc&order_by=created_at&page=2"),
             ("POST", NOTES),
@@ -217,9 +219,9 @@ fn note_is_created_once_then_updated_and_system_notes_are_skipped() {
         );
         assert!(r.header("user-agent").unwrap().starts_with("layergate/"));
     }
-    assert_eq!(requests[2].header("content-type"), Some("application/json"));
+    assert_eq!(requests[3].header("content-type"), Some("application/json"));
     assert_eq!(
-        requests[2].json(),
+        requests[3].json(),
         json!({"body": "<!-- layergate:default -->\n## Image size\n\n+3 MB\n"})
     );
 
@@ -301,7 +303,7 @@ fn unauthorized_token_names_the_fix() {
     assert!(!err.contains("glpat-RevokedSecret"), "{err}");
     assert!(err.contains("HTTP 401: 401 Unauthorized; the token is invalid or expired: set LAYERGATE_GITLAB_TOKEN"), "{err}");
     assert!(
-        err.contains(&format!("GET {}{NOTES}?per_page=100", server.url)),
+        err.contains(&format!("GET {}/api/v4/user", server.url)),
         "{err}"
     );
 }
@@ -515,4 +517,27 @@ fn racing_pipelines_converge_on_one_note() {
             ("PUT".to_string(), format!("{NOTES}/500")),
         ]
     );
+}
+
+/// Another user's note quoting the marker is not ours: it is left as it is and our
+/// own note is created beside it, then updated on the next run.
+#[test]
+fn a_marker_in_another_users_note_is_left_alone() {
+    let (server, state) = gitlab();
+    let planted = json!({"id": 5, "body": "see <!-- layergate:default -->", "system": false, "author": {"username": "mallory"}});
+    state.notes.lock().unwrap().push(planted.clone());
+    let dir = tempfile::tempdir().unwrap();
+    for text in ["first\n", "second\n"] {
+        let file = body_file(dir.path(), "a.md", text);
+        let out = comment(&server, &[&file], &[("LAYERGATE_GITLAB_TOKEN", TOKEN)]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let notes = state.notes.lock().unwrap().clone();
+    assert!(notes.contains(&planted), "{notes:#?}");
+    let ours: Vec<&Value> = notes
+        .iter()
+        .filter(|n| n["author"]["username"] == "project_42_bot")
+        .collect();
+    assert_eq!(ours.len(), 1, "{notes:#?}");
+    assert_eq!(ours[0]["body"], "<!-- layergate:default -->\nsecond\n");
 }
