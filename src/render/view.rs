@@ -494,8 +494,17 @@ pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
         failed: finding_rows(i.findings, Severity::Fail),
         warned: finding_rows(i.findings, Severity::Warn),
         layers_summary: format!(
-            "{} shared, {} added, {} removed",
-            c.layers.shared_prefix, c.layers.added, c.layers.removed
+            "{} shared, {} added, {} removed; pull cost {} ({} {})",
+            c.layers.shared_prefix,
+            c.layers.added,
+            c.layers.removed,
+            human_bytes(c.layers.pull_bytes),
+            c.layers.pull_layers,
+            if c.layers.pull_layers == 1 {
+                "layer"
+            } else {
+                "layers"
+            }
         ),
         layers: Table::new(layers, n_layers),
         files: Table::new(files, files_total),

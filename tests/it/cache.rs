@@ -413,3 +413,51 @@ fn registry_diff_with_a_warm_cache_pulls_only_the_new_layer() {
     cold.args(["diff", &base_ref, &head_ref, "--format", "json"]);
     assert_eq!(json(&cold.output().unwrap()), warm);
 }
+
+/// Pull cost: what a client holding BASE downloads to get HEAD (the one new
+/// layer's compressed bytes), in the JSON, the text and the comment; a policy
+/// limits it with `growth.pull`.
+#[test]
+fn pull_cost_is_the_new_layers_compressed_bytes_and_a_policy_limits_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, head, _, head_img) = images(tmp.path());
+    let new = head_img.layers[2].info.size;
+    let out = bin()
+        .args(["diff", &base, &head, "--format", "json"])
+        .output()
+        .unwrap();
+    let v = json(&out);
+    assert_eq!(v["comparison"]["layers"]["pull_bytes"], new, "{v:#}");
+    assert_eq!(v["comparison"]["layers"]["pull_layers"], 1);
+    let shown = format!("pull cost {} (1 layer)", layergate::text::human_bytes(new));
+    for format in ["text", "markdown"] {
+        let out = bin()
+            .args(["diff", &base, &head, "--format", format])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&shown),
+            "{format}"
+        );
+    }
+    let policy = tmp.path().join("p.yml");
+    for (rule, code) in [
+        ("growth:\n  pull: 10B\n", Some(1)),
+        ("growth:\n  pull: {max: 1MB}\n", Some(0)),
+    ] {
+        std::fs::write(&policy, rule).unwrap();
+        let out = bin()
+            .args(["diff", &base, &head, "--policy"])
+            .arg(&policy)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), code, "{rule}: {}", stderr(&out));
+        if code == Some(1) {
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains("pull cost is"),
+                "{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+}
