@@ -10,7 +10,9 @@
 pub mod advice;
 pub mod analyze;
 pub mod cache;
+pub mod cache_key;
 pub mod compare;
+pub mod dockerfile;
 pub mod error;
 pub mod gate;
 pub mod image;

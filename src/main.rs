@@ -11,8 +11,8 @@ use std::process::ExitCode;
 // before); these imports keep those paths valid in the binary.
 #[allow(unused_imports)]
 use layergate::{
-    advice, analyze, cache, compare, error, gate, image, load, policy, publish, render, report,
-    scan, source, text,
+    advice, analyze, cache, cache_key, compare, error, gate, image, load, policy, publish, render,
+    report, scan, source, text,
 };
 
 fn main() -> ExitCode {

@@ -10,19 +10,12 @@
 //! how line continuations reach the history; `--mount`-style flags dropped); a COPY
 //! or ADD recorded as `file:<hash> in DEST` matches an instruction of the same kind
 //! with that destination, and a BuildKit `COPY src dst` matches the same words.
-//! Heredocs and parser directives other than the default escape are not read.
+//! Instructions come from `crate::dockerfile` (a heredoc RUN matches by its body).
 
 use super::command::{parse, Step};
 use super::Advice;
+use crate::dockerfile::{parse as instructions, strip_flags, Instruction};
 use crate::report::Report;
-
-/// One instruction and the 1-based line it starts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Instruction {
-    line: usize,
-    keyword: String,
-    args: String,
-}
 
 /// Sets `line` on every advice layer whose command is found in the Dockerfile.
 pub fn locate(report: &mut Report, dockerfile: &str) {
@@ -69,7 +62,12 @@ fn matches(step: &Step, body: &str, ins: &Instruction) -> bool {
     }
     let args = strip_flags(&ins.args);
     if *step == Step::Run {
-        return fold(&exec_form(args)) == fold(body);
+        let script = if ins.heredocs.is_empty() {
+            args.to_string()
+        } else {
+            ins.script()
+        };
+        return fold(&exec_form(&script)) == fold(body);
     }
     // Classic and buildah history: `file:<hash> in DEST` (or dir:, multi:).
     if let Some((src, dest)) = body.rsplit_once(" in ") {
@@ -92,18 +90,6 @@ fn trim_dir(s: &str) -> &str {
     }
 }
 
-/// Drops leading `--flag=value` words (`--mount=…`, `--chmod=…`, `--from=…`).
-fn strip_flags(args: &str) -> &str {
-    let mut rest = args.trim_start();
-    while rest.starts_with("--") {
-        rest = rest
-            .split_once(char::is_whitespace)
-            .map_or("", |(_, r)| r)
-            .trim_start();
-    }
-    rest
-}
-
 /// `["a", "b c"]` → `a b c`; shell form unchanged.
 fn exec_form(args: &str) -> String {
     let t = args.trim();
@@ -117,37 +103,6 @@ fn exec_form(args: &str) -> String {
 
 fn fold(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Logical instructions: continuation lines joined, comment lines dropped.
-fn instructions(text: &str) -> Vec<Instruction> {
-    let mut out = Vec::new();
-    let mut current: Option<(usize, String)> = None;
-    for (i, raw) in text.lines().enumerate() {
-        let trimmed = raw.trim();
-        if trimmed.starts_with('#') || (trimmed.is_empty() && current.is_none()) {
-            continue;
-        }
-        let (body, continues) = match trimmed.strip_suffix('\\') {
-            Some(b) => (b, true),
-            None => (trimmed, false),
-        };
-        let entry = current.get_or_insert_with(|| (i + 1, String::new()));
-        entry.1.push(' ');
-        entry.1.push_str(body);
-        if !continues {
-            if let Some((line, text)) = current.take() {
-                let text = text.trim();
-                let (kw, args) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-                out.push(Instruction {
-                    line,
-                    keyword: kw.to_ascii_uppercase(),
-                    args: args.trim().to_string(),
-                });
-            }
-        }
-    }
-    out
 }
 
 /// The last stage's instructions, preceded by those of the stages it builds on.

@@ -29,6 +29,7 @@ mod same_content;
 
 pub use command::{parse as parse_command, Command, Step};
 pub use dockerfile::{layer_lines, locate};
+pub use download::{add_download, run_download};
 
 pub use crate::report::advice::{Advice, AdviceLayer, Severity};
 use crate::report::Report;
