@@ -52,7 +52,7 @@ pub fn parse(text: &str) -> Vec<Instruction> {
             // A comment inside a continued instruction is skipped, as Docker does.
             if !(i > start && t.starts_with('#')) {
                 let (body, continues) = match t.strip_suffix('\\') {
-                    Some(b) => (b, true),
+                    Some(b) => (b.trim_end(), true),
                     None => (t, false),
                 };
                 joined.push(' ');

@@ -190,9 +190,9 @@ mod tests {
         assert_eq!(lines[9], format!("COPY .cache-keys/{k1} /tmp/cache-keys/"));
         assert_eq!(lines[10], "RUN <<EOF");
         // The unresolvable download is left alone; the ADD is pinned.
-        assert_eq!(lines[15], "RUN wget http://h.invalid/$UNSET/y");
+        assert_eq!(lines[14], "RUN wget http://h.invalid/$UNSET/y");
         assert_eq!(
-            lines[16],
+            lines[15],
             format!(
                 "ADD --checksum=sha256:{} https://h.invalid/z.tgz /z.tgz",
                 "cd".repeat(32)

@@ -7,6 +7,7 @@ mod action;
 mod action_script;
 mod advice;
 mod cache;
+mod cache_key;
 mod ci_files;
 mod diff;
 mod examples;
