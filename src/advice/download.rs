@@ -47,7 +47,9 @@ pub fn advise(cmds: &Commands) -> Vec<Advice> {
                      `ADD <url> <dest>`, which BuildKit revalidates by ETag on every build; or (3) \
                      ADD a version or ETag file just before the download (`ADD <url>.sha256 \
                      /tmp/tool.sha256`) and verify against it, so a change invalidates the \
-                     download step.",
+                     download step. `layergate cache-key --dockerfile Dockerfile --write` does \
+                     (3) for you: it writes an ETag key file per URL and COPYs it right before \
+                     the download; run it before every build.",
                     cmds.label(i)
                 ),
                 hadolint: None,
