@@ -273,7 +273,7 @@ fn cache_key(args: CacheKeyArgs) -> Result<u8> {
         write: args.write,
         fetch: crate::cache_key::FetchOptions {
             timeout: args.timeout,
-            attempts: 3,
+            retry: layergate::retry::RetryPolicy::from_process(),
             hash: args.hash,
             netrc: netrc_path.and_then(|p| std::fs::read_to_string(p).ok()),
         },

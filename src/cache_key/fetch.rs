@@ -18,8 +18,8 @@ use super::{CacheKeyError, Validator};
 pub struct FetchOptions {
     /// Per request, connection to last byte.
     pub timeout: Duration,
-    /// Attempts in all, the first included (at least 1).
-    pub attempts: u32,
+    /// Attempts and waits: the project's one retry policy (`crate::retry`).
+    pub retry: crate::retry::RetryPolicy,
     /// Key on the sha256 of the body instead of the headers.
     pub hash: bool,
     /// `.netrc` text (from `$NETRC` or `~/.netrc`), if any.
@@ -91,39 +91,42 @@ impl Fetcher {
         url: &str,
         request: impl Fn() -> RequestBuilder,
     ) -> Result<Response, CacheKeyError> {
-        let attempts = self.options.attempts.max(1);
-        let mut attempt = 0;
+        let policy = &self.options.retry;
+        let mut failures = 0;
         loop {
-            attempt += 1;
-            let last = attempt >= attempts;
-            match request().send() {
-                Ok(r) if r.status().is_success() => return Ok(r),
+            let (error, server_wait) = match request().send() {
                 Ok(r)
-                    if matches!(
-                        r.status(),
-                        StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED
-                    ) =>
+                    if r.status().is_success()
+                        || matches!(
+                            r.status(),
+                            StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED
+                        ) =>
                 {
                     return Ok(r)
                 }
                 Ok(r) => {
                     let status = r.status();
-                    let transient =
-                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
-                    if !transient || last {
-                        return Err(CacheKeyError::Status {
-                            url: url.into(),
-                            status: status.as_u16(),
-                        });
+                    let error = CacheKeyError::Status {
+                        url: url.into(),
+                        status: status.as_u16(),
+                    };
+                    if status != StatusCode::TOO_MANY_REQUESTS && !status.is_server_error() {
+                        return Err(error);
                     }
+                    let asked = r
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(crate::retry::retry_after_secs);
+                    (error, asked)
                 }
-                Err(e) => {
-                    if last {
-                        return Err(self.request_error(url, &e));
-                    }
-                }
+                Err(e) => (self.request_error(url, &e), None),
+            };
+            failures += 1;
+            match policy.wait(failures, server_wait) {
+                Some(wait) => std::thread::sleep(wait),
+                None => return Err(error),
             }
-            std::thread::sleep(Duration::from_millis(250 << (attempt - 1).min(4)));
         }
     }
 
