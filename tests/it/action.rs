@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::fake_api::{Reply, Server};
 use crate::support::action_runner::{repo_root, Run, Runner};
+use crate::support::forge::{Reply, Server};
 
 const REPO: &str = "acme/app";
 const TOKEN: &str = "ghs_ActionsT0ken";

@@ -355,7 +355,7 @@ fn the_size_bound_evicts_old_entries() {
 /// Manifests and configs are still fetched (and verified) every time.
 #[test]
 fn registry_diff_with_a_warm_cache_pulls_only_the_new_layer() {
-    let reg = crate::registry_server::Registry::start();
+    let reg = crate::support::registry::Registry::start();
     let tmp = tempfile::tempdir().unwrap();
     let (base, head, base_img, head_img) = images(tmp.path());
     for (archive, tag) in [(&base, "main"), (&head, "pr")] {
@@ -373,13 +373,13 @@ fn registry_diff_with_a_warm_cache_pulls_only_the_new_layer() {
     let cache = tmp.path().join("cache");
     let home = reg.clean_home();
     let run = |args: &[&str]| {
-        let mut cmd = crate::registry_server::isolated(&home);
+        let mut cmd = crate::support::registry::isolated(&home);
         cmd.env_remove("LAYERGATE_NO_CACHE")
             .env("LAYERGATE_CACHE_DIR", &cache)
             .args(args);
         json(&cmd.output().unwrap())
     };
-    let layer_gets = |reg: &crate::registry_server::Registry| -> Vec<String> {
+    let layer_gets = |reg: &crate::support::registry::Registry| -> Vec<String> {
         let layers: Vec<String> = head_img
             .layers
             .iter()
@@ -409,7 +409,7 @@ fn registry_diff_with_a_warm_cache_pulls_only_the_new_layer() {
     // Both configs were fetched again and verified.
     assert_eq!(gets.len(), 3, "two configs and one layer: {gets:?}");
     // The same comparison as without any cache.
-    let mut cold = crate::registry_server::isolated(&home);
+    let mut cold = crate::support::registry::isolated(&home);
     cold.args(["diff", &base_ref, &head_ref, "--format", "json"]);
     assert_eq!(json(&cold.output().unwrap()), warm);
 }

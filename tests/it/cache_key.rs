@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::fake_api::{Reply, Request, Server};
+use crate::support::http::{Reply, Request, Server};
 use crate::support::{run, stderr};
 
 /// What the local server serves at `/tool.txt`: content and ETag, changeable mid-test.
@@ -27,21 +27,10 @@ impl Served {
         Server::start(move |req: &Request, _| {
             let (body, etag) = served.0.lock().unwrap().clone();
             if req.path_only() != "/tool.txt" {
-                return Reply {
-                    status: 404,
-                    headers: vec![],
-                    body: String::new(),
-                };
+                return Reply::status(404);
             }
-            let mut reply = Reply {
-                status: 200,
-                headers: vec![],
-                body: if req.method == "HEAD" {
-                    String::new()
-                } else {
-                    body
-                },
-            };
+            // The server answers HEAD with the same head (its length and ETag), no body.
+            let mut reply = Reply::ok(body.into_bytes());
             if let Some(tag) = etag {
                 reply = reply.with_header("etag", &tag);
             }

@@ -13,7 +13,7 @@ use layergate::publish::{
 };
 use serde_json::{json, Value};
 
-use crate::fake_api::{body_file, page_of, with_page, Faults, Reply, Request, Server, PAGE};
+use crate::support::forge::{body_file, page_of, with_page, Faults, Reply, Request, Server, PAGE};
 use crate::support::{bin, stderr};
 
 const TOKEN: &str = "glpat-S3cretProjectT0ken";

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::registry_server::{isolated, Registry, PASSWORD, USER};
+use crate::support::registry::{isolated, Registry, PASSWORD, USER};
 use crate::support::{analyze_json, image, stderr};
 
 /// The report minus what legitimately names the source.

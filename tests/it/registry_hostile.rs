@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::hostile_server::{sha256, Hostile, Reply, TinyImage, REPO};
-use crate::registry_server::isolated;
+use crate::support::hostile_registry::{sha256, Hostile, Reply, TinyImage, REPO};
+use crate::support::registry::isolated;
 use crate::support::stderr;
 
 /// Runs `analyze REF --format json` with a 500 ms timeout and no machine credentials.
@@ -186,7 +186,7 @@ fn endless_401_ends_in_the_authentication_hint_without_looping() {
         if p.starts_with("/token") {
             Reply::ok(br#"{"token":"not-good-enough"}"#.to_vec())
         } else {
-            Reply::status(401).header("WWW-Authenticate", &challenge)
+            Reply::status(401).with_header("WWW-Authenticate", &challenge)
         }
     });
     port.store(h.port, Ordering::SeqCst);
@@ -214,7 +214,7 @@ fn rate_limit_with_retry_after_is_waited_out() {
     let m = manifests();
     let h = Hostile::start(move |p, nth| {
         if p.starts_with(&m) && nth == 0 {
-            Reply::status(429).header("Retry-After", "1")
+            Reply::status(429).with_header("Retry-After", "1")
         } else {
             img.serve(p)
         }

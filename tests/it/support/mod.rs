@@ -8,7 +8,11 @@ pub mod action_runner;
 pub mod derive;
 pub mod dockerd;
 pub mod fixtures;
+pub mod forge;
+pub mod hostile_registry;
+pub mod http;
 pub mod raw;
+pub mod registry;
 pub mod run;
 
 use std::path::{Path, PathBuf};
