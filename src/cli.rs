@@ -85,6 +85,8 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// A self-contained HTML page with a treemap (`render::html`).
+    Html,
 }
 
 impl From<Format> for crate::gate::Format {
@@ -93,6 +95,7 @@ impl From<Format> for crate::gate::Format {
             Format::Text => crate::gate::Format::Text,
             Format::Json => crate::gate::Format::Json,
             Format::Markdown => crate::gate::Format::Markdown,
+            Format::Html => crate::gate::Format::Html,
         }
     }
 }
@@ -150,6 +153,12 @@ pub struct GateArgs {
     /// Replaces the Markdown template (minijinja) for `--format markdown`.
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
+    /// Also write the HTML report (as `--format html`) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Link the comment to the HTML report published at URL (e.g. the CI run's artifacts).
+    #[arg(long, value_name = "URL", env = "LAYERGATE_HTML_URL", value_parser = crate::render::escape::link_url)]
+    pub html_url: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -213,6 +222,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 Format::Json => serde_json::to_string_pretty(&report)? + "\n",
                 Format::Text => crate::render::analyze_text(&report),
                 Format::Markdown => crate::render::analyze_markdown(&report),
+                Format::Html => crate::render::html::analyze_html(&report),
             };
             write_output(args.out.output.as_deref(), &body)?;
             Ok(EXIT_PASS)
@@ -352,10 +362,15 @@ fn gate(
         format: out.format.into(),
         template,
         key: publish.comment_key.clone(),
+        html: args.html.is_some(),
+        html_url: args.html_url.clone(),
     };
     let outcome = crate::gate::run(&request);
     crate::run_options::warn_once(&request.open.run);
     let outcome = outcome?;
+    if let (Some(path), Some(html)) = (&args.html, &outcome.html) {
+        write_output(Some(path), html)?;
+    }
     let publication = outcome.publication(&request.policy, out.output.as_deref());
     conclude(out, publish, &outcome.body, &publication)?;
     Ok(outcome.exit_code(args.warn_only))

@@ -23,6 +23,8 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// A self-contained HTML page with a treemap (`render::html`).
+    Html,
 }
 
 /// A replacement Markdown template: its name (for messages) and its text.
@@ -44,6 +46,10 @@ pub struct Request {
     pub template: Option<Template>,
     /// The hidden marker of the comment.
     pub key: crate::marker::Marker,
+    /// Also render the HTML report (`--html FILE`), whatever `format` is.
+    pub html: bool,
+    /// Where the HTML report is published (`--html-url`), linked from the comment.
+    pub html_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +80,8 @@ pub struct Outcome {
     pub compressed: Option<crate::compare::Delta>,
     /// What those sizes measure (plain tar for `docker save` archives).
     pub size_kind: Option<crate::publish::SizeKind>,
+    /// The HTML report, when the request asked for it beside the body.
+    pub html: Option<String>,
 }
 
 impl Outcome {
@@ -196,19 +204,26 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
         .template
         .as_ref()
         .map(|t| (t.name.as_str(), t.text.as_str()));
-    let (markdown, body) = match &comparison {
-        Some(comparison) => {
-            let view = render::diff_view(&render::DiffInput {
+    let want_html = req.html || req.format == Format::Html;
+    let html_url = req.html_url.clone().unwrap_or_default();
+    let (markdown, body, html) = match (&comparison, &base) {
+        (Some(comparison), Some(base)) => {
+            let mut view = render::diff_view(&render::DiffInput {
                 comparison,
                 findings: &findings,
                 verdict: &verdict,
                 key: &req.key,
                 policy: &label,
             });
+            view.html_url = html_url;
             let markdown = render::diff_markdown(view.clone(), tmpl, render::COMMENT_LIMIT)?;
+            let html = want_html.then(|| {
+                render::html::diff_html(base, &head, comparison, &findings, &verdict)
+            });
             let body = match req.format {
                 Format::Markdown => markdown.clone(),
                 Format::Text => render::diff_text(&view),
+                Format::Html => html.clone().unwrap_or_default(),
                 Format::Json => {
                     serde_json::to_string_pretty(&DiffJson {
                         schema: crate::compare::SCHEMA,
@@ -218,14 +233,17 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
                     })? + "\n"
                 }
             };
-            (markdown, body)
+            (markdown, body, html)
         }
-        None => {
-            let view = render::check_view(&head, &findings, &verdict, &req.key, &label);
+        _ => {
+            let mut view = render::check_view(&head, &findings, &verdict, &req.key, &label);
+            view.html_url = html_url;
             let markdown = render::check_markdown(&view, tmpl)?;
+            let html = want_html.then(|| render::html::check_html(&head, &findings, &verdict));
             let body = match req.format {
                 Format::Markdown => markdown.clone(),
                 Format::Text => render::check_text(&view),
+                Format::Html => html.clone().unwrap_or_default(),
                 Format::Json => {
                     serde_json::to_string_pretty(&CheckJson {
                         schema: crate::compare::SCHEMA,
@@ -235,7 +253,7 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
                     })? + "\n"
                 }
             };
-            (markdown, body)
+            (markdown, body, html)
         }
     };
     Ok(Outcome {
@@ -253,6 +271,7 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
             )
         }),
         compressed: comparison.and_then(|c| c.totals.compressed),
+        html,
     })
 }
 

@@ -49,6 +49,7 @@ struct AnalyzeView {
     duplicates: Vec<DupRow>,
     merge: Vec<MergeRowView>,
     advice: Vec<AdviceRowView>,
+    chart: String,
 }
 
 pub fn analyze_markdown(r: &Report) -> String {
@@ -112,6 +113,7 @@ pub fn analyze_markdown(r: &Report) -> String {
             .collect(),
         merge: merge_rows(&r.merge_savings),
         advice: advice_rows(&r.advice),
+        chart: super::chart::layers_chart(&r.layers),
     };
     super::markdown::render_template("analyze.md.j2", super::markdown::ANALYZE_TEMPLATE, &view)
         // The embedded template is tested; should it ever fail, the text report still says it all.

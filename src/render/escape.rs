@@ -42,9 +42,40 @@ pub fn fence_for(body: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
+/// A link target for a Markdown comment (`--html-url`): only `http(s)://`, and
+/// every character that could end the link or open markup percent-encoded.
+pub fn link_url(url: &str) -> Result<String, String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(format!("{url:?} is not an http(s) URL"));
+    }
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            ' ' | '(' | ')' | '[' | ']' | '<' | '>' | '"' | '\'' | '`' | '|' | '\\' | '{' | '}' => {
+                out.push_str(&format!("%{:02X}", c as u32))
+            }
+            c if c.is_control() => return Err("the URL holds a control character".into()),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A link target cannot close the Markdown link or smuggle a scheme.
+    #[test]
+    fn link_url_encodes_markup_and_refuses_other_schemes() {
+        assert_eq!(
+            link_url("https://ci.example/run 1/(x)<y>").unwrap(),
+            "https://ci.example/run%201/%28x%29%3Cy%3E"
+        );
+        assert!(link_url("javascript:alert(1)").is_err());
+        assert!(link_url("https://x/\n").is_ok());
+        assert!(link_url("https://x/\u{7}").is_err());
+    }
 
     /// A hostile file name must not break a table row or inject HTML or a link.
     #[test]

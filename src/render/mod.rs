@@ -6,8 +6,10 @@
 mod advice_text;
 mod analyze;
 mod analyze_md;
+mod chart;
 mod diff_text;
 pub mod escape;
+pub mod html;
 pub mod markdown;
 pub mod packages;
 pub mod view;

@@ -144,6 +144,10 @@ pub struct DiffView {
     pub policy: String,
     /// Said above the figures when a side was read from manifests only.
     pub note: String,
+    /// A Mermaid chart of HEAD's layers, new ones highlighted (empty: none).
+    pub chart: String,
+    /// Where the CI run put the HTML report (`--html-url`), linked from the comment.
+    pub html_url: String,
 }
 
 fn partial_note(c: &crate::compare::Comparison) -> String {
@@ -526,6 +530,8 @@ pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
         truncated: false,
         policy: i.policy.to_string(),
         note: partial_note(c),
+        chart: super::chart::diff_chart(c),
+        html_url: String::new(),
     }
 }
 
@@ -576,6 +582,10 @@ pub struct CheckView {
     pub failed: Vec<FindingRow>,
     pub warned: Vec<FindingRow>,
     pub policy: String,
+    /// A Mermaid chart of the image's layers (empty: none).
+    pub chart: String,
+    /// Where the CI run put the HTML report (`--html-url`), linked from the comment.
+    pub html_url: String,
 }
 
 pub fn check_view(
@@ -615,6 +625,8 @@ pub fn check_view(
         failed: finding_rows(findings, Severity::Fail),
         warned: finding_rows(findings, Severity::Warn),
         policy: policy.to_string(),
+        chart: super::chart::layers_chart(&head.layers),
+        html_url: String::new(),
     }
 }
 

@@ -13,6 +13,7 @@ mod diff;
 mod examples;
 mod formats;
 mod hardening;
+mod html_report;
 mod inputs;
 mod overlay;
 mod packages;

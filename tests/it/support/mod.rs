@@ -61,3 +61,4 @@ pub fn analyze_json(image: &str) -> serde_json::Value {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+pub mod browser;

@@ -1,0 +1,44 @@
+//! `--format html`: one self-contained page (inline CSS and JavaScript, no network
+//! at view time) with a zoomable treemap of the final filesystem, the layer table,
+//! advice, and for `check`/`diff` the findings and what changed.
+//!
+//! Two steps, as everywhere in `render`: `payload` builds a serialisable value from
+//! the report (pure, snapshot-tested), `page` embeds it as JSON in the template.
+//! Whatever came from the image is only ever data: the JSON is escaped so that no
+//! `<` can close its script element, and the page draws it with `textContent`.
+
+mod page;
+mod payload;
+mod tree;
+
+pub use page::page;
+pub use payload::{
+    analyze as analyze_payload, check as check_payload, diff as diff_payload, Change, ImageSummary,
+    LayerSummary, PageKind, Payload, TotalRow, Unit,
+};
+pub use tree::{Aggregation, Node, MAX_FILE_CELLS};
+
+use crate::compare::Comparison;
+use crate::policy::{Finding, Verdict};
+use crate::report::Report;
+
+/// `analyze --format html`.
+pub fn analyze_html(report: &Report) -> String {
+    page(&analyze_payload(report))
+}
+
+/// `check --format html`.
+pub fn check_html(report: &Report, findings: &[Finding], verdict: &Verdict) -> String {
+    page(&check_payload(report, findings, verdict))
+}
+
+/// `diff --format html`.
+pub fn diff_html(
+    base: &Report,
+    head: &Report,
+    comparison: &Comparison,
+    findings: &[Finding],
+    verdict: &Verdict,
+) -> String {
+    page(&diff_payload(base, head, comparison, findings, verdict))
+}

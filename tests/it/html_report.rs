@@ -1,0 +1,361 @@
+//! `--format html` in a real headless Chromium: the page loads from disk with no
+//! console error, the treemap's cells for known paths of the real test images have
+//! areas proportional to their bytes, clicks zoom and the breadcrumb goes back, a
+//! hostile file name stays text, and a 200,000-file image opens in under 2 s.
+//! Screenshots of each view go to `target/html-report/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{analyze_json, image, run, stderr};
+use crate::support::browser::{Browser, Page};
+
+/// Where the pages and screenshots of these tests are kept for a reviewer.
+fn out_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/html-report");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs layergate with `args` plus `--format html -o OUT` and returns OUT's URL.
+fn page_file(name: &str, args: &[&str], want_code: i32) -> (PathBuf, String) {
+    let out = out_dir().join(name);
+    let mut all: Vec<&str> = args.to_vec();
+    let o = out.display().to_string();
+    all.extend(["--format", "html", "-o", &o]);
+    let res = run(&all);
+    assert_eq!(res.status.code(), Some(want_code), "{}", stderr(&res));
+    let url = format!("file://{}", out.display());
+    (out, url)
+}
+
+/// Cells drawn at `depth` below the zoomed directory: path → (value, area in px²).
+fn cells(page: &mut Page<'_>, depth: u32) -> BTreeMap<String, (f64, f64)> {
+    let v = page.eval(&format!(
+        "[...document.querySelectorAll('#map .cell[data-depth=\"{depth}\"]')].map(c => {{ \
+           const r = c.getBoundingClientRect(); \
+           return [c.getAttribute('data-path'), Number(c.getAttribute('data-value')), r.width * r.height]; }})"
+    ));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c[0].as_str().unwrap().to_string(),
+                (c[1].as_f64().unwrap(), c[2].as_f64().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// Live bytes under `dir` in a report.
+fn bytes_under(report: &Value, dir: &str) -> u64 {
+    let prefix = format!("{}/", dir.trim_end_matches('/'));
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            let p = f["path"].as_str().unwrap();
+            p == dir || p.starts_with(&prefix)
+        })
+        .map(|f| f["bytes"].as_u64().unwrap())
+        .sum()
+}
+
+/// Each cell's share of the drawn area matches its bytes' share of `total`
+/// (within half a percentage point: borders are drawn inside the cells).
+fn assert_proportional(
+    cells: &BTreeMap<String, (f64, f64)>,
+    report: &Value,
+    total: u64,
+    paths: &[&str],
+) {
+    let area: f64 = cells.values().map(|c| c.1).sum();
+    for p in paths {
+        let (_, a) = cells
+            .get(*p)
+            .unwrap_or_else(|| panic!("no cell for {p}; cells: {:?}", cells.keys()));
+        let want = bytes_under(report, p) as f64 / total as f64;
+        let got = a / area;
+        assert!(
+            (got - want).abs() < 0.005,
+            "{p}: area share {got:.4}, bytes share {want:.4}"
+        );
+    }
+}
+
+fn crumbs(page: &mut Page<'_>) -> Vec<String> {
+    let v = page.eval("[...document.querySelectorAll('#crumbs button')].map(b => b.textContent)");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn assert_no_errors(page: &mut Page<'_>) {
+    let errors = page.errors();
+    assert!(errors.is_empty(), "the page reported errors: {errors:?}");
+}
+
+/// analyze: top-level cells are proportional to their bytes; clicking `/app/bin`
+/// zooms in (breadcrumb `/ app bin`), where `/app/bin/app` is a cell; the
+/// breadcrumb's root goes back; hovering shows the path and layer; painting wasted
+/// copies brings back the deleted `/app/share/legacy.txt`.
+#[test]
+fn analyze_page_treemap_zooms_and_paints_waste() {
+    let img = image("app-pr.oci.tar");
+    let report = analyze_json(&img);
+    let (_, url) = page_file("analyze-app-pr.html", &["analyze", &img], 0);
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&url, 1400, 1100);
+    assert_no_errors(&mut page);
+    let live = report["totals"]["live_bytes"].as_u64().unwrap();
+    let top = cells(&mut page, 1);
+    assert_proportional(&top, &report, live, &["/app", "/bin", "/root"]);
+    assert_eq!(crumbs(&mut page), ["/"]);
+    page.screenshot(&out_dir().join("analyze.png"));
+
+    // /app is drawn as a frame holding /app/bin: click the nested cell.
+    let (x, y) = page.centre("#map .cell[data-path=\"/app/bin\"]");
+    page.click(x, y);
+    assert_eq!(crumbs(&mut page), ["/", "app", "bin"]);
+    let inner = cells(&mut page, 1);
+    assert_proportional(
+        &inner,
+        &report,
+        bytes_under(&report, "/app/bin"),
+        &["/app/bin/app"],
+    );
+    let (x, y) = page.centre("#map .cell[data-path=\"/app/bin/app\"]");
+    page.hover(x, y);
+    let tip = page.eval("document.getElementById('tip').textContent");
+    let tip = tip.as_str().unwrap();
+    assert!(tip.contains("/app/bin/app") && tip.contains("L3"), "{tip}");
+    page.screenshot(&out_dir().join("analyze-zoomed.png"));
+
+    let (x, y) = page.centre("#crumbs button");
+    page.click(x, y);
+    assert_eq!(crumbs(&mut page), ["/"]);
+
+    // Wasted copies: the deleted legacy.txt has no live bytes, so no cell until painted.
+    let legacy = "#map .cell[data-path=\"/app/share/legacy.txt\"]";
+    page.eval("location.hash = ''");
+    let (x, y) = page.centre("#map .cell[data-path=\"/app/share\"]");
+    page.click(x, y);
+    assert_eq!(
+        page.eval(&format!("!!document.querySelector('{legacy}')")),
+        Value::Bool(false)
+    );
+    let (x, y) = page.centre("#wasted");
+    page.click(x, y);
+    assert_eq!(
+        page.eval(&format!("!!document.querySelector('{legacy}')")),
+        Value::Bool(true)
+    );
+    page.screenshot(&out_dir().join("analyze-wasted.png"));
+
+    // Search finds a path and zooms to it.
+    let (x, y) = page.centre("#search");
+    page.click(x, y);
+    page.type_text("feature.txt");
+    let found =
+        page.eval("[...document.querySelectorAll('#results button')].map(b => b.textContent)");
+    assert_eq!(found, serde_json::json!(["/app/share/feature.txt"]));
+    assert_no_errors(&mut page);
+}
+
+/// diff: HEAD's map with growth painted, the removed file listed beside, the
+/// totals with deltas and the history diff.
+#[test]
+fn diff_page_shows_growth_and_removals() {
+    let (base, head) = (image("app-base.oci.tar"), image("app-pr.oci.tar"));
+    let head_report = analyze_json(&head);
+    let (_, url) = page_file(
+        "diff-app.html",
+        &["diff", &base, &head, "--policy", "examples/policy.yml"],
+        1,
+    );
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&url, 1400, 1300);
+    assert_no_errors(&mut page);
+    let live = head_report["totals"]["live_bytes"].as_u64().unwrap();
+    assert_proportional(&cells(&mut page, 1), &head_report, live, &["/app", "/root"]);
+    // The whole build cache is new: its cell is painted with growth.
+    let g = page.eval(
+        "(() => { const c = document.querySelector('#map .cell[data-path=\"/root\"]'); return c.lgNode.g === c.lgNode.b; })()",
+    );
+    assert_eq!(g, Value::Bool(true));
+    let side = page.eval("document.getElementById('side').textContent");
+    assert!(
+        side.as_str().unwrap().contains("/app/share/legacy.txt"),
+        "{side}"
+    );
+    let text = page.eval("document.getElementById('sections').textContent");
+    let text = text.as_str().unwrap();
+    for want in [
+        "History diff",
+        "size-growth",
+        "forbidden-path",
+        "before",
+        "delta",
+    ] {
+        assert!(text.contains(want), "no {want:?} in the page");
+    }
+    page.screenshot(&out_dir().join("diff.png"));
+}
+
+/// check: the image's map, the verdict and the findings.
+#[test]
+fn check_page_shows_verdict_and_findings() {
+    let img = image("app-pr.oci.tar");
+    let (_, url) = page_file(
+        "check-app-pr.html",
+        &["check", &img, "--policy", "examples/policy.yml"],
+        1,
+    );
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&url, 1400, 1100);
+    assert_no_errors(&mut page);
+    let verdict = page.eval("document.getElementById('verdict').textContent");
+    assert!(
+        verdict.as_str().unwrap().starts_with('\u{2717}'),
+        "{verdict}"
+    );
+    let text = page.eval("document.getElementById('sections').textContent");
+    assert!(text.as_str().unwrap().contains("forbidden-path"));
+    assert!(!cells(&mut page, 1).is_empty());
+    page.screenshot(&out_dir().join("check.png"));
+}
+
+/// A file named like markup is shown as its name: no script runs, no element is
+/// made from it, and search lists it as text.
+#[test]
+fn hostile_file_names_stay_text() {
+    use crate::fixtures;
+    use layergate::testkit::Entry;
+    let names = [
+        "/srv/<svg onload=window.pwned=1>",
+        "/srv/<img src=x onerror=\"window.pwned=2\">",
+        "/srv/\" onmouseover=\"window.pwned=3",
+    ];
+    let entries: Vec<Entry> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Entry::file(&n[1..], vec![b'x'; 1000 * (i + 1)]))
+        .collect();
+    let img = fixtures::image(
+        "hostile",
+        &[("RUN echo '<script>window.pwned=4</script>'", entries)],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixtures::write(&dir.path().join("hostile.tar"), |f| {
+        layergate::testkit::oci_archive(&img, f)
+    });
+    let (file, url) = page_file("hostile.html", &["analyze", &path], 0);
+    let html = std::fs::read_to_string(file).unwrap();
+    assert!(!html.contains("<img src=x") && !html.contains("window.pwned=4</script>"));
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&url, 1200, 900);
+    let (x, y) = page.centre("#map .cell[data-path=\"/srv\"]");
+    page.click(x, y);
+    for n in names {
+        let (x, y) = page.centre(&format!(
+            "#map .cell[data-path={}]",
+            serde_json::to_string(n).unwrap()
+        ));
+        page.hover(x, y);
+    }
+    let (x, y) = page.centre("#search");
+    page.click(x, y);
+    page.type_text("srv/");
+    assert_eq!(page.eval("typeof window.pwned"), Value::from("undefined"));
+    assert_eq!(
+        page.eval("document.querySelectorAll('img, #map script').length"),
+        Value::from(0)
+    );
+    let found = page
+        .eval("[...document.querySelectorAll('#results button')].map(b => b.textContent).sort()");
+    let mut want: Vec<&str> = names.to_vec();
+    want.sort();
+    assert_eq!(found, serde_json::json!(want));
+    let layers = page.eval("document.getElementById('sections').textContent");
+    assert!(layers
+        .as_str()
+        .unwrap()
+        .contains("<script>window.pwned=4</script>"));
+    assert_no_errors(&mut page);
+    page.screenshot(&out_dir().join("hostile.png"));
+}
+
+/// 200,000 files in 200 directories (built in code): the page groups small files
+/// into "other" cells, says so, stays small, and is drawn in under 2 s.
+#[test]
+fn two_hundred_thousand_files_open_in_under_two_seconds() {
+    use layergate::testkit::{Compression, Entry, LayerWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let blob = dir.path().join("layer.tar.gz");
+    let mut w = LayerWriter::new(std::fs::File::create(&blob).unwrap(), Compression::Gzip).unwrap();
+    let n = 200_000usize;
+    for i in 0..n {
+        if i % 1000 == 0 {
+            w.add(&Entry::dir(format!("data/d{:03}", i / 1000)))
+                .unwrap();
+        }
+        // Mostly small files, a few large ones: a realistic spread of cell sizes.
+        let size = if i % 997 == 0 {
+            200_000
+        } else {
+            1 + (i * 7919) % 400
+        };
+        w.add(&Entry::file(
+            format!("data/d{:03}/f{i}", i / 1000),
+            vec![b'a'; size],
+        ))
+        .unwrap();
+    }
+    let (file, info) = w.finish().unwrap();
+    drop(file);
+    let layer = layergate::testkit::Layer {
+        blob: layergate::testkit::Blob::File(blob),
+        info,
+    };
+    let img = layergate::testkit::ImageBuilder::new("many")
+        .layer(layer, "COPY data /data")
+        .build()
+        .unwrap();
+    let path = crate::fixtures::write(&dir.path().join("many.tar"), |f| {
+        layergate::testkit::oci_archive(&img, f)
+    });
+    let (file, url) = page_file("many-files.html", &["analyze", &path], 0);
+    let size = std::fs::metadata(&file).unwrap().len();
+    let mut browser = Browser::launch();
+    // The first load warms Chromium up; the figure is a second, full load of the
+    // page (a new query string), so it measures the page, not the browser's start.
+    let mut page = browser.open(&url, 1400, 1000);
+    let took = page.navigate(&format!("{url}?again"));
+    assert_no_errors(&mut page);
+    let note = page.eval("document.getElementById('mapnote').textContent");
+    assert!(
+        note.as_str().unwrap().contains("grouped into striped"),
+        "{note}"
+    );
+    eprintln!("200,000-file page: {size} bytes, drawn in {took:?}");
+    assert!(size < 2 << 20, "page is {size} bytes");
+    assert!(took < Duration::from_secs(2), "page took {took:?}");
+    page.screenshot(&out_dir().join("many-files.png"));
+}
+
+/// The page's data payload for a real image, pinned (the markup is free to change).
+#[test]
+fn analyze_payload_snapshot() {
+    let report = analyze_json(&image("app-pr.oci.tar"));
+    let mut report: layergate::report::Report = serde_json::from_value(report).unwrap();
+    report.image.reference = "app-pr.oci.tar".into();
+    let payload = layergate::render::html::analyze_payload(&report);
+    insta::assert_json_snapshot!("html_payload_app_pr", payload);
+}
