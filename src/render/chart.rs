@@ -25,7 +25,7 @@ pub fn layers_chart(layers: &[LayerReport]) -> String {
             new: false,
         })
         .collect();
-    chart("Compressed size per layer", &bars)
+    chart("Compressed size per layer", "", &bars)
 }
 
 /// HEAD's layers: the shared base as one bar, then each layer BASE does not have
@@ -52,12 +52,13 @@ pub fn diff_chart(c: &Comparison) -> String {
         }
     }
     chart(
-        "HEAD, compressed size per layer (new layers highlighted)",
+        "HEAD, compressed size per layer",
+        " (new layers highlighted)",
         &bars,
     )
 }
 
-fn chart(title: &str, bars: &[Bar]) -> String {
+fn chart(title: &str, note: &str, bars: &[Bar]) -> String {
     if bars.is_empty() || bars.len() > MAX_BARS {
         return String::new();
     }
@@ -71,7 +72,7 @@ fn chart(title: &str, bars: &[Bar]) -> String {
     let labels: Vec<String> = bars.iter().map(|b| format!("\"{}\"", b.label)).collect();
     let all: Vec<String> = bars.iter().map(|b| value(b.bytes)).collect();
     let mut out = format!(
-        "```mermaid\nxychart-beta\n    title \"{title} ({unit})\"\n    x-axis [{}]\n    y-axis \"{unit}\"\n    bar [{}]\n",
+        "```mermaid\nxychart-beta\n    title \"{title}, {unit}{note}\"\n    x-axis [{}]\n    y-axis \"{unit}\"\n    bar [{}]\n",
         labels.join(", "),
         all.join(", ")
     );
@@ -105,9 +106,9 @@ mod tests {
                 new: true,
             },
         ];
-        let c = chart("t", &bars);
+        let c = chart("t", "", &bars);
         assert!(c.contains("x-axis [\"L0\", \"L1 new\"]"), "{c}");
         assert!(c.contains("bar [2.0, 1.0]\n    bar [0, 1.0]\n"), "{c}");
-        assert!(c.contains("title \"t (KiB)\""));
+        assert!(c.contains("title \"t, KiB\""));
     }
 }

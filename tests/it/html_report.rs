@@ -359,3 +359,34 @@ fn analyze_payload_snapshot() {
     let payload = layergate::render::html::analyze_payload(&report);
     insta::assert_json_snapshot!("html_payload_app_pr", payload);
 }
+
+/// One gate run writes the comment, links it to the published HTML report, and
+/// writes that report beside it (`--html FILE`); a link that is not http(s) is a
+/// usage error.
+#[test]
+fn comment_links_the_html_report_written_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let img = image("app-pr.oci.tar");
+    let out = run(&[
+        "check",
+        &img,
+        "--format",
+        "markdown",
+        "--html",
+        html.to_str().unwrap(),
+        "--html-url",
+        "https://ci.example/run (1)/report.html",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("[Open the full HTML report](https://ci.example/run%20%281%29/report.html)"),
+        "{md}"
+    );
+    assert!(md.contains("```mermaid\nxychart-beta\n"), "{md}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!doctype html>") && page.contains("layergate-data"));
+    let bad = run(&["check", &img, "--html-url", "javascript:alert(1)"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
