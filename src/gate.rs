@@ -217,9 +217,8 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
             });
             view.html_url = html_url;
             let markdown = render::diff_markdown(view.clone(), tmpl, render::COMMENT_LIMIT)?;
-            let html = want_html.then(|| {
-                render::html::diff_html(base, &head, comparison, &findings, &verdict)
-            });
+            let html = want_html
+                .then(|| render::html::diff_html(base, &head, comparison, &findings, &verdict));
             let body = match req.format {
                 Format::Markdown => markdown.clone(),
                 Format::Text => render::diff_text(&view),

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{analyze_json, image, run, stderr};
 use crate::support::browser::{Browser, Page};
+use crate::support::{analyze_json, image, run, stderr};
 
 /// Where the pages and screenshots of these tests are kept for a reviewer.
 fn out_dir() -> PathBuf {
