@@ -236,7 +236,7 @@ fn check_page_shows_verdict_and_findings() {
 /// made from it, and search lists it as text.
 #[test]
 fn hostile_file_names_stay_text() {
-    use crate::fixtures;
+    use crate::support::fixtures;
     use layergate::testkit::Entry;
     let names = [
         "/srv/<svg onload=window.pwned=1>",
@@ -328,7 +328,7 @@ fn two_hundred_thousand_files_open_in_under_two_seconds() {
         .layer(layer, "COPY data /data")
         .build()
         .unwrap();
-    let path = crate::fixtures::write(&dir.path().join("many.tar"), |f| {
+    let path = crate::support::fixtures::write(&dir.path().join("many.tar"), |f| {
         layergate::testkit::oci_archive(&img, f)
     });
     let (file, url) = page_file("many-files.html", &["analyze", &path], 0);

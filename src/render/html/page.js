@@ -309,7 +309,7 @@
   }
   var ls = section("Layers (" + D.layers.length + ")");
   ls.appendChild(table(["layer", "compressed", "files bytes", "files", "wasted", "created by"], D.layers.map(function (l) {
-    return ["L" + l.index, human(l.compressed), img.partial ? "\u2014" : human(l.uncompressed), img.partial ? "\u2014" : count(l.files), img.partial ? "\u2014" : human(l.wasted), l.created_by || ""];
+    return ["L" + l.index, human(l.compressed), human(l.uncompressed), count(l.files), human(l.wasted), l.created_by || ""];
   }), [false, true, true, true, true, 0]));
   if (D.kind === "diff") {
     var lc = section("Layer changes (" + (D.layer_changes || []).length + ")");

@@ -93,9 +93,10 @@ pub struct LayerSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     pub compressed: u64,
-    pub uncompressed: u64,
-    pub files: u64,
-    pub wasted: u64,
+    /// `None`: not measured (manifests only), shown as a dash.
+    pub uncompressed: Option<u64>,
+    pub files: Option<u64>,
+    pub wasted: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
