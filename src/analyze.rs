@@ -313,37 +313,42 @@ fn scan_one(
             layer.diff_id.to_string(),
         ));
     }
-    let reader = blobs.open_layer(layer).map_err(src_err)?;
-    let reader: Box<dyn Read + Send + '_> = match progress {
-        Some((p, n)) => Box::new(Counted {
-            inner: reader,
-            progress: p,
-            layer: n,
-            pending: 0,
-        }),
-        None => reader,
-    };
-    // The scan hashes the blob with sha256; a blob named by another digest
-    // algorithm is hashed with that one on the way, so it is verified too.
-    let other = layer
-        .digest
-        .as_ref()
-        .filter(|d| d.algorithm() != Algorithm::Sha256)
-        .map(|d| Arc::new(Mutex::new(Some(d.hasher()))));
-    let reader: Box<dyn Read + Send + '_> = match &other {
-        Some(h) => Box::new(AlsoHash(reader, Arc::clone(h))),
-        None => Box::new(reader),
-    };
     let shown = layer.digest.as_ref().unwrap_or(&layer.diff_id).to_string();
-    let scan =
-        scan_layer_estimating(reader, declared, limits, estimate_gzip).map_err(|source| {
-            AnalyzeError::Scan {
-                image: name.clone(),
-                index,
-                digest: shown,
-                source,
-            }
-        })?;
+    let scan_err = |source| AnalyzeError::Scan {
+        image: name.clone(),
+        index,
+        digest: shown.clone(),
+        source,
+    };
+    let mut other = None;
+    let scan = match blobs.scanned(layer) {
+        // Scanned as it streamed by (an engine export): verified below all the same.
+        Some(done) => done.map_err(scan_err)?,
+        None => {
+            let reader = blobs.open_layer(layer).map_err(src_err)?;
+            let reader: Box<dyn Read + Send + '_> = match progress {
+                Some((p, n)) => Box::new(Counted {
+                    inner: reader,
+                    progress: p,
+                    layer: n,
+                    pending: 0,
+                }),
+                None => reader,
+            };
+            // The scan hashes the blob with sha256; a blob named by another digest
+            // algorithm is hashed with that one on the way, so it is verified too.
+            other = layer
+                .digest
+                .as_ref()
+                .filter(|d| d.algorithm() != Algorithm::Sha256)
+                .map(|d| Arc::new(Mutex::new(Some(d.hasher()))));
+            let reader: Box<dyn Read + Send + '_> = match &other {
+                Some(h) => Box::new(AlsoHash(reader, Arc::clone(h))),
+                None => Box::new(reader),
+            };
+            scan_layer_estimating(reader, declared, limits, estimate_gzip).map_err(scan_err)?
+        }
+    };
     if let Some(want) = &layer.digest {
         let got = match other.and_then(|h| h.lock().ok().and_then(|mut h| h.take())) {
             Some(h) => h.finish(),

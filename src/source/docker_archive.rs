@@ -14,8 +14,23 @@ pub fn open<S: Store + 'static>(
     name: Option<&str>,
     shown: &str,
 ) -> Result<Opened, SourceError> {
+    let image = resolve(&store, name, shown)?;
+    Ok(Opened {
+        image,
+        blobs: Box::new(StoreBlobs(store)),
+    })
+}
+
+/// The image `name` (or the only one) of a `docker save` archive, from its
+/// `manifest.json` and config; layers are located, not read. Engines' exports
+/// (`engine/export.rs`) come through here too.
+pub fn resolve(
+    store: &dyn Store,
+    name: Option<&str>,
+    shown: &str,
+) -> Result<ResolvedImage, SourceError> {
     let archive = store.describe();
-    let raw = read_document(&store, "manifest.json", "manifest.json", None)?;
+    let raw = read_document(store, "manifest.json", "manifest.json", None)?;
     let entries: Vec<DockerSaveEntry> =
         parse_json(&raw).map_err(|msg| SourceError::BadDocument {
             what: format!("{archive}: manifest.json"),
@@ -34,7 +49,7 @@ pub fn open<S: Store + 'static>(
     }
 
     let config_digest = digest_from_path(&entry.config);
-    let config_bytes = read_document(&store, &entry.config, "config", config_digest.as_ref())?;
+    let config_bytes = read_document(store, &entry.config, "config", config_digest.as_ref())?;
     let config_digest = config_digest.unwrap_or_else(|| Digest::sha256_of(&config_bytes));
 
     let config: crate::image::ImageConfig =
@@ -91,11 +106,7 @@ pub fn open<S: Store + 'static>(
         config_digest: config_digest.to_string(),
         ..ImageInfo::default()
     };
-    let image = ResolvedImage::new(info, config, layers);
-    Ok(Opened {
-        image,
-        blobs: Box::new(StoreBlobs(store)),
-    })
+    Ok(ResolvedImage::new(info, config, layers))
 }
 
 /// Paths in `manifest.json` name members of this archive. One that climbs out

@@ -62,6 +62,9 @@ pub enum SourceError {
     /// Boxed: registry errors carry several names and would bloat every result.
     #[error(transparent)]
     Registry(Box<super::registry::RegistryError>),
+    /// Boxed like registry errors: the local engine edge.
+    #[error(transparent)]
+    Engine(Box<super::engine::EngineError>),
     #[error("invalid image reference {0:?}: {1}")]
     BadReference(String, String),
 }

@@ -4,6 +4,7 @@
 //! the figures of an image never depend on the source it came from.
 
 mod docker_archive;
+pub mod engine;
 mod error;
 mod oci_layout;
 mod reference;
@@ -136,6 +137,16 @@ pub trait BlobSource: Sync {
     fn stored_size(&self, _layer: &LayerSource) -> Option<u64> {
         None
     }
+
+    /// A layer this source already scanned because its bytes could not be read
+    /// twice (an engine's export streams by once, in its own order). `analyze`
+    /// verifies it like a scan of its own; `None` means open and scan it.
+    fn scanned(
+        &self,
+        _layer: &LayerSource,
+    ) -> Option<Result<crate::scan::LayerScan, crate::scan::ScanError>> {
+        None
+    }
 }
 
 /// Options every source honours.
@@ -161,7 +172,21 @@ pub struct Opened {
 pub fn open_image(reference: &ImageRef, opts: &OpenOptions) -> Result<Opened, SourceError> {
     match reference {
         ImageRef::Registry(rest) => registry::open(rest, opts),
+        ImageRef::Engine { kind, name } => engine::open(*kind, name, &reference.to_string()),
+        ImageRef::Name(name) => open_bare_name(name, opts),
         other => open_local(other, opts),
+    }
+}
+
+/// A bare `NAME:TAG` that is not a file: the local Docker engine when one answers
+/// and holds the image, else the registry. The report's `image.format` says which.
+fn open_bare_name(name: &str, opts: &OpenOptions) -> Result<Opened, SourceError> {
+    use engine::{Engine, EngineError, EngineKind};
+    match Engine::connect(EngineKind::Docker) {
+        Ok(e) if e.has(name)? => e.open(name, name, &crate::scan::Limits::default()),
+        // No engine, or it lacks the image: a registry is the user's next guess.
+        Ok(_) | Err(EngineError::NotRunning { .. }) => registry::open(name, opts),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -195,7 +220,10 @@ pub fn open_local(reference: &ImageRef, opts: &OpenOptions) -> Result<Opened, So
                 open_archive(store, opts, &shown)
             }
         }
-        ImageRef::Registry(_) | ImageRef::Report(_) => Err(SourceError::Unsupported(format!(
+        ImageRef::Registry(_)
+        | ImageRef::Report(_)
+        | ImageRef::Engine { .. }
+        | ImageRef::Name(_) => Err(SourceError::Unsupported(format!(
             "{shown} is not a local image"
         ))),
     }
@@ -264,6 +292,6 @@ fn blob_path(d: &Digest) -> String {
 }
 
 /// A member name inside an archive or layout, normalised like a layer path.
-fn scan_path(bytes: &[u8]) -> String {
+pub(crate) fn scan_path(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&crate::scan::normalize(bytes).path).into_owned()
 }

@@ -1,10 +1,13 @@
 //! Image references, skopeo-style: `docker-archive:PATH[:NAME]`, `oci-archive:PATH[:NAME]`,
-//! `oci:DIR[:TAG]`, `docker://REGISTRY/REPO[:TAG|@DIGEST]`, `report:FILE.json`, `-` for an
-//! archive on standard input, or a bare path whose kind is detected from its content.
+//! `oci:DIR[:TAG]`, `docker://REGISTRY/REPO[:TAG|@DIGEST]`, `docker-daemon:NAME[:TAG|@DIGEST]`,
+//! `podman:NAME`, `report:FILE.json`, `-` for an archive on standard input, or a bare path
+//! whose kind is detected from its content. A bare `NAME:TAG` that is not an existing file
+//! is an image name: the local engine if it holds it, else a registry (`source::open_image`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::engine::{self, EngineKind};
 use super::SourceError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +25,13 @@ pub enum ImageRef {
         name: Option<String>,
     },
     Registry(String),
+    /// `docker-daemon:NAME` or `podman:NAME`: an image in a local engine.
+    Engine {
+        kind: EngineKind,
+        name: String,
+    },
+    /// A bare `NAME:TAG` or `NAME@DIGEST` that names no file.
+    Name(String),
     Report(PathBuf),
     Stdin,
     /// No transport given: a directory is an OCI layout, a `.json` file a saved
@@ -44,6 +54,18 @@ impl ImageRef {
             }
             return Ok(ImageRef::Registry(rest.to_string()));
         }
+        for kind in [EngineKind::Docker, EngineKind::Podman] {
+            if let Some(name) = s
+                .strip_prefix(kind.transport())
+                .and_then(|r| r.strip_prefix(':'))
+            {
+                engine::check_name(name, s)?;
+                return Ok(ImageRef::Engine {
+                    kind,
+                    name: name.to_string(),
+                });
+            }
+        }
         if let Some(rest) = s.strip_prefix("report:") {
             return non_empty(rest)
                 .map(|p| ImageRef::Report(p.into()))
@@ -63,6 +85,9 @@ impl ImageRef {
         let path = Path::new(s);
         if path.extension().is_some_and(|e| e == "json") && !path.is_dir() {
             return Ok(ImageRef::Report(path.into()));
+        }
+        if !path.exists() && engine::looks_like_name(s) {
+            return Ok(ImageRef::Name(s.to_string()));
         }
         Ok(ImageRef::Path(path.into()))
     }
@@ -107,6 +132,8 @@ impl fmt::Display for ImageRef {
             ImageRef::OciArchive { path, name } => with(f, "oci-archive", path, name),
             ImageRef::OciLayout { dir, name } => with(f, "oci", dir, name),
             ImageRef::Registry(r) => write!(f, "docker://{r}"),
+            ImageRef::Engine { kind, name } => write!(f, "{}:{name}", kind.transport()),
+            ImageRef::Name(n) => write!(f, "{n}"),
             ImageRef::Report(p) => write!(f, "report:{}", p.display()),
             ImageRef::Stdin => write!(f, "-"),
             ImageRef::Path(p) => write!(f, "{}", p.display()),
@@ -158,8 +185,45 @@ mod tests {
     }
 
     #[test]
+    fn engine_transports_and_bare_names() {
+        assert_eq!(
+            ImageRef::parse("docker-daemon:app:pr").unwrap(),
+            ImageRef::Engine {
+                kind: EngineKind::Docker,
+                name: "app:pr".into()
+            }
+        );
+        assert_eq!(
+            ImageRef::parse("podman:localhost/app:1").unwrap(),
+            ImageRef::Engine {
+                kind: EngineKind::Podman,
+                name: "localhost/app:1".into()
+            }
+        );
+        assert_eq!(
+            ImageRef::parse("docker-daemon:app:pr").unwrap().to_string(),
+            "docker-daemon:app:pr"
+        );
+        assert_eq!(
+            ImageRef::parse("app:pr").unwrap(),
+            ImageRef::Name("app:pr".into())
+        );
+        // An existing file wins over a name.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("app:pr");
+        std::fs::write(&file, b"x").unwrap();
+        let shown = file.display().to_string();
+        assert_eq!(ImageRef::parse(&shown).unwrap(), ImageRef::Path(file));
+        // No tag: a path, as before.
+        assert_eq!(
+            ImageRef::parse("app.tar").unwrap(),
+            ImageRef::Path("app.tar".into())
+        );
+    }
+
+    #[test]
     fn refuses_empty_references() {
-        for bad in ["", "oci:", "docker://", "report:", "docker-archive:"] {
+        for bad in ["", "oci:", "docker://", "report:", "docker-archive:", "docker-daemon:", "podman:"] {
             assert!(ImageRef::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -10,6 +10,7 @@ mod cache;
 mod cache_key;
 mod ci_files;
 mod diff;
+mod engine;
 mod examples;
 mod formats;
 mod hardening;

@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod forge;
 pub mod hostile_registry;
 pub mod http;
+pub mod podman;
 pub mod raw;
 pub mod registry;
 pub mod run;

@@ -1,0 +1,383 @@
+//! One streaming pass over an engine's export (`GET /images/{name}/get`): a tar in the
+//! `docker save` shape, legacy or Docker 25's OCI-in-docker-save (containerd image
+//! store), whose `manifest.json` comes last. Nothing is written to disk and no layer
+//! is held in memory: every member large enough to be a layer is scanned as it goes
+//! by (the same `scan_layer` the archive reader feeds), small members (documents, and
+//! the empty layers engines emit) are kept, and the manifest is matched at the end by
+//! `docker_archive`, as for a saved archive.
+//!
+//! A stream cannot be read twice, so scans are handed to `analyze` through
+//! [`BlobSource::scanned`] and verified there exactly like a layer read from a file.
+//! An export that stops early is an error, never a smaller image: a member shorter
+//! than its header says, a broken tar (a failed export is a tar with the engine's
+//! error JSON spliced in and a clean HTTP end), or no `manifest.json` at the end.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::io::{self, Cursor, Read};
+use std::rc::Rc;
+use std::sync::Mutex;
+
+use crate::scan::{scan_layer, LayerScan, Limits, ScanError};
+use crate::source::{scan_path, BlobSource, LayerSource, SourceError, Store};
+
+/// Members up to this size are kept in memory rather than scanned on the fly: every
+/// document, and the tiny empty layers (1 KiB tar, 32-byte gzip) engines write.
+const KEEP_BYTES: u64 = 64 * 1024;
+
+/// Most bytes kept in memory for one export (documents and tiny members).
+const MAX_KEPT_BYTES: u64 = 256 << 20;
+
+const MAX_SYMLINK_HOPS: usize = 16;
+
+/// Bytes read after the end-of-archive block (Go's tar writer adds one more zero block).
+const MAX_TRAILER_BYTES: u64 = 1 << 20;
+
+/// What a streamed export left behind: small members in memory, scans of the rest.
+pub struct Export {
+    /// Shown in messages (`docker-daemon:app:pr`).
+    shown: String,
+    kept: HashMap<String, Vec<u8>>,
+    sizes: HashMap<String, u64>,
+    scans: Mutex<HashMap<String, Result<LayerScan, ScanError>>>,
+    /// Legacy saves link a repeated layer (`<id>/layer.tar -> ../<id2>/layer.tar`).
+    links: HashMap<String, String>,
+}
+
+/// Why reading the stream stopped.
+#[derive(Debug)]
+pub enum StreamError {
+    /// The tar ended or broke early; the message says where.
+    Truncated(String),
+    Other(SourceError),
+}
+
+impl Export {
+    /// Reads the whole export from `stream`, scanning layer-sized members on the way.
+    pub fn read(stream: impl Read, shown: &str, limits: &Limits) -> Result<Export, StreamError> {
+        let mut export = Export {
+            shown: shown.to_string(),
+            kept: HashMap::new(),
+            sizes: HashMap::new(),
+            scans: Mutex::new(HashMap::new()),
+            links: HashMap::new(),
+        };
+        let mut kept_bytes = 0u64;
+        let mut scans = HashMap::new();
+        let total = Rc::new(Cell::new(0u64));
+        let stream = Tally {
+            inner: stream,
+            n: Rc::clone(&total),
+        };
+        // Where the last member (with its padding) ended: the end-of-archive block
+        // must follow, or the stream was cut at a member boundary.
+        let mut end_of_members = 0u64;
+        let (guarded, budget) = crate::scan::HeaderGuard::new(stream);
+        let mut archive = tar::Archive::new(guarded);
+        let mut entries = archive
+            .entries()
+            .map_err(|e| StreamError::Truncated(e.to_string()))?;
+        loop {
+            budget.arm();
+            let next = entries.next();
+            budget.disarm();
+            let Some(entry) = next else { break };
+            let mut entry = entry.map_err(|e| {
+                StreamError::Truncated(format!(
+                    "not a tar past this point ({})",
+                    crate::scan::clean_message(&e.to_string())
+                ))
+            })?;
+            end_of_members = (entry.raw_file_position() + entry.size()).div_ceil(512) * 512;
+            let name = scan_path(&entry.path_bytes());
+            let kind = entry.header().entry_type();
+            if kind.is_symlink() || kind.is_hard_link() {
+                if let Some(target) = entry.link_name_bytes() {
+                    let base = match (kind.is_symlink(), name.rsplit_once('/')) {
+                        (true, Some((dir, _))) => format!("{dir}/"),
+                        _ => String::new(),
+                    };
+                    let mut joined = base.into_bytes();
+                    joined.extend_from_slice(&target);
+                    export.links.insert(name, scan_path(&joined));
+                }
+                continue;
+            }
+            if !(kind.is_file() || kind.is_contiguous()) {
+                continue;
+            }
+            let size = entry.size();
+            let mut counted = Counted {
+                inner: &mut entry,
+                n: 0,
+            };
+            let mut first = [0u8; 1];
+            let keep = if size <= KEEP_BYTES {
+                true
+            } else {
+                counted.read_exact(&mut first).map_err(|e| short(&name, e))?;
+                // A JSON document (a config in `blobs/`) starts with `{`; a layer
+                // (tar, gzip, zstd) never does.
+                first[0] == b'{' && size <= crate::image::MAX_JSON_BYTES
+            };
+            if keep {
+                kept_bytes += size;
+                if kept_bytes > MAX_KEPT_BYTES {
+                    return Err(StreamError::Other(SourceError::TooLarge {
+                        what: format!("{shown}: small members of the export"),
+                        limit: MAX_KEPT_BYTES,
+                    }));
+                }
+                let mut buf = Vec::with_capacity(size as usize);
+                buf.extend_from_slice(&first[..usize::from(size > KEEP_BYTES)]);
+                counted
+                    .read_to_end(&mut buf)
+                    .map_err(|e| short(&name, e))?;
+                if counted.n != size {
+                    return Err(short_member(&name, counted.n, size));
+                }
+                export.sizes.insert(name.clone(), size);
+                export.kept.insert(name, buf);
+                continue;
+            }
+            let scan = scan_layer(Cursor::new(first).chain(&mut counted), None, limits);
+            // The scan stops at the end of the layer's tar; the blob may go on (padding).
+            io::copy(&mut counted, &mut io::sink()).map_err(|e| short(&name, e))?;
+            if counted.n != size {
+                return Err(short_member(&name, counted.n, size));
+            }
+            export.sizes.insert(name.clone(), size);
+            scans.insert(name, scan);
+        }
+        drop(entries);
+        if total.get() < end_of_members + 512 {
+            return Err(StreamError::Truncated(
+                "the tar ended without its end-of-archive block".into(),
+            ));
+        }
+        // Read the answer to its end, so a connection that breaks after the last
+        // member is still noticed; an engine pads with a few zero blocks at most.
+        let mut rest = archive.into_inner().take(MAX_TRAILER_BYTES);
+        io::copy(&mut rest, &mut io::sink()).map_err(|e| short("the end of the tar", e))?;
+        export.scans = Mutex::new(scans);
+        if !export.kept.contains_key("manifest.json") {
+            return Err(StreamError::Truncated(
+                "it ended without manifest.json".into(),
+            ));
+        }
+        Ok(export)
+    }
+
+    /// The member a name stands for, through legacy links.
+    fn canonical<'a>(&'a self, path: &'a str) -> &'a str {
+        let mut p = path;
+        for _ in 0..MAX_SYMLINK_HOPS {
+            if self.sizes.contains_key(p) {
+                return p;
+            }
+            match self.links.get(p) {
+                Some(next) => p = next,
+                None => return p,
+            }
+        }
+        p
+    }
+
+    fn not_found(&self, path: &str) -> SourceError {
+        SourceError::NotFound(format!("{}: {path}", self.shown))
+    }
+}
+
+fn short(name: &str, e: io::Error) -> StreamError {
+    StreamError::Truncated(format!(
+        "{name}: {}",
+        crate::scan::clean_message(&e.to_string())
+    ))
+}
+
+fn short_member(name: &str, got: u64, want: u64) -> StreamError {
+    StreamError::Truncated(format!("{name} ended after {got} of {want} bytes"))
+}
+
+/// Counts every byte pulled from the stream.
+struct Tally<R> {
+    inner: R,
+    n: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Tally<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n.set(self.n.get() + k as u64);
+        Ok(k)
+    }
+}
+
+/// Counts the bytes read through it, so a member cut short is noticed.
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+}
+
+impl Store for Export {
+    fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        let p = self.canonical(path);
+        match self.kept.get(p) {
+            Some(bytes) => Ok(Box::new(Cursor::new(bytes.as_slice()))),
+            None if self.sizes.contains_key(p) => Err(SourceError::Unsupported(format!(
+                "{}: {path} was scanned as it streamed by and cannot be read again",
+                self.shown
+            ))),
+            None => Err(self.not_found(path)),
+        }
+    }
+
+    fn read_small(&self, path: &str, limit: u64) -> Result<Vec<u8>, SourceError> {
+        let p = self.canonical(path);
+        match self.kept.get(p) {
+            Some(bytes) if bytes.len() as u64 > limit => Err(SourceError::TooLarge {
+                what: format!("{}: {path}", self.shown),
+                limit,
+            }),
+            Some(bytes) => Ok(bytes.clone()),
+            None if self.sizes.contains_key(p) => Err(SourceError::TooLarge {
+                what: format!("{}: {path}", self.shown),
+                limit,
+            }),
+            None => Err(self.not_found(path)),
+        }
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.sizes.contains_key(self.canonical(&scan_path(path.as_bytes())))
+    }
+
+    fn size(&self, path: &str) -> Option<u64> {
+        self.sizes
+            .get(self.canonical(&scan_path(path.as_bytes())))
+            .copied()
+    }
+
+    fn describe(&self) -> String {
+        self.shown.clone()
+    }
+}
+
+impl BlobSource for Export {
+    fn open_layer(&self, layer: &LayerSource) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        Store::open(self, &layer.locator)
+    }
+
+    fn scanned(&self, layer: &LayerSource) -> Option<Result<LayerScan, ScanError>> {
+        let p = self.canonical(&layer.locator).to_string();
+        let mut scans = self.scans.lock().unwrap_or_else(|e| e.into_inner());
+        match scans.get(&p)? {
+            Ok(scan) => Some(Ok(scan.clone())),
+            Err(_) => scans.remove(&p),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{analyze, Job};
+    use crate::source::docker_archive;
+    use crate::testkit::{docker25, docker_legacy, Compression, Entry, Image, ImageBuilder, Layer};
+
+    /// Layers over the keep-in-memory size (scanned as they stream), a repeated
+    /// gzipped empty layer (named several times, stored once) and a tiny one.
+    fn image() -> Image {
+        let big = |seed: u8| vec![seed; 300 * 1024];
+        let empty = || Layer::build(&[], Compression::Gzip).unwrap();
+        ImageBuilder::new("app:pr")
+            .layer(
+                Layer::build(&[Entry::file("a.bin", big(1))], Compression::Gzip).unwrap(),
+                "COPY a.bin /",
+            )
+            .layer(empty(), "RUN true")
+            .layer(
+                Layer::build(&[Entry::file("b.bin", big(2))], Compression::None).unwrap(),
+                "COPY b.bin /",
+            )
+            .layer(empty(), "RUN true")
+            .layer(
+                Layer::build(&[Entry::file("t", "tiny")], Compression::Gzip).unwrap(),
+                "COPY t /",
+            )
+            .build()
+            .unwrap()
+    }
+
+    fn report_of(bytes: &[u8]) -> crate::report::Report {
+        let export = Export::read(bytes, "docker-daemon:app:pr", &Limits::default())
+            .map_err(|e| format!("{e:?}"))
+            .unwrap();
+        let image = docker_archive::resolve(&export, None, "x").unwrap();
+        let jobs = [Job {
+            image: &image,
+            blobs: &export,
+        }];
+        analyze(&jobs, &Limits::default()).unwrap().remove(0)
+    }
+
+    #[test]
+    fn both_export_shapes_stream_to_the_archive_figures() {
+        let img = image();
+        let dir = tempfile::tempdir().unwrap();
+        for bytes in [
+            docker25(&img, Vec::new()).unwrap(),
+            docker_legacy(&img, Vec::new()).unwrap(),
+        ] {
+            let streamed = report_of(&bytes);
+            let path = dir.path().join("a.tar");
+            std::fs::write(&path, &bytes).unwrap();
+            let store = crate::source::TarStore::open(&path).unwrap();
+            let opened = docker_archive::open(store, None, "x").unwrap();
+            let jobs = [Job {
+                image: &opened.image,
+                blobs: opened.blobs.as_ref(),
+            }];
+            let from_file = analyze(&jobs, &Limits::default()).unwrap().remove(0);
+            assert_eq!(
+                serde_json::to_value(&streamed).unwrap(),
+                serde_json::to_value(&from_file).unwrap()
+            );
+            assert_eq!(streamed.layers.len(), 5);
+        }
+    }
+
+    #[test]
+    fn a_cut_export_is_an_error_not_a_smaller_image() {
+        let img = image();
+        for bytes in [
+            docker25(&img, Vec::new()).unwrap(),
+            docker_legacy(&img, Vec::new()).unwrap(),
+        ] {
+            // Every cut: inside a member, at a member boundary, before manifest.json.
+            for cut in (0..bytes.len() - 1024).step_by(bytes.len() / 97 + 1) {
+                let r = Export::read(&bytes[..cut], "x", &Limits::default());
+                assert!(
+                    matches!(r, Err(StreamError::Truncated(_))),
+                    "cut at {cut} of {}",
+                    bytes.len()
+                );
+            }
+            // The engine's error JSON where the tar should go on.
+            let mut broken = bytes[..bytes.len() / 2 / 512 * 512].to_vec();
+            broken.extend_from_slice(br#"{"message":"no space left on device"}"#);
+            assert!(matches!(
+                Export::read(broken.as_slice(), "x", &Limits::default()),
+                Err(StreamError::Truncated(_))
+            ));
+        }
+    }
+}

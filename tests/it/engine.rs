@@ -1,0 +1,362 @@
+//! Images read straight from a local engine (`docker-daemon:`, `podman:`, bare names):
+//! a real dockerd and a real podman service on their own sockets give the same figures
+//! as the archives the images were loaded from; a faithful fake engine on a unix socket
+//! plays the Docker 25 (OCI) export shape and the exports that break half-way. Every
+//! failure is one line and exit 2.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+
+use crate::common::{bin, image, stderr};
+use crate::support::dockerd::Dockerd;
+use crate::support::podman::Podman;
+
+/// The legacy `docker save` archives dockerd 20.10 can load, with the name each holds.
+const DOCKER_IMAGES: &[(&str, &str)] = &[
+    ("app-base.docker.tar", "app-base:latest"),
+    ("app-pr.docker.tar", "app-pr:latest"),
+    ("chmod-split.docker.tar", "chmod-split:latest"),
+    ("cleanup-merged.docker.tar", "cleanup-merged:latest"),
+    ("cleanup-split.docker.tar", "cleanup-split:latest"),
+    ("download.docker.tar", "download:latest"),
+    ("whiteouts.docker.tar", "whiteouts:latest"),
+    ("whiteouts-opaque.docker.tar", "whiteouts-opaque:latest"),
+];
+
+/// One dockerd for the module, holding every real test image (started once: loading
+/// eight images takes a few seconds).
+fn dockerd() -> &'static Dockerd {
+    static D: OnceLock<Dockerd> = OnceLock::new();
+    D.get_or_init(|| {
+        let d = Dockerd::start();
+        for (file, _) in DOCKER_IMAGES {
+            d.load(Path::new(&image(file)));
+        }
+        d
+    })
+}
+
+fn run_with(env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = bin();
+    cmd.env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .env_remove("CONTAINER_HOST")
+        .env("DOCKER_CONFIG", "/nonexistent");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args).output().expect("run layergate")
+}
+
+fn json_with(env: &[(&str, &str)], reference: &str) -> serde_json::Value {
+    let out = run_with(env, &["analyze", reference, "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "analyze {reference}: {}",
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The report without what legitimately names the source.
+fn figures(mut report: serde_json::Value) -> serde_json::Value {
+    let info = report["image"].as_object_mut().unwrap();
+    for k in ["reference", "format", "name", "repo_digests"] {
+        info.remove(k);
+    }
+    report
+}
+
+fn assert_one_line_exit_2(out: &Output, want: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(want), "{want:?} not in {err}");
+}
+
+/// Every real image read from dockerd gives exactly the figures of its archive.
+#[test]
+fn docker_engine_figures_equal_the_archives() {
+    let d = dockerd();
+    let env = [("DOCKER_HOST", d.host())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for (file, name) in DOCKER_IMAGES {
+        let archive = figures(json_with(&[], &image(file)));
+        let engine = json_with(&env, &format!("docker-daemon:{name}"));
+        assert_eq!(engine["image"]["format"], "docker-daemon", "{name}");
+        assert_eq!(figures(engine), archive, "{name}: engine vs archive");
+    }
+}
+
+/// A bare NAME:TAG that is not a file is read from the engine that holds it, and the
+/// report says so.
+#[test]
+fn bare_name_resolves_to_the_local_engine() {
+    let d = dockerd();
+    let host = d.host();
+    let report = json_with(&[("DOCKER_HOST", &host)], "app-pr:latest");
+    assert_eq!(report["image"]["format"], "docker-daemon");
+    assert_eq!(report["image"]["reference"], "app-pr:latest");
+}
+
+/// diff with the base in the engine and the head from an archive.
+#[test]
+fn diff_engine_base_against_archive_head() {
+    let d = dockerd();
+    let host = d.host();
+    let out = run_with(
+        &[("DOCKER_HOST", &host)],
+        &[
+            "diff",
+            "docker-daemon:app-base:latest",
+            &image("app-pr.docker.tar"),
+        ],
+    );
+    assert!(out.status.code() != Some(2), "{}", stderr(&out));
+    let from_archives = bin()
+        .args(["diff", &image("app-base.docker.tar"), &image("app-pr.docker.tar")])
+        .output()
+        .unwrap();
+    let norm = |o: &Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .replace("docker-daemon:app-base:latest", "BASE")
+            .replace(&image("app-base.docker.tar"), "BASE")
+    };
+    assert_eq!(norm(&out), norm(&from_archives));
+    // Both sides in the engine.
+    let both = run_with(
+        &[("DOCKER_HOST", &host)],
+        &[
+            "diff",
+            "docker-daemon:app-base:latest",
+            "docker-daemon:app-pr:latest",
+        ],
+    );
+    assert!(both.status.code() != Some(2), "{}", stderr(&both));
+    let both = String::from_utf8_lossy(&both.stdout)
+        .replace("docker-daemon:app-base:latest", "BASE")
+        .replace("docker-daemon:app-pr:latest", &image("app-pr.docker.tar"));
+    assert_eq!(both, norm(&from_archives));
+}
+
+/// A name the engine does not hold: one line naming it and the registry alternative.
+#[test]
+fn image_missing_from_the_engine_is_one_line() {
+    let d = dockerd();
+    let host = d.host();
+    let out = run_with(
+        &[("DOCKER_HOST", &host)],
+        &["analyze", "docker-daemon:app:pr"],
+    );
+    assert_one_line_exit_2(
+        &out,
+        "image app:pr not in the local engine at unix://",
+    );
+    assert!(stderr(&out).contains("did you mean docker://docker.io/library/app:pr?"));
+}
+
+/// No engine where DOCKER_HOST points: one line saying where we looked.
+#[test]
+fn no_engine_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = format!("unix://{}/none.sock", dir.path().display());
+    let out = run_with(&[("DOCKER_HOST", &host)], &["analyze", "docker-daemon:app:pr"]);
+    assert_one_line_exit_2(&out, &format!("no engine at {host} (set DOCKER_HOST)"));
+    let out = run_with(&[("CONTAINER_HOST", &host)], &["analyze", "podman:app:pr"]);
+    assert_one_line_exit_2(&out, &format!("no engine at {host} (set CONTAINER_HOST)"));
+}
+
+/// A socket the user may not open (run as `nobody`): one line, not a hang or a panic.
+#[test]
+fn socket_without_permission_is_one_line() {
+    let d = dockerd();
+    let me = std::process::Command::new("id").arg("-u").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&me.stdout).trim(),
+        "0",
+        "this test switches to nobody and needs root (run the suite as root, as .ci/run does)"
+    );
+    // The binary must be reachable by nobody: copy it out of the (maybe private) tree.
+    let tmp = tempfile::Builder::new().prefix("lgperm").tempdir_in("/tmp").unwrap();
+    let exe = tmp.path().join("layergate");
+    std::fs::copy(env!("CARGO_BIN_EXE_layergate"), &exe).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(d.socket(), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&exe)
+        .args(["analyze", "docker-daemon:app-pr:latest"])
+        .env("DOCKER_HOST", d.host())
+        .env("HOME", "/nonexistent")
+        .output()
+        .expect("setpriv (util-linux)");
+    assert_one_line_exit_2(&out, &format!("permission denied on {}", d.host()));
+}
+
+/// podman's Docker-compatible API gives the archive's figures too.
+#[test]
+fn podman_figures_equal_the_archives() {
+    let p = Podman::start();
+    for file in ["app-pr.oci.tar", "whiteouts.docker.tar", "cleanup-split.oci.tar"] {
+        p.load(Path::new(&image(file)));
+    }
+    let host = p.host();
+    let env = [("CONTAINER_HOST", host.as_str())];
+    for (file, name) in [
+        ("app-pr.oci.tar", "localhost/app-pr:latest"),
+        ("whiteouts.docker.tar", "whiteouts:latest"),
+        ("cleanup-split.oci.tar", "localhost/cleanup-split:latest"),
+    ] {
+        let archive = figures(json_with(&[], &image(file)));
+        let engine = json_with(&env, &format!("podman:{name}"));
+        assert_eq!(engine["image"]["format"], "podman", "{name}");
+        assert!(
+            engine["image"]["repo_digests"].as_array().is_some_and(|d| !d.is_empty()),
+            "{name}: podman knows a repo digest: {}",
+            engine["image"]
+        );
+        assert_eq!(figures(engine), archive, "{name}: podman vs archive");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A fake engine: the export shapes and failures a real one cannot be made to give.
+
+#[derive(Clone, Copy)]
+enum Export {
+    /// The whole archive, Content-Length framed.
+    Whole,
+    /// Chunked, half the archive, then a clean terminating chunk.
+    CleanCut,
+    /// Chunked, half the archive, then the connection closes.
+    Abrupt,
+    /// What a failed export looks like: tar so far, the engine's error JSON, clean end.
+    ErrorInside,
+}
+
+struct FakeEngine {
+    _dir: tempfile::TempDir,
+    host: String,
+}
+
+fn fake_engine(archive: PathBuf, mode: Export) -> FakeEngine {
+    let dir = tempfile::Builder::new().prefix("lgf").tempdir_in("/tmp").unwrap();
+    let sock = dir.path().join("f.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    std::thread::spawn(move || {
+        let body = std::fs::read(&archive).unwrap();
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let path = line.split(' ').nth(1).unwrap_or("").to_string();
+            let head = |status: &str, extra: &str| {
+                format!("HTTP/1.1 {status}\r\nApi-Version: 1.44\r\nContent-Type: application/json\r\n{extra}")
+            };
+            if path == "/_ping" {
+                let _ = conn.write_all(
+                    format!("{}Content-Length: 2\r\nConnection: close\r\n\r\nOK", head("200 OK", ""))
+                        .as_bytes(),
+                );
+            } else if path.ends_with("/json") {
+                let j = br#"{"Id":"sha256:2a8563b8cfdbe9875cc7b7f3e953eb210f85a1a80bf5e044e947e3610a7dc09e","RepoTags":["app-pr:latest"],"RepoDigests":["registry.example/app-pr@sha256:210f684b6e36a8cab87e4065c30ff2369f274a164059ef56e0fcc675e3666513"]}"#;
+                let _ = conn.write_all(
+                    format!("{}Content-Length: {}\r\nConnection: close\r\n\r\n", head("200 OK", ""), j.len())
+                        .as_bytes(),
+                );
+                let _ = conn.write_all(j);
+            } else if path.ends_with("/get") {
+                assert!(path.starts_with("/v1.44/"), "negotiated version used: {path}");
+                let half = &body[..body.len() / 2];
+                let chunk = |c: &mut std::os::unix::net::UnixStream, b: &[u8]| {
+                    let _ = c.write_all(format!("{:x}\r\n", b.len()).as_bytes());
+                    let _ = c.write_all(b);
+                    let _ = c.write_all(b"\r\n");
+                };
+                match mode {
+                    Export::Whole => {
+                        let _ = conn.write_all(
+                            format!(
+                                "{}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                                head("200 OK", ""),
+                                body.len()
+                            )
+                            .as_bytes(),
+                        );
+                        let _ = conn.write_all(&body);
+                    }
+                    Export::CleanCut | Export::Abrupt | Export::ErrorInside => {
+                        let _ = conn.write_all(
+                            format!("{}Transfer-Encoding: chunked\r\n\r\n", head("200 OK", ""))
+                                .as_bytes(),
+                        );
+                        chunk(&mut conn, half);
+                        if matches!(mode, Export::ErrorInside) {
+                            chunk(&mut conn, br#"{"message":"write /var/lib/docker/tmp: no space left on device"}"#);
+                        }
+                        if !matches!(mode, Export::Abrupt) {
+                            let _ = conn.write_all(b"0\r\n\r\n");
+                        }
+                    }
+                }
+            } else {
+                let msg = br#"{"message":"page not found"}"#;
+                let _ = conn.write_all(
+                    format!("{}Content-Length: {}\r\n\r\n", head("404 Not Found", ""), msg.len())
+                        .as_bytes(),
+                );
+                let _ = conn.write_all(msg);
+            }
+            let _ = conn.flush();
+            drop(conn);
+            let _ = reader.read(&mut [0u8; 1]);
+        }
+    });
+    FakeEngine {
+        host: format!("unix://{}", sock.display()),
+        _dir: dir,
+    }
+}
+
+/// The Docker 25 export shape (containerd image store: OCI blobs, `manifest.json`
+/// pointing into them) streams to the archive's figures, registry digest included.
+#[test]
+fn docker25_export_shape_gives_the_archive_figures() {
+    let f = fake_engine(image("app-pr.docker25.tar").into(), Export::Whole);
+    let engine = json_with(&[("DOCKER_HOST", &f.host)], "docker-daemon:app-pr:latest");
+    assert_eq!(
+        engine["image"]["repo_digests"][0],
+        "registry.example/app-pr@sha256:210f684b6e36a8cab87e4065c30ff2369f274a164059ef56e0fcc675e3666513"
+    );
+    let archive = figures(json_with(&[], &image("app-pr.docker25.tar")));
+    assert_eq!(figures(engine), archive);
+}
+
+/// An export that stops half-way is an error, never a smaller image: cut with a clean
+/// HTTP end, cut by a closed connection, or broken by the engine's error JSON.
+#[test]
+fn export_cut_half_way_is_an_error() {
+    for mode in [Export::CleanCut, Export::Abrupt, Export::ErrorInside] {
+        for file in ["app-pr.docker25.tar", "app-pr.docker.tar"] {
+            let f = fake_engine(image(file).into(), mode);
+            let out = run_with(
+                &[("DOCKER_HOST", &f.host)],
+                &["analyze", "docker-daemon:app-pr:latest"],
+            );
+            assert_one_line_exit_2(&out, "export of app-pr:latest is truncated or failed half-way");
+        }
+    }
+}
