@@ -223,7 +223,15 @@ mod tests {
 
     #[test]
     fn refuses_empty_references() {
-        for bad in ["", "oci:", "docker://", "report:", "docker-archive:", "docker-daemon:", "podman:"] {
+        for bad in [
+            "",
+            "oci:",
+            "docker://",
+            "report:",
+            "docker-archive:",
+            "docker-daemon:",
+            "podman:",
+        ] {
             assert!(ImageRef::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -10,7 +10,6 @@
 
 use std::io::{self, Read};
 
-
 use bytes::{Buf, Bytes};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
@@ -187,16 +186,23 @@ impl Client {
                 .uri(&path)
                 // Unix sockets have no host; the engine ignores it, HTTP/1.1 wants one.
                 .header(http::header::HOST, "docker")
-                .header(http::header::USER_AGENT, concat!("layergate/", env!("CARGO_PKG_VERSION")))
+                .header(
+                    http::header::USER_AGENT,
+                    concat!("layergate/", env!("CARGO_PKG_VERSION")),
+                )
                 .body(Empty::<Bytes>::new())
                 .map_err(|e| ConnectError::Other(e.to_string()))?;
             let resp = match &endpoint {
                 Endpoint::Unix(p) => {
-                    let s = tokio::net::UnixStream::connect(p).await.map_err(ConnectError::Io)?;
+                    let s = tokio::net::UnixStream::connect(p)
+                        .await
+                        .map_err(ConnectError::Io)?;
                     send(s, req).await?
                 }
                 Endpoint::Tcp(a) => {
-                    let s = tokio::net::TcpStream::connect(a).await.map_err(ConnectError::Io)?;
+                    let s = tokio::net::TcpStream::connect(a)
+                        .await
+                        .map_err(ConnectError::Io)?;
                     send(s, req).await?
                 }
             };
@@ -256,12 +262,12 @@ where
 
 fn connect_error(address: &str, env: &'static str, what: &str, e: io::Error) -> EngineError {
     match e.kind() {
-        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused | io::ErrorKind::AddrNotAvailable => {
-            EngineError::NotRunning {
-                address: address.to_string(),
-                env,
-            }
-        }
+        io::ErrorKind::NotFound
+        | io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::AddrNotAvailable => EngineError::NotRunning {
+            address: address.to_string(),
+            env,
+        },
         io::ErrorKind::PermissionDenied => EngineError::PermissionDenied {
             address: address.to_string(),
             env,

@@ -38,7 +38,10 @@ impl Endpoint {
                 )));
             }
             // Docker's default plain-TCP port when none is given.
-            let addr = if addr.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+            let addr = if addr
+                .rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            {
                 addr.to_string()
             } else {
                 format!("{addr}:2375")
@@ -137,7 +140,12 @@ fn context_host(env: &dyn Env) -> Result<Option<String>, EngineError> {
         .join("contexts/meta")
         .join(id.hex())
         .join("meta.json");
-    let unknown = || EngineError::Config(format!("docker context {name:?} not found ({})", meta.display()));
+    let unknown = || {
+        EngineError::Config(format!(
+            "docker context {name:?} not found ({})",
+            meta.display()
+        ))
+    };
     let raw = read_small(&meta).ok_or_else(unknown)?;
     let v: serde_json::Value = serde_json::from_slice(&raw).map_err(|_| unknown())?;
     v.pointer("/Endpoints/docker/Host")
@@ -171,13 +179,25 @@ mod tests {
 
     #[test]
     fn docker_host_wins_and_defaults_to_the_system_socket() {
-        let e = discover(EngineKind::Docker, &vars(&[("DOCKER_HOST", "unix:///tmp/d.sock")])).unwrap();
+        let e = discover(
+            EngineKind::Docker,
+            &vars(&[("DOCKER_HOST", "unix:///tmp/d.sock")]),
+        )
+        .unwrap();
         assert_eq!(e, Endpoint::Unix("/tmp/d.sock".into()));
-        let e = discover(EngineKind::Docker, &vars(&[("DOCKER_HOST", "tcp://10.0.0.1")])).unwrap();
+        let e = discover(
+            EngineKind::Docker,
+            &vars(&[("DOCKER_HOST", "tcp://10.0.0.1")]),
+        )
+        .unwrap();
         assert_eq!(e, Endpoint::Tcp("10.0.0.1:2375".into()));
         let e = discover(EngineKind::Docker, &vars(&[("HOME", "/nonexistent")])).unwrap();
         assert_eq!(e.address(), "unix:///var/run/docker.sock");
-        assert!(discover(EngineKind::Docker, &vars(&[("DOCKER_HOST", "ssh://me@box")])).is_err());
+        assert!(discover(
+            EngineKind::Docker,
+            &vars(&[("DOCKER_HOST", "ssh://me@box")])
+        )
+        .is_err());
     }
 
     #[test]
@@ -197,7 +217,11 @@ mod tests {
             discover(EngineKind::Docker, &env).unwrap(),
             Endpoint::Unix("/tmp/other.sock".into())
         );
-        std::fs::write(dir.path().join("config.json"), r#"{"currentContext":"other"}"#).unwrap();
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"currentContext":"other"}"#,
+        )
+        .unwrap();
         let env = vars(&[("DOCKER_CONFIG", &cfg)]);
         assert_eq!(
             discover(EngineKind::Docker, &env).unwrap(),
@@ -209,9 +233,17 @@ mod tests {
 
     #[test]
     fn podman_prefers_container_host_then_rootless_socket() {
-        let e = discover(EngineKind::Podman, &vars(&[("CONTAINER_HOST", "unix:///x/p.sock")])).unwrap();
+        let e = discover(
+            EngineKind::Podman,
+            &vars(&[("CONTAINER_HOST", "unix:///x/p.sock")]),
+        )
+        .unwrap();
         assert_eq!(e, Endpoint::Unix("/x/p.sock".into()));
-        let e = discover(EngineKind::Podman, &vars(&[("XDG_RUNTIME_DIR", "/nonexistent")])).unwrap();
+        let e = discover(
+            EngineKind::Podman,
+            &vars(&[("XDG_RUNTIME_DIR", "/nonexistent")]),
+        )
+        .unwrap();
         assert_eq!(e.address(), "unix:///run/podman/podman.sock");
     }
 }

@@ -115,7 +115,9 @@ impl Export {
             let keep = if size <= KEEP_BYTES {
                 true
             } else {
-                counted.read_exact(&mut first).map_err(|e| short(&name, e))?;
+                counted
+                    .read_exact(&mut first)
+                    .map_err(|e| short(&name, e))?;
                 // A JSON document (a config in `blobs/`) starts with `{`; a layer
                 // (tar, gzip, zstd) never does.
                 first[0] == b'{' && size <= crate::image::MAX_JSON_BYTES
@@ -130,9 +132,7 @@ impl Export {
                 }
                 let mut buf = Vec::with_capacity(size as usize);
                 buf.extend_from_slice(&first[..usize::from(size > KEEP_BYTES)]);
-                counted
-                    .read_to_end(&mut buf)
-                    .map_err(|e| short(&name, e))?;
+                counted.read_to_end(&mut buf).map_err(|e| short(&name, e))?;
                 if counted.n != size {
                     return Err(short_member(&name, counted.n, size));
                 }
@@ -257,7 +257,8 @@ impl Store for Export {
     }
 
     fn exists(&self, path: &str) -> bool {
-        self.sizes.contains_key(self.canonical(&scan_path(path.as_bytes())))
+        self.sizes
+            .contains_key(self.canonical(&scan_path(path.as_bytes())))
     }
 
     fn size(&self, path: &str) -> Option<u64> {

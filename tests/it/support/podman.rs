@@ -82,12 +82,11 @@ impl Podman {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                let log = std::fs::read_to_string(self.dir.path().join("podman.log"))
-                    .unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(self.dir.path().join("podman.log")).unwrap_or_default();
                 panic!("podman service exited early ({status}): {log}");
             }
-            if self.socket.exists()
-                && std::os::unix::net::UnixStream::connect(&self.socket).is_ok()
+            if self.socket.exists() && std::os::unix::net::UnixStream::connect(&self.socket).is_ok()
             {
                 return;
             }
