@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 
-use crate::common::{bin, image, stderr};
 use crate::support::dockerd::Dockerd;
 use crate::support::podman::Podman;
+use crate::support::{bin, image, stderr};
 
 /// The legacy `docker save` archives dockerd 20.10 can load, with the name each holds.
 const DOCKER_IMAGES: &[(&str, &str)] = &[
@@ -202,6 +202,7 @@ fn socket_without_permission_is_one_line() {
         .args(["analyze", "docker-daemon:app-pr:latest"])
         .env("DOCKER_HOST", d.host())
         .env("HOME", "/nonexistent")
+        .env("LAYERGATE_NO_CACHE", "1")
         .output()
         .expect("setpriv (util-linux)");
     assert_one_line_exit_2(&out, &format!("permission denied on {}", d.host()));

@@ -140,9 +140,25 @@ impl Export {
                 export.kept.insert(name, buf);
                 continue;
             }
-            let scan = scan_layer(Cursor::new(first).chain(&mut counted), None, limits);
-            // The scan stops at the end of the layer's tar; the blob may go on (padding).
-            io::copy(&mut counted, &mut io::sink()).map_err(|e| short(&name, e))?;
+            // The member is handed to a scanner thread chunk by chunk: the socket (and
+            // the tar walk) go on here while the other core hashes and parses.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIPE_CHUNKS);
+            let (scan, fed) = std::thread::scope(|scope| {
+                let scanner = scope.spawn(move || {
+                    let reader = Cursor::new(first).chain(Piped {
+                        rx,
+                        buf: Cursor::new(Vec::new()),
+                    });
+                    scan_layer(reader, None, limits)
+                });
+                let fed = feed(&mut counted, &tx);
+                drop(tx);
+                let scan = scanner.join().unwrap_or_else(|_| {
+                    Err(ScanError::Io(io::Error::other("the layer scanner stopped")))
+                });
+                (scan, fed)
+            });
+            fed.map_err(|e| short(&name, e))?;
             if counted.n != size {
                 return Err(short_member(&name, counted.n, size));
             }
@@ -197,6 +213,49 @@ fn short(name: &str, e: io::Error) -> StreamError {
 
 fn short_member(name: &str, got: u64, want: u64) -> StreamError {
     StreamError::Truncated(format!("{name} ended after {got} of {want} bytes"))
+}
+
+/// Chunks in flight between the stream and the scanner thread (64 KiB each).
+const PIPE_CHUNKS: usize = 16;
+const PIPE_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Sends the whole member to the scanner; once the scanner is done (it stops at the
+/// end of the layer's tar, or at an error) the rest is read and dropped here.
+fn feed(from: &mut impl Read, tx: &std::sync::mpsc::SyncSender<Vec<u8>>) -> io::Result<()> {
+    let mut open = true;
+    loop {
+        let mut chunk = vec![0u8; PIPE_CHUNK_BYTES];
+        let n = from.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        chunk.truncate(n);
+        if open && tx.send(chunk).is_err() {
+            open = false;
+        }
+    }
+}
+
+/// The scanner's end of the pipe.
+struct Piped {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    buf: Cursor<Vec<u8>>,
+}
+
+impl Read for Piped {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.buf.read(out)?;
+            if n > 0 || out.is_empty() {
+                return Ok(n);
+            }
+            match self.rx.recv() {
+                Ok(chunk) => self.buf = Cursor::new(chunk),
+                // The feeder is done: end of the member.
+                Err(_) => return Ok(0),
+            }
+        }
+    }
 }
 
 /// Counts every byte pulled from the stream.
@@ -287,7 +346,8 @@ impl BlobSource for Export {
     }
 }
 
-#[cfg(test)]
+// The tests build images with the testkit, which only the test build enables.
+#[cfg(all(test, feature = "testkit"))]
 mod tests {
     use super::*;
     use crate::analyze::{analyze, Job};
