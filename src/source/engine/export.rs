@@ -165,7 +165,6 @@ impl Export {
             export.sizes.insert(name.clone(), size);
             scans.insert(name, scan);
         }
-        drop(entries);
         if total.get() < end_of_members + 512 {
             return Err(StreamError::Truncated(
                 "the tar ended without its end-of-archive block".into(),
@@ -348,6 +347,7 @@ impl BlobSource for Export {
 
 // The tests build images with the testkit, which only the test build enables.
 #[cfg(all(test, feature = "testkit"))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::analyze::{analyze, Job};
