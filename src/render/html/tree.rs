@@ -338,6 +338,8 @@ mod tests {
                 })
                 .collect(),
             warnings: vec![],
+            packages: vec![],
+            package_totals: None,
         }
     }
 
