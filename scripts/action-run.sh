@@ -220,6 +220,11 @@ cmd_run() {
 
   local args=()
   case "$command" in
+    cache-key)
+      # Before the build: key every download step of the Dockerfile (the rewrite is
+      # idempotent, and an unchanged key file is left untouched so the cache holds).
+      [ -f "${INPUT_DOCKERFILE:-Dockerfile}" ] || die "input 'dockerfile': ${INPUT_DOCKERFILE:-Dockerfile} does not exist"
+      exec "$bin" cache-key --dockerfile "${INPUT_DOCKERFILE:-Dockerfile}" --write ;;
     diff)
       [ -n "${INPUT_BASE:-}" ] || die "input 'base' is required for command: diff"
       [ -n "$head" ] || die "input 'head' (or 'image') is required for command: diff"

@@ -382,3 +382,39 @@ fn release_versions_must_agree_with_the_tag() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("the tag says 99.0.0"));
 }
+
+/// `command: cache-key` before the build: the Dockerfile's download gets its key file and
+/// the COPY right before it, as the example workflow's step promises.
+#[test]
+fn cache_key_command_keys_the_dockerfile_downloads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = crate::support::http::Server::start(|_, _| {
+        crate::support::http::Reply::ok(b"tool".to_vec()).with_header("etag", "\"t1\"")
+    });
+    let runner = Runner::new(tmp.path());
+    let workspace = runner.workspace();
+    let dockerfile = workspace.join("Dockerfile");
+    std::fs::create_dir_all(&workspace).unwrap();
+    std::fs::write(
+        &dockerfile,
+        format!("FROM busybox\nRUN wget -O /tool {}/tool\n", files.url),
+    )
+    .unwrap();
+    let run = runner
+        .input("layergate-path", env!("CARGO_BIN_EXE_layergate"))
+        .input("command", "cache-key")
+        .input("dockerfile", dockerfile.to_str().unwrap())
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rewritten = std::fs::read_to_string(&dockerfile).unwrap();
+    let lines: Vec<&str> = rewritten.lines().collect();
+    assert!(
+        lines[1].starts_with("COPY .cache-keys/tool-"),
+        "{rewritten}"
+    );
+    assert!(lines[2].starts_with("RUN wget"), "{rewritten}");
+    let keys = std::fs::read_dir(workspace.join(".cache-keys"))
+        .unwrap()
+        .count();
+    assert_eq!(keys, 1);
+}
