@@ -42,6 +42,13 @@ pub enum Command {
     /// Write a build cache key file per download URL (ETag, Last-Modified, or sha256), and
     /// with --dockerfile add a COPY of it before each download step.
     CacheKey(CacheKeyArgs),
+    /// One verdict from the JSON verdicts of several diff/check runs (a CI matrix).
+    Merge(crate::fleet_cli::MergeArgs),
+    /// The size history file: `history append` records analysed commits.
+    #[command(subcommand)]
+    History(crate::fleet_cli::HistoryCmd),
+    /// Every platform of a multi-arch image: parity, and a base compared per platform.
+    Platforms(crate::fleet_cli::PlatformsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -159,6 +166,9 @@ pub struct GateArgs {
     /// Link the comment to the HTML report published at URL (e.g. the CI run's artifacts).
     #[arg(long, value_name = "URL", env = "LAYERGATE_HTML_URL", value_parser = crate::render::escape::link_url)]
     pub html_url: Option<String>,
+    /// Name of this image in `--format json`, for `layergate merge` (e.g. the service).
+    #[arg(long, value_name = "NAME")]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -268,6 +278,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_PASS)
         }
         Command::CacheKey(args) => cache_key(args),
+        Command::Merge(args) => crate::fleet_cli::run_merge(&args),
+        Command::History(cmd) => crate::fleet_cli::run_history(&cmd),
+        Command::Platforms(args) => crate::fleet_cli::run_platforms(&args),
     }
 }
 
@@ -364,6 +377,7 @@ fn gate(
         key: publish.comment_key.clone(),
         html: args.html.is_some(),
         html_url: args.html_url.clone(),
+        label: args.label.clone(),
     };
     let outcome = crate::gate::run(&request);
     crate::run_options::warn_once(&request.open.run);
@@ -419,7 +433,7 @@ fn policy_or_exit(args: &GateArgs) -> Result<Option<Policy>> {
 
 /// Annotations go to standard output (GitHub Actions reads workflow commands
 /// there), warnings and what happened to the comment to standard error.
-fn print_delivery(delivery: &crate::publish::Delivery) -> Result<()> {
+pub(crate) fn print_delivery(delivery: &crate::publish::Delivery) -> Result<()> {
     use crate::publish::CommentOutcome;
     if !delivery.annotations.is_empty() {
         write_output(None, &(delivery.annotations.join("\n") + "\n"))?;
@@ -463,7 +477,7 @@ fn open_options(args: &ImageArgs) -> Result<OpenOptions> {
 
 /// Writes to standard output, or to FILE through a temporary file renamed into
 /// place, so a failed run never leaves a half-written file behind.
-fn write_output(path: Option<&Path>, body: &str) -> Result<()> {
+pub(crate) fn write_output(path: Option<&Path>, body: &str) -> Result<()> {
     match path {
         None => {
             let mut out = std::io::stdout().lock();

@@ -50,6 +50,8 @@ pub struct Request {
     pub html: bool,
     /// Where the HTML report is published (`--html-url`), linked from the comment.
     pub html_url: Option<String>,
+    /// `--label`: the name `layergate merge` shows this verdict under.
+    pub label: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +115,10 @@ impl Outcome {
 #[derive(Serialize)]
 struct DiffJson<'a> {
     schema: u32,
+    /// Which layergate wrote this (`merge` refuses other versions).
+    layergate: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
     verdict: &'a Verdict,
     findings: &'a [Finding],
     comparison: &'a Comparison,
@@ -121,6 +127,10 @@ struct DiffJson<'a> {
 #[derive(Serialize)]
 struct CheckJson<'a> {
     schema: u32,
+    layergate: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
+    image: &'a crate::report::ImageInfo,
     verdict: &'a Verdict,
     findings: &'a [Finding],
     totals: &'a crate::report::Totals,
@@ -226,6 +236,8 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
                 Format::Json => {
                     serde_json::to_string_pretty(&DiffJson {
                         schema: crate::compare::SCHEMA,
+                        layergate: env!("CARGO_PKG_VERSION"),
+                        label: req.label.as_deref(),
                         verdict: &verdict,
                         findings: &findings,
                         comparison,
@@ -246,6 +258,9 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
                 Format::Json => {
                     serde_json::to_string_pretty(&CheckJson {
                         schema: crate::compare::SCHEMA,
+                        layergate: env!("CARGO_PKG_VERSION"),
+                        label: req.label.as_deref(),
+                        image: &head.image,
                         verdict: &verdict,
                         findings: &findings,
                         totals: &head.totals,

@@ -3,6 +3,7 @@
 //! happens here and in `cli.rs` only; the library returns typed errors.
 
 mod cli;
+mod fleet_cli;
 mod run_options;
 
 use std::process::ExitCode;

@@ -6,8 +6,8 @@ use globset::{GlobBuilder, GlobSetBuilder};
 use super::units::{parse_percent, parse_size};
 use super::yaml::{Key, Node, Value};
 use super::{
-    AdviceRule, Budget, Combine, Forbid, Growth, Limit, Metric, PathGlob, Policy, PolicyErrors,
-    PolicyFormat, Problem, Severity, SizeKind, Threshold,
+    AdviceRule, Budget, Combine, Drift, Forbid, Growth, Limit, Metric, ParityRule, PathGlob,
+    Policy, PolicyErrors, PolicyFormat, Problem, Severity, SizeKind, Threshold,
 };
 
 pub(super) struct Ctx {
@@ -227,7 +227,15 @@ pub(super) fn describe(v: &Value) -> String {
     }
 }
 
-const TOP: &[&str] = &["version", "limits", "growth", "paths", "advice", "packages"];
+const TOP: &[&str] = &[
+    "version",
+    "limits",
+    "growth",
+    "paths",
+    "advice",
+    "packages",
+    "platforms",
+];
 const LIMITS: &[&str] = &[
     "compressed_size",
     "uncompressed_size",
@@ -262,6 +270,7 @@ pub(super) fn load(ctx: &mut Ctx, root: &Node) -> Policy {
             "paths" => load_paths(ctx, v, &mut p),
             "advice" => load_advice(ctx, v, &mut p),
             "packages" => p.packages = super::packages::load(ctx, v),
+            "platforms" => load_parity(ctx, v, &mut p),
             _ => {}
         }
     }
@@ -334,8 +343,16 @@ fn load_limits(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
 }
 
 fn load_growth(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
-    for (k, v) in ctx.map(node, "growth", &["compressed", "uncompressed", "pull"]) {
+    for (k, v) in ctx.map(
+        node,
+        "growth",
+        &["compressed", "uncompressed", "pull", "since"],
+    ) {
         let what = format!("growth.{}", k.name);
+        if k.name == "since" {
+            load_drift(ctx, v, &what, p);
+            continue;
+        }
         let kind = match k.name.as_str() {
             "compressed" => SizeKind::Compressed,
             "pull" => SizeKind::Pull,
@@ -407,6 +424,100 @@ fn load_growth(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
         if ok {
             p.growth.push(g);
         }
+    }
+}
+
+/// `platforms: {max_ratio: 1.5, severity: warn}`.
+fn load_parity(ctx: &mut Ctx, v: &Node, p: &mut Policy) {
+    let mut ratio = None;
+    let mut severity = Some(Severity::Fail);
+    for (k, rv) in ctx.map(v, "platforms", &["max_ratio", "severity"]) {
+        let w = format!("platforms.{}", k.name);
+        if k.name == "severity" {
+            severity = ctx.severity(rv, &w);
+            continue;
+        }
+        ratio = match &rv.value {
+            Value::Int(i) if *i >= 1 => Some(*i as f64),
+            Value::Float(f) if *f >= 1.0 && f.is_finite() => Some(*f),
+            other => {
+                ctx.err(
+                    rv.pos,
+                    format!(
+                        "{w}: expected a ratio of at least 1 like `1.5`, found {}",
+                        describe(other)
+                    ),
+                );
+                return;
+            }
+        };
+    }
+    match (ratio, severity) {
+        (Some(max_ratio), Some(severity)) => {
+            p.parity = Some(ParityRule {
+                max_ratio,
+                severity,
+            })
+        }
+        (None, _) => ctx.err(v.pos, "platforms: missing `max_ratio`"),
+        _ => {}
+    }
+}
+
+/// `growth.since: {records: 30, max_percent: 15%, max: 50MB, severity: warn}`.
+fn load_drift(ctx: &mut Ctx, v: &Node, what: &str, p: &mut Policy) {
+    if !matches!(v.value, Value::Map(_)) {
+        ctx.err(
+            v.pos,
+            format!(
+                "{what}: expected a mapping like `{{records: 30, max_percent: 15%}}`, found {}",
+                describe(&v.value)
+            ),
+        );
+        return;
+    }
+    let mut d = Drift {
+        records: 0,
+        max_bytes: None,
+        max_percent: None,
+        severity: Severity::Fail,
+    };
+    let mut ok = true;
+    for (rk, rv) in ctx.map(v, what, &["records", "max", "max_percent", "severity"]) {
+        let w = format!("{what}.{}", rk.name);
+        match rk.name.as_str() {
+            "records" => match ctx.count(rv, &w) {
+                Some(n) if n >= 1 => d.records = n as usize,
+                Some(_) => {
+                    ctx.err(rv.pos, format!("{w}: at least 1 record"));
+                    ok = false;
+                }
+                None => ok = false,
+            },
+            "max" => {
+                d.max_bytes = ctx.size(rv, &w);
+                ok &= d.max_bytes.is_some();
+            }
+            "max_percent" => {
+                d.max_percent = ctx.percent(rv, &w);
+                ok &= d.max_percent.is_some();
+            }
+            _ => match ctx.severity(rv, &w) {
+                Some(s) => d.severity = s,
+                None => ok = false,
+            },
+        }
+    }
+    if ok && d.records == 0 {
+        ctx.err(v.pos, format!("{what}: missing `records`"));
+        ok = false;
+    }
+    if ok && d.max_bytes.is_none() && d.max_percent.is_none() {
+        ctx.err(v.pos, format!("{what}: give `max`, `max_percent` or both"));
+        ok = false;
+    }
+    if ok {
+        p.drift.push(d);
     }
 }
 

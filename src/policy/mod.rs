@@ -145,6 +145,25 @@ pub struct Budget {
     pub severity: Severity,
 }
 
+/// `growth.since`: the compressed size may grow at most this much over the last
+/// `records` records of the history file (evaluated by `merge --history`, which
+/// alone knows the past; `diff`/`check` ignore it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    pub records: usize,
+    pub max_bytes: Option<u64>,
+    pub max_percent: Option<f64>,
+    pub severity: Severity,
+}
+
+/// `platforms.max_ratio`: the largest platform's compressed size may be at most
+/// this many times the smallest's (evaluated by `layergate platforms`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParityRule {
+    pub max_ratio: f64,
+    pub severity: Severity,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdviceRule {
     pub code: String,
@@ -165,6 +184,8 @@ pub struct Policy {
     pub ignore_set: GlobSet,
     pub advice: Vec<AdviceRule>,
     pub packages: packages::PackageRules,
+    pub drift: Vec<Drift>,
+    pub parity: Option<ParityRule>,
 }
 
 impl Policy {
@@ -181,6 +202,8 @@ impl Policy {
             ignore_set: GlobSet::empty(),
             advice: Vec::new(),
             packages: packages::PackageRules::default(),
+            drift: Vec::new(),
+            parity: None,
         }
     }
 

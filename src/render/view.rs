@@ -220,7 +220,7 @@ pub fn verdict_icon(v: &Verdict) -> &'static str {
 
 /// An icon per band of relative change, like compressed-size-action: `lower_is_better`
 /// for sizes, false for efficiency.
-fn band(delta: f64, percent: Option<f64>, lower_is_better: bool) -> &'static str {
+pub(crate) fn band(delta: f64, percent: Option<f64>, lower_is_better: bool) -> &'static str {
     let worse = if lower_is_better {
         delta > 0.0
     } else {
@@ -238,7 +238,7 @@ fn band(delta: f64, percent: Option<f64>, lower_is_better: bool) -> &'static str
     }
 }
 
-fn pct_text(p: Option<f64>, delta: i64) -> String {
+pub(crate) fn pct_text(p: Option<f64>, delta: i64) -> String {
     match p {
         Some(p) => format!("{p:+.1} %"),
         None if delta == 0 => "±0 %".into(),
@@ -595,7 +595,23 @@ pub fn check_view(
     key: &crate::marker::Marker,
     policy: &str,
 ) -> CheckView {
-    let t = &head.totals;
+    let image = head
+        .image
+        .name
+        .clone()
+        .unwrap_or_else(|| head.image.reference.clone());
+    check_view_of(&head.totals, image, findings, verdict, key, policy)
+}
+
+/// The `check` view from totals alone (`merge` has no more than a verdict file).
+pub fn check_view_of(
+    t: &crate::report::Totals,
+    image: String,
+    findings: &[Finding],
+    verdict: &Verdict,
+    key: &str,
+    policy: &str,
+) -> CheckView {
     let one = |label: &str, v: String| TotalRow {
         label: label.into(),
         before: String::new(),
@@ -608,11 +624,7 @@ pub fn check_view(
         icon: verdict_icon(verdict).into(),
         headline: verdict.headline.clone(),
         verdict: verdict.clone(),
-        image: head
-            .image
-            .name
-            .clone()
-            .unwrap_or_else(|| head.image.reference.clone()),
+        image,
         totals: vec![
             one("compressed", human_bytes(t.compressed_bytes)),
             one("uncompressed", maybe_bytes(t.uncompressed_bytes)),

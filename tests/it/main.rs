@@ -12,6 +12,7 @@ mod ci_files;
 mod diff;
 mod engine;
 mod examples;
+mod fleet;
 mod formats;
 mod hardening;
 mod html_report;

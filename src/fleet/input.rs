@@ -1,0 +1,220 @@
+//! The JSON verdict of one `diff` or `check` run (`--format json --label NAME`),
+//! read back for `merge` and `history append`. Pure: bytes in, a typed verdict or
+//! one clear error out. A verdict from another layergate version or schema is
+//! refused rather than half-understood.
+
+use serde::Deserialize;
+
+use super::FleetError;
+use crate::compare::Comparison;
+use crate::policy::{Finding, Verdict};
+use crate::report::{ImageInfo, Totals};
+
+/// What kind of run wrote the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Diff,
+    Check,
+}
+
+/// One run's verdict, as `diff`/`check --format json` wrote it.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The file name as given, for messages.
+    pub source: String,
+    pub label: String,
+    pub verdict: Verdict,
+    pub findings: Vec<Finding>,
+    pub body: Body,
+}
+
+/// The figures: a comparison (`diff`) or one image's totals (`check`).
+#[derive(Debug, Clone)]
+pub enum Body {
+    Diff(Box<Comparison>),
+    Check {
+        image: Box<ImageInfo>,
+        totals: Totals,
+    },
+}
+
+impl Input {
+    pub fn kind(&self) -> Kind {
+        match self.body {
+            Body::Diff(_) => Kind::Diff,
+            Body::Check { .. } => Kind::Check,
+        }
+    }
+
+    /// Compressed size before and after, compared like with like (`diff` only:
+    /// before is `None` for a `check`, or when the two storage forms could not
+    /// be compared); after is the analysed image's own size.
+    pub fn compressed(&self) -> (Option<u64>, u64) {
+        match &self.body {
+            Body::Diff(c) => match c.totals.compressed {
+                Some(d) => (Some(d.before), d.after),
+                None => (None, c.totals.stored_compressed.after),
+            },
+            Body::Check { totals, .. } => (None, totals.compressed_bytes),
+        }
+    }
+
+    /// The analysed image's compressed size as stored (what a history records).
+    pub fn head_compressed(&self) -> u64 {
+        match &self.body {
+            Body::Diff(c) => c.totals.stored_compressed.after,
+            Body::Check { totals, .. } => totals.compressed_bytes,
+        }
+    }
+
+    /// The analysed image's own figures: (uncompressed if measured, layers).
+    pub fn head_figures(&self) -> (Option<u64>, u64) {
+        match &self.body {
+            Body::Diff(c) => (
+                c.totals.uncompressed.map(|d| d.after),
+                c.totals.layers.after,
+            ),
+            Body::Check { totals, .. } => (totals.uncompressed_bytes, totals.layers),
+        }
+    }
+
+    /// `os/arch[/variant]` of the analysed image, when the verdict says.
+    pub fn platform(&self) -> Option<String> {
+        match &self.body {
+            Body::Diff(_) => None,
+            Body::Check { image, .. } => Some(match &image.variant {
+                Some(v) => format!("{}/{}/{v}", image.os, image.architecture),
+                None => format!("{}/{}", image.os, image.architecture),
+            }),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    schema: Option<serde_json::Value>,
+    layergate: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DiffFile {
+    label: Option<String>,
+    verdict: Verdict,
+    findings: Vec<Finding>,
+    comparison: Comparison,
+}
+
+#[derive(Deserialize)]
+struct CheckFile {
+    label: Option<String>,
+    verdict: Verdict,
+    findings: Vec<Finding>,
+    image: ImageInfo,
+    totals: Totals,
+}
+
+/// Parses one verdict file. `source` names it in errors.
+pub fn parse(source: &str, bytes: &[u8]) -> Result<Input, FleetError> {
+    let bad = |message: String| FleetError::Input {
+        file: source.to_string(),
+        message,
+    };
+    let header: Header = crate::image::parse_json(bytes)
+        .map_err(|m| bad(format!("not a layergate verdict: {m}")))?;
+    let ours = env!("CARGO_PKG_VERSION");
+    match header.layergate.as_deref() {
+        Some(v) if v == ours => {}
+        Some(v) => {
+            return Err(bad(format!(
+                "written by layergate {v}, this is {ours}: run every job with the same version"
+            )))
+        }
+        None => {
+            return Err(bad(
+                "not a diff/check verdict of this layergate (no `layergate` version field): \
+                 write it with `layergate diff|check --format json --label NAME`"
+                    .into(),
+            ))
+        }
+    }
+    let schema = header.schema.as_ref().and_then(serde_json::Value::as_u64);
+    if schema != Some(u64::from(crate::compare::SCHEMA)) {
+        let found = header
+            .schema
+            .map_or_else(|| "none".to_string(), |s| s.to_string());
+        return Err(bad(format!(
+            "verdict schema {found} (this layergate reads schema {})",
+            crate::compare::SCHEMA
+        )));
+    }
+    let no_label = || {
+        bad(
+            "no label: give every matrix job `--label NAME` (e.g. the service) \
+             when it writes its verdict"
+                .into(),
+        )
+    };
+    let value: serde_json::Value =
+        crate::image::parse_json(bytes).map_err(|m| bad(format!("not JSON: {m}")))?;
+    let input = if value.get("comparison").is_some() {
+        let f: DiffFile =
+            serde_json::from_value(value).map_err(|e| bad(format!("bad diff verdict: {e}")))?;
+        Input {
+            source: source.into(),
+            label: f.label.ok_or_else(no_label)?,
+            verdict: f.verdict,
+            findings: f.findings,
+            body: Body::Diff(Box::new(f.comparison)),
+        }
+    } else {
+        let f: CheckFile =
+            serde_json::from_value(value).map_err(|e| bad(format!("bad check verdict: {e}")))?;
+        Input {
+            source: source.into(),
+            label: f.label.ok_or_else(no_label)?,
+            verdict: f.verdict,
+            findings: f.findings,
+            body: Body::Check {
+                image: Box::new(f.image),
+                totals: f.totals,
+            },
+        }
+    };
+    if input.label.trim().is_empty() {
+        return Err(no_label());
+    }
+    Ok(input)
+}
+
+/// Refuses two inputs with one label: their rows could not be told apart.
+pub fn check_labels(inputs: &[Input]) -> Result<(), FleetError> {
+    for (i, a) in inputs.iter().enumerate() {
+        if let Some(b) = inputs[..i].iter().find(|b| b.label == a.label) {
+            return Err(FleetError::DuplicateLabel {
+                label: a.label.clone(),
+                first: b.source.clone(),
+                second: a.source.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_versions_and_schemas_are_refused_with_one_line() {
+        let e = parse("a.json", br#"{"schema":1,"layergate":"0.0.1"}"#).unwrap_err();
+        assert!(e.to_string().contains("written by layergate 0.0.1"), "{e}");
+        let v = env!("CARGO_PKG_VERSION");
+        let text = format!(r#"{{"schema":99,"layergate":"{v}"}}"#);
+        let e = parse("a.json", text.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("verdict schema 99"), "{e}");
+        let e = parse("a.json", br#"{"schema":1}"#).unwrap_err();
+        assert!(e.to_string().contains("no `layergate` version"), "{e}");
+        let e = parse("a.json", b"[").unwrap_err();
+        assert!(!e.to_string().contains('\n'));
+    }
+}

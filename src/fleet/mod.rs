@@ -1,0 +1,43 @@
+//! Fleet: many images, over time. `merge` turns the JSON verdicts of several
+//! `diff`/`check` runs (a CI matrix, one job per image) into one verdict and one
+//! comment; `history` keeps one record per analysed commit in an append-only JSON
+//! lines file, from which the comment draws a trend and `growth.since` a drift
+//! rule; `platforms` is the parity view of a multi-arch image. The core here
+//! (`input`, `merge`, `history`, `trend`, `platforms`) is pure; `history_file.rs`
+//! is the edge that reads and appends the history. The commands themselves
+//! (flags, reading verdicts, printing) live in the binary, `src/fleet_cli.rs`.
+
+pub mod history;
+pub mod history_file;
+pub mod input;
+pub mod merge;
+pub mod platforms;
+pub mod trend;
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    #[error("{file}: {message}")]
+    Input { file: String, message: String },
+    #[error("label `{label}` is given twice ({first} and {second}): give each matrix job its own --label")]
+    DuplicateLabel {
+        label: String,
+        first: String,
+        second: String,
+    },
+    #[error("nothing to merge: give the JSON verdicts of one or more diff/check runs")]
+    NoInputs,
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: larger than the {limit}-byte limit for a history file")]
+    TooLarge { path: String, limit: u64 },
+    #[error("{path}: the record was not written in one piece (file system full?)")]
+    ShortWrite { path: String },
+    #[error("{}: held for 30 s by another writer (or left by a crashed one: remove it)", path.display())]
+    Locked { path: PathBuf },
+}
