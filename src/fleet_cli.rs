@@ -44,7 +44,7 @@ pub struct MergeArgs {
     pub trend: usize,
     /// Where to post the verdict (sticky comment, job summary, CI reports).
     #[command(flatten)]
-    pub publish: crate::publish::CommentArgs,
+    pub publish: crate::cli::comment_args::CommentArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -169,7 +169,11 @@ pub fn run_merge(args: &MergeArgs) -> Result<u8> {
         &args.publish.comment_key,
     );
     let env = crate::publish::Env::from_process();
-    print_delivery(&crate::publish::deliver(&args.publish, &publication, &env)?)?;
+    print_delivery(&crate::publish::deliver(
+        &args.publish.settings(),
+        &publication,
+        &env,
+    )?)?;
     Ok(if merged.view.verdict.passed || args.warn_only {
         EXIT_PASS
     } else {
@@ -182,27 +186,27 @@ fn publication(
     findings: &[crate::policy::Finding],
     compressed: Option<crate::compare::Delta>,
     markdown: String,
-    key: &str,
+    key: &layergate::marker::Marker,
 ) -> crate::publish::Publication {
-    use crate::publish::{Metric, PublishedFinding, Severity as PubSeverity};
+    use crate::publish::{Output, PublishedFinding, Severity as PubSeverity};
     let mut rules: Vec<String> = Vec::new();
     for f in findings {
         if !rules.contains(&f.code) {
             rules.push(f.code.clone());
         }
     }
-    let metrics = compressed
+    let outputs = compressed
         .map(|d| {
             vec![
-                Metric {
+                Output {
                     name: "size-before".into(),
                     value: d.before as f64,
                 },
-                Metric {
+                Output {
                     name: "size-after".into(),
                     value: d.after as f64,
                 },
-                Metric {
+                Output {
                     name: "size-delta".into(),
                     value: d.delta as f64,
                 },
@@ -210,7 +214,7 @@ fn publication(
         })
         .unwrap_or_default();
     crate::publish::Publication {
-        key: key.to_string(),
+        marker: key.clone(),
         markdown,
         passed: Some(verdict.passed),
         headline: verdict.headline.clone(),
@@ -227,7 +231,8 @@ fn publication(
                 path: f.path.clone(),
             })
             .collect(),
-        metrics,
+        outputs,
+        size_kind: None,
         report_path: None,
     }
 }
@@ -353,7 +358,7 @@ pub struct PlatformsArgs {
     #[command(flatten)]
     pub progress: crate::run_options::ProgressArgs,
     #[command(flatten)]
-    pub publish: crate::publish::CommentArgs,
+    pub publish: crate::cli::comment_args::CommentArgs,
 }
 
 /// The platforms an image offers, asked of the source itself: a request for a
@@ -551,7 +556,11 @@ pub fn run_platforms(args: &PlatformsArgs) -> Result<u8> {
         &args.publish.comment_key,
     );
     let env = crate::publish::Env::from_process();
-    print_delivery(&crate::publish::deliver(&args.publish, &publication, &env)?)?;
+    print_delivery(&crate::publish::deliver(
+        &args.publish.settings(),
+        &publication,
+        &env,
+    )?)?;
     Ok(if view.verdict.passed {
         EXIT_PASS
     } else {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::history::Record;
 use super::input::{Body, Input, Kind};
 use super::trend::{self, Trend};
+use crate::marker::Marker;
 use crate::policy::{Drift, Finding, Severity, Verdict};
 use crate::render::view::{band, finding_rows, pct_text, verdict_icon, FindingRow};
 use crate::render::{self, RenderError};
@@ -129,14 +130,14 @@ fn outcome_word(v: &Verdict) -> &'static str {
 
 /// One image's comment without its marker (only the merged comment has one),
 /// cut to `budget` characters.
-fn detail_body(input: &Input, budget: usize) -> Result<String, RenderError> {
+fn detail_body(input: &Input, budget: usize, key: &Marker) -> Result<String, RenderError> {
     match &input.body {
         Body::Diff(c) => {
             let mut view = render::diff_view(&render::DiffInput {
                 comparison: c,
                 findings: &input.findings,
                 verdict: &input.verdict,
-                key: "",
+                key,
                 policy: "",
             });
             view.marker = String::new();
@@ -148,7 +149,7 @@ fn detail_body(input: &Input, budget: usize) -> Result<String, RenderError> {
                 .clone()
                 .unwrap_or_else(|| image.reference.clone());
             let mut view =
-                render::view::check_view_of(totals, name, &input.findings, &input.verdict, "", "");
+                render::view::check_view_of(totals, name, &input.findings, &input.verdict, key, "");
             view.marker = String::new();
             render::check_markdown(&view, None)
         }
@@ -159,7 +160,7 @@ fn detail_body(input: &Input, budget: usize) -> Result<String, RenderError> {
 /// `history` adds the trends and the drift rules.
 pub fn merge(
     inputs: &[Input],
-    key: &str,
+    key: &Marker,
     history: Option<&HistoryInput<'_>>,
     limit: usize,
 ) -> Result<Merged, RenderError> {
@@ -260,11 +261,11 @@ pub fn merge(
             label: html(&i.label),
             icon: verdict_icon(&i.verdict).into(),
             headline: html(&i.verdict.headline),
-            body: detail_body(i, budget.max(2_000))?,
+            body: detail_body(i, budget.max(2_000), key)?,
         });
     }
     let view = MergeView {
-        marker: format!("<!-- layergate:{} -->", render::escape::marker_key(key)),
+        marker: key.text(),
         icon: verdict_icon(&verdict).into(),
         headline: verdict.headline.clone(),
         verdict,

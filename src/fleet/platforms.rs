@@ -121,7 +121,7 @@ pub fn parity(
     only_base: Vec<String>,
     only_head: Vec<String>,
     rule: Option<&ParityRule>,
-    key: &str,
+    key: &crate::marker::Marker,
 ) -> ParityView {
     let platforms: Vec<PlatformRow> = reports
         .iter()
@@ -214,10 +214,7 @@ pub fn parity(
         }
     }
     ParityView {
-        marker: format!(
-            "<!-- layergate:{} -->",
-            crate::render::escape::marker_key(key)
-        ),
+        marker: key.text(),
         icon: verdict_icon(&verdict).into(),
         headline: verdict.headline.clone(),
         image: image.to_string(),

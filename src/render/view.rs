@@ -609,7 +609,7 @@ pub fn check_view_of(
     image: String,
     findings: &[Finding],
     verdict: &Verdict,
-    key: &str,
+    key: &crate::marker::Marker,
     policy: &str,
 ) -> CheckView {
     let one = |label: &str, v: String| TotalRow {
