@@ -159,6 +159,9 @@ pub fn run_merge(args: &MergeArgs) -> Result<u8> {
         Format::Markdown => markdown.clone(),
         Format::Text => merge::text(&merged.view),
         Format::Json => merge::json(&inputs, &merged)?,
+        Format::Html => {
+            anyhow::bail!("merge: --format html is not available (text, markdown or json)")
+        }
     };
     write_output(args.output.as_deref(), &body)?;
     let publication = publication(
@@ -530,6 +533,9 @@ pub fn run_platforms(args: &PlatformsArgs) -> Result<u8> {
     let body = match args.format {
         Format::Markdown => markdown.clone(),
         Format::Text => platforms::text(&view),
+        Format::Html => {
+            anyhow::bail!("platforms: --format html is not available (text, markdown or json)")
+        }
         Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
                 "schema": crate::compare::SCHEMA,

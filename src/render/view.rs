@@ -600,7 +600,9 @@ pub fn check_view(
         .name
         .clone()
         .unwrap_or_else(|| head.image.reference.clone());
-    check_view_of(&head.totals, image, findings, verdict, key, policy)
+    let mut view = check_view_of(&head.totals, image, findings, verdict, key, policy);
+    view.chart = super::chart::layers_chart(&head.layers);
+    view
 }
 
 /// The `check` view from totals alone (`merge` has no more than a verdict file).
@@ -637,7 +639,8 @@ pub fn check_view_of(
         failed: finding_rows(findings, Severity::Fail),
         warned: finding_rows(findings, Severity::Warn),
         policy: policy.to_string(),
-        chart: super::chart::layers_chart(&head.layers),
+        // Filled in by `check_view`; a verdict file carries no layers.
+        chart: super::chart::layers_chart(&[]),
         html_url: String::new(),
     }
 }
