@@ -16,8 +16,6 @@
 //! - when some layer has no gzip size (read from manifests only, or a saved report
 //!   without estimates), the compressed delta is `not-comparable`: `None`.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::image::Compression;
@@ -95,16 +93,8 @@ pub fn comparable(base: &Report, head: &Report) -> Comparable {
         all.dedup();
         all.len() <= 1
     };
-    let in_base: HashMap<&str, &LayerReport> = base
-        .layers
-        .iter()
-        .map(|l| (l.diff_id.as_str(), l))
-        .collect();
-    let in_head: HashMap<&str, &LayerReport> = head
-        .layers
-        .iter()
-        .map(|l| (l.diff_id.as_str(), l))
-        .collect();
+    let in_base = base.layers_by_diff_id();
+    let in_head = head.layers_by_diff_id();
     if uniform {
         // The totals as stored, with HEAD's shared layers at BASE's size (the same
         // tar compressed by another tool can differ by a few bytes).

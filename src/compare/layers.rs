@@ -1,8 +1,6 @@
 //! Layers matched by diffID: the shared prefix, the layers each side has alone, and
 //! the history (`created_by` lines) as a unified diff.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::report::{LayerReport, Report};
@@ -66,16 +64,8 @@ pub(super) fn diff(base: &Report, head: &Report) -> LayersDiff {
         .zip(&head.layers)
         .take_while(|(b, h)| b.diff_id == h.diff_id)
         .count();
-    let in_base: HashMap<&str, &LayerReport> = base
-        .layers
-        .iter()
-        .map(|l| (l.diff_id.as_str(), l))
-        .collect();
-    let in_head: HashMap<&str, &LayerReport> = head
-        .layers
-        .iter()
-        .map(|l| (l.diff_id.as_str(), l))
-        .collect();
+    let in_base = base.layers_by_diff_id();
+    let in_head = head.layers_by_diff_id();
     let mut tail = Vec::new();
     for h in head.layers.iter().skip(shared_prefix) {
         let b = in_base.get(h.diff_id.as_str());

@@ -203,6 +203,14 @@ pub struct LiveFile {
 }
 
 impl Report {
+    /// The layers by diffID, the key layers are matched by across images.
+    pub fn layers_by_diff_id(&self) -> std::collections::HashMap<&str, &LayerReport> {
+        self.layers
+            .iter()
+            .map(|l| (l.diff_id.as_str(), l))
+            .collect()
+    }
+
     /// Whether the layers were read: when false, content figures are `None` and
     /// the file, duplicate, merge-saving and advice lists say nothing.
     pub fn measured(&self) -> bool {
