@@ -27,6 +27,7 @@ pub mod render;
 pub mod report;
 pub mod retry;
 pub mod scan;
+pub mod setting;
 pub mod source;
 #[cfg(feature = "testkit")]
 pub mod testkit;

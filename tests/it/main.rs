@@ -26,5 +26,6 @@ mod real_images;
 mod registry;
 mod registry_hostile;
 mod report;
+mod settings;
 mod support;
 mod verdict;

@@ -54,13 +54,16 @@ pub fn edge() -> Result<&'static Edge, RegistryError> {
     .map_err(|e| RegistryError::Runtime(e.clone()))
 }
 
-fn timeout_setting() -> Duration {
-    std::env::var(TIMEOUT_ENV)
-        .ok()
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(DEFAULT_TIMEOUT)
+/// `LAYERGATE_REGISTRY_TIMEOUT` (seconds, unset or empty: 30). A read timeout over
+/// an hour is no timeout in CI; a value that is not a usable number is an error.
+fn timeout_setting() -> Result<Duration, RegistryError> {
+    // Not Unicode: lossy, so the replacement character makes it a bad number.
+    match std::env::var_os(TIMEOUT_ENV).map(|v| v.to_string_lossy().into_owned()) {
+        Some(raw) if !raw.trim().is_empty() => {
+            Ok(crate::setting::seconds(TIMEOUT_ENV, &raw, 0.001..=3600.0)?)
+        }
+        _ => Ok(DEFAULT_TIMEOUT),
+    }
 }
 
 #[derive(Clone)]
@@ -99,7 +102,7 @@ impl Client {
         target: Target,
         creds: Option<Credentials>,
     ) -> Result<Client, RegistryError> {
-        let timeout = timeout_setting();
+        let timeout = timeout_setting()?;
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(timeout)

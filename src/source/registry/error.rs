@@ -61,6 +61,8 @@ pub enum RegistryError {
     Credentials { registry: String, msg: String },
     #[error("registry client: {0}")]
     Runtime(String),
+    #[error(transparent)]
+    Setting(#[from] crate::setting::SettingError),
 }
 
 fn attempts_note(attempts: u32) -> String {
