@@ -14,18 +14,23 @@ pub struct Limits {
     /// Most tar members in one layer. Memory grows with entries (a few hundred
     /// bytes each, with the report), so this bounds it near 1 GiB.
     pub max_entries: u64,
-    /// Longest member name or link target. Linux refuses paths over PATH_MAX
-    /// (4096), so no engine can extract a longer one; refusing it also keeps the
-    /// memory per entry, and the cost of each overlay lookup, bounded.
+    /// Longest member name or link target. Real layers do hold paths longer than
+    /// PATH_MAX (4096): tar writes them and engines extract them with relative
+    /// opens, so this is no validity check, only a bound on the memory one entry
+    /// may cost: 64 × PATH_MAX, and a path and a link target of that length still
+    /// fit the 1 MiB extension-header budget together.
     pub max_name_bytes: usize,
 }
+
+/// The default [`Limits::max_name_bytes`]: 256 KiB.
+pub const MAX_NAME_BYTES: usize = 64 * 4096;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             zstd_window_log_max: 27,
             max_entries: 2_000_000,
-            max_name_bytes: 4096,
+            max_name_bytes: MAX_NAME_BYTES,
         }
     }
 }

@@ -285,8 +285,13 @@ fn strict_policy_reports_every_rule_kind() {
         (pct - 327_680.0 * 100.0 / 3_878_886.0).abs() < 1e-9,
         "{pct}"
     );
-    // The path budget (index 8, after advice-budget) on /app: app 978 944 + libcore 131 072 + the rest of the COPY + feature.txt.
-    assert!(c["findings"][8]["value"].as_f64().unwrap() > 1_048_576.0);
+    // The path budget (index 8) on /app: every live byte but busybox's base
+    // (1 982 365), /etc/app/app.conf (73) and the cache (327 680): 3 551 206 −
+    // 2 310 118 = 1 241 088 = app 978 944 + libcore 131 072 + feature.txt 65 536 +
+    // the rest of the COPY 65 536.
+    assert_eq!(c["findings"][8]["code"], "path-budget");
+    assert_eq!(c["findings"][8]["value"], 1_241_088.0);
+    assert_eq!(c["findings"][8]["limit"], 1_048_576.0);
 }
 
 /// A `paths.ignore` glob takes the matching files out of every figure.

@@ -209,6 +209,85 @@ fn long_gnu_and_pax_names_are_read_whole() {
     assert_eq!(r["totals"]["live_bytes"], 22);
 }
 
+/// Real layers hold paths longer than PATH_MAX (4096 bytes): tar writes them and
+/// engines extract them with relative opens. Paths and link targets five times
+/// that long, carried by PAX and by GNU records, are read exactly, byte for byte,
+/// in every figure; refusing them would be an error where exact figures exist.
+#[test]
+fn paths_and_link_targets_far_beyond_path_max_are_read_exactly() {
+    use layergate::image::Compression;
+    use layergate::scan::{scan_layer, Kind, Limits};
+    const PATH_MAX: usize = 4096;
+    // Components of 200 bytes (under NAME_MAX 255), 5 × PATH_MAX in all.
+    let deep: String = (0..(5 * PATH_MAX / 201) + 1)
+        .map(|i| format!("{}{i:03}/", "d".repeat(197)))
+        .collect();
+    assert!(deep.len() > 5 * PATH_MAX);
+    let pax_file = format!("srv/{deep}pax.bin");
+    let gnu_file = format!("srv/{deep}gnu.bin");
+    let link_target = format!("/{pax_file}");
+    let sym = "srv/short-link";
+    let hard = format!("srv/{deep}hard.bin");
+    let entries = vec![
+        Entry::file(&pax_file, vec![1u8; 3000]).pax(),
+        Entry::file(&gnu_file, vec![2u8; 5000]),
+        Entry::symlink(sym, &link_target).pax(),
+        Entry::hardlink(&hard, &pax_file),
+    ];
+    let r = analyze(&image(
+        "long-paths:1",
+        &[
+            ("COPY . /srv", entries.clone()),
+            ("RUN rm", vec![Entry::whiteout(&gnu_file).pax()]),
+        ],
+    ));
+    let pax_live = live(&r, &format!("/{pax_file}")).expect("the long PAX path is live");
+    assert_eq!(pax_live["bytes"], 3000);
+    assert_eq!(pax_live["path"].as_str().unwrap().len(), pax_file.len() + 1);
+    assert_eq!(
+        live(&r, &format!("/{hard}")).unwrap()["kind"],
+        "hardlink",
+        "a hardlink named by a long path to a long path"
+    );
+    assert_eq!(live(&r, &format!("/{sym}")).unwrap()["kind"], "symlink");
+    let gone = dups(&r, &format!("/{gnu_file}"));
+    assert_eq!(gone.len(), 1, "the whiteout of a long GNU path finds it");
+    assert_eq!(gone[0]["wasted_bytes"], 5000);
+    let t = &r["totals"];
+    assert_eq!(
+        (t["uncompressed_bytes"].as_u64(), t["live_bytes"].as_u64()),
+        (Some(8000), Some(3000))
+    );
+    assert_eq!(t["wasted_bytes"], 5000);
+    // The link targets themselves, as the scanner reads them.
+    let layer = Layer::build(&entries, Compression::Gzip).unwrap();
+    let scan = scan_layer(
+        layer.bytes().unwrap().as_slice(),
+        Some(Compression::Gzip),
+        &Limits::default(),
+    )
+    .unwrap();
+    let target_of = |path: &str| {
+        scan.records
+            .iter()
+            .find(|rec| &*rec.path == path.as_bytes())
+            .map(|rec| rec.kind.clone())
+    };
+    assert_eq!(
+        target_of(sym),
+        Some(Kind::Symlink {
+            target: link_target.as_bytes().into()
+        })
+    );
+    assert_eq!(
+        target_of(&hard),
+        Some(Kind::Hardlink {
+            target: pax_file.as_bytes().into()
+        })
+    );
+    assert!(target_of(&pax_file).is_some() && target_of(&gnu_file).is_some());
+}
+
 /// Names that are not UTF-8 are kept as bytes (so a whiteout still finds them)
 /// and shown with `\xNN` escapes, as src/scan/path.rs documents.
 #[test]
