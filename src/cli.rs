@@ -49,6 +49,8 @@ pub enum Command {
     History(crate::fleet_cli::HistoryCmd),
     /// Every platform of a multi-arch image: parity, and a base compared per platform.
     Platforms(crate::fleet_cli::PlatformsArgs),
+    /// Write a commented starter policy for an ecosystem (never overwrites a file).
+    Init(InitArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,6 +87,16 @@ fn parse_seconds(text: &str) -> std::result::Result<std::time::Duration, String>
         return Err(format!("{text}: seconds must be above 0 and at most 86400"));
     }
     Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The ecosystem whose caches and package lists the policy forbids.
+    #[arg(long, alias = "flavor", value_enum, default_value = "generic")]
+    pub flavour: crate::policy::Flavour,
+    /// Where to write the policy.
+    #[arg(default_value = ".layergate.yml", value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -151,7 +163,8 @@ pub struct AnalyzeArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct GateArgs {
-    /// Policy file (layergate YAML or dive's .dive-ci); default: ./layergate.yml if present.
+    /// Policy file (layergate YAML or dive's .dive-ci), or `none` for no rules; default:
+    /// ./.layergate.yml (or layergate.yml, .yaml) if present, else the default policy.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// Report failed rules but exit 0.
@@ -253,6 +266,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             &args.out,
             &args.publish,
         ),
+        Command::Init(args) => init(&args),
         Command::Comment(args) => {
             let markdown = std::fs::read_to_string(&args.file)
                 .with_context(|| format!("{}", args.file.display()))?;
@@ -352,7 +366,7 @@ fn gate(
     out: &OutputArgs,
     publish: &comment_args::CommentArgs,
 ) -> Result<u8> {
-    let Some(policy) = policy_or_exit(args)? else {
+    let Some(policy) = policy_or_exit(args, image_args)? else {
         return Ok(EXIT_ERROR);
     };
     let template = args
@@ -407,21 +421,13 @@ fn conclude(
     )?)
 }
 
-/// The policy to apply: `--policy FILE`, else `./layergate.yml` if present, else none.
-/// A policy with problems prints every one as `FILE:LINE:COL: message` and gives
-/// `None` (exit 2); a file that cannot be read is an ordinary error.
-fn policy_or_exit(args: &GateArgs) -> Result<Option<Policy>> {
-    let path = match &args.policy {
-        Some(p) => Some(p.clone()),
-        None => {
-            let default = PathBuf::from(crate::policy::DEFAULT_FILE);
-            default.is_file().then_some(default)
-        }
-    };
-    let Some(path) = path else {
-        return Ok(Some(Policy::empty()));
-    };
-    match crate::policy::load_file(&path) {
+/// The policy to apply: `--policy FILE` (`none`: no rules), else a policy file in
+/// the current directory, else the default policy. A policy with problems prints
+/// every one as `FILE:LINE:COL: message` and gives `None` (exit 2); a file that
+/// cannot be read is an ordinary error.
+fn policy_or_exit(args: &GateArgs, image_args: &ImageArgs) -> Result<Option<Policy>> {
+    let dir = Path::new(".");
+    match crate::policy::select(args.policy.as_deref(), dir, image_args.manifest_only) {
         Ok(p) => Ok(Some(p)),
         Err(PolicyError::Invalid(errors)) => {
             eprintln!("{errors}");
@@ -429,6 +435,48 @@ fn policy_or_exit(args: &GateArgs) -> Result<Option<Policy>> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `init`: writes the starter policy, refusing to replace any file, and refusing a
+/// second policy file where discovery would then find two.
+fn init(args: &InitArgs) -> Result<u8> {
+    let dir = args
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = args.file.file_name().and_then(|n| n.to_str());
+    if name.is_some_and(|n| crate::policy::DISCOVERED_FILES.contains(&n)) {
+        // Discovery refuses two policy files in one directory: do not make a second.
+        if let Some(other) = crate::policy::DISCOVERED_FILES
+            .iter()
+            .find(|f| Some(**f) != name && dir.join(f).is_file())
+        {
+            anyhow::bail!(
+                "{}: cannot create the policy: {other} is already the policy here",
+                args.file.display()
+            );
+        }
+    }
+    let text = crate::policy::starter(args.flavour);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&args.file)
+        .with_context(|| {
+            format!(
+                "{}: cannot create the policy (init never overwrites a file)",
+                args.file.display()
+            )
+        })?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("{}", args.file.display()))?;
+    eprintln!(
+        "layergate: wrote {} ({} starter policy); edit it, then run `layergate diff BASE HEAD`",
+        args.file.display(),
+        args.flavour
+    );
+    Ok(EXIT_PASS)
 }
 
 /// Annotations go to standard output (GitHub Actions reads workflow commands

@@ -194,8 +194,8 @@ fn publication(
     use crate::publish::{Output, PublishedFinding, Severity as PubSeverity};
     let mut rules: Vec<String> = Vec::new();
     for f in findings {
-        if !rules.contains(&f.code) {
-            rules.push(f.code.clone());
+        if !rules.iter().any(|r| f.code == r.as_str()) {
+            rules.push(f.code.to_string());
         }
     }
     let outputs = compressed
@@ -225,7 +225,7 @@ fn publication(
         findings: findings
             .iter()
             .map(|f| PublishedFinding {
-                code: f.code.clone(),
+                code: f.code.to_string(),
                 severity: match f.severity {
                     crate::policy::Severity::Fail => PubSeverity::Fail,
                     crate::policy::Severity::Warn => PubSeverity::Warn,

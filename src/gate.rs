@@ -137,11 +137,7 @@ struct CheckJson<'a> {
 }
 
 fn policy_label(policy: &Policy) -> String {
-    if policy.source == Policy::empty().source {
-        String::new()
-    } else {
-        policy.source.clone()
-    }
+    policy.label()
 }
 
 /// Why a side's figures are missing: the gate reads the layers whenever a rule
@@ -324,7 +320,7 @@ fn publication(
         findings: findings
             .iter()
             .map(|f| PublishedFinding {
-                code: f.code.clone(),
+                code: f.code.to_string(),
                 severity: f.severity,
                 message: f.message.clone(),
                 path: f.path.clone(),

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::Report;
+use crate::report::{AdviceCode, Report};
 use crate::text::human_bytes;
 
 use super::{severity_for, Advice, Commands};
@@ -127,7 +127,7 @@ pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
                 .collect::<Vec<_>>()
                 .join(", ");
             Advice {
-                code: "cache-left-behind".to_string(),
+                code: AdviceCode::CacheLeftBehind,
                 severity: severity_for(f.bytes),
                 title: format!(
                     "{loc} holds {} in {} files left by {by}",

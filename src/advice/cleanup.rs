@@ -6,7 +6,7 @@
 //! what doing the work in one step would save. Large rewrites between two RUN steps
 //! are left to `merge`, which recommends merging them (`merge-pays`).
 
-use crate::report::DuplicateKind;
+use crate::report::{AdviceCode, DuplicateKind};
 use crate::text::human_bytes;
 
 use super::pairs::Part;
@@ -24,9 +24,9 @@ pub fn advise(cmds: &Commands, parts: &[Part]) -> Vec<Advice> {
         .collect()
 }
 
-fn item(code: &str, cmds: &Commands, p: &Part, title: String, suggestion: String) -> Advice {
+fn item(code: AdviceCode, cmds: &Commands, p: &Part, title: String, suggestion: String) -> Advice {
     Advice {
-        code: code.to_string(),
+        code,
         severity: severity_for(p.bytes),
         title,
         layers: vec![cmds.layer(p.lower), cmds.layer(p.upper)],
@@ -73,7 +73,7 @@ fn cleanup(cmds: &Commands, p: &Part) -> Advice {
              or start from an image without them; a later layer can only hide them."
         ),
     };
-    item("cleanup-in-later-layer", cmds, p, title, suggestion)
+    item(AdviceCode::CleanupInLaterLayer, cmds, p, title, suggestion)
 }
 
 fn attribute_only(cmds: &Commands, p: &Part) -> Advice {
@@ -101,7 +101,7 @@ fn attribute_only(cmds: &Commands, p: &Part) -> Advice {
              made (COPY --chmod/--chown, or the producing step)."
         ),
     };
-    item("attribute-only-copy", cmds, p, title, suggestion)
+    item(AdviceCode::AttributeOnlyCopy, cmds, p, title, suggestion)
 }
 
 fn rewrite(cmds: &Commands, p: &Part) -> Advice {
@@ -128,7 +128,7 @@ fn rewrite(cmds: &Commands, p: &Part) -> Advice {
             human_bytes(p.bytes)
         ),
     };
-    item("rewrites-earlier-layer", cmds, p, title, suggestion)
+    item(AdviceCode::RewritesEarlierLayer, cmds, p, title, suggestion)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! it by ETag, but nothing pins what it may fetch.
 
 use super::{Advice, Commands, Severity, Step};
+use crate::report::AdviceCode;
 
 pub fn advise(cmds: &Commands) -> Vec<Advice> {
     (0..cmds.len())
@@ -30,7 +31,7 @@ pub fn advise(cmds: &Commands) -> Vec<Advice> {
                 urls.join(", ")
             };
             Some(Advice {
-                code: "download-without-cache-key".to_string(),
+                code: AdviceCode::DownloadWithoutCacheKey,
                 severity,
                 title: format!(
                     "L{i} downloads {what} with {tool}: its cache key does not change when the \

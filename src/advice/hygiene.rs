@@ -15,7 +15,7 @@
 //! own `no-install-recommends` item with 0 bytes, since which of the installed bytes
 //! are recommended packages cannot be told from the image.
 
-use crate::report::Report;
+use crate::report::{AdviceCode, Report};
 use crate::text::human_bytes;
 
 use super::caches::{location, Tool};
@@ -90,13 +90,15 @@ pub fn annotate(cmds: &Commands, items: &mut [Advice]) {
         if item.hadolint.is_some() {
             continue;
         }
-        let producers: Vec<usize> = match item.code.as_str() {
-            "cache-left-behind" => item.layers.iter().map(|l| l.index).collect(),
-            "cleanup-in-later-layer" => item.layers.first().map(|l| l.index).into_iter().collect(),
+        let producers: Vec<usize> = match item.code {
+            AdviceCode::CacheLeftBehind => item.layers.iter().map(|l| l.index).collect(),
+            AdviceCode::CleanupInLaterLayer => {
+                item.layers.first().map(|l| l.index).into_iter().collect()
+            }
             _ => continue,
         };
         // A cache item's path is its location (a directory); a cleanup item's are files.
-        let is_dir = item.code == "cache-left-behind";
+        let is_dir = item.code == AdviceCode::CacheLeftBehind;
         let tools: Vec<Tool> = item
             .paths
             .iter()
@@ -143,7 +145,7 @@ pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
             })
         })
         .map(|i| Advice {
-            code: "no-install-recommends".to_string(),
+            code: AdviceCode::NoInstallRecommends,
             severity: Severity::Info,
             title: format!(
                 "L{i} runs apt-get install without --no-install-recommends and holds {} live",

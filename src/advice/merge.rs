@@ -20,7 +20,7 @@
 //! - at most `KEEP_SEPARATE_MAX` pairs, the topmost ones: the image's own steps sit
 //!   on top of its base image's, and those are the ones its author can change.
 
-use crate::report::{DuplicateKind, Report};
+use crate::report::{AdviceCode, DuplicateKind, Report};
 use crate::text::human_bytes;
 
 use super::pairs::Part;
@@ -53,7 +53,7 @@ pub fn advise(report: &Report, cmds: &Commands, parts: &[Part]) -> Vec<Advice> {
 fn merge_pays(cmds: &Commands, p: &Part) -> Advice {
     let (lo, up) = (cmds.label(p.lower), cmds.label(p.upper));
     Advice {
-        code: "merge-pays".to_string(),
+        code: AdviceCode::MergePays,
         severity: severity_for(p.bytes),
         title: format!(
             "Merging L{} and L{} saves {}: L{} rewrites {} files that L{} wrote",
@@ -143,7 +143,7 @@ fn keep_separate(report: &Report, cmds: &Commands) -> Vec<Advice> {
         }
         let (lo, up) = (cmds.label(lower), cmds.label(upper));
         out.push(Advice {
-            code: "keep-separate".to_string(),
+            code: AdviceCode::KeepSeparate,
             severity: Severity::Info,
             title: format!(
                 "L{lower} and L{upper} do not touch each other's files: merging them saves nothing"

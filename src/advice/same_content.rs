@@ -5,7 +5,7 @@
 //! least `SAME_CONTENT_MIN` extra bytes get an item of their own; the rest are
 //! folded into one item, so the code's total bytes stay whole for the policy.
 
-use crate::report::{DuplicateKind, Report};
+use crate::report::{AdviceCode, DuplicateKind, Report};
 use crate::text::human_bytes;
 
 use super::{severity_for, Advice, Commands};
@@ -51,7 +51,7 @@ pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
                 })
                 .collect();
             Advice {
-                code: "same-content".to_string(),
+                code: AdviceCode::SameContent,
                 severity: severity_for(d.wasted_bytes),
                 title: format!(
                     "The same {} is stored at {} live paths: {} of extra copies",
@@ -79,7 +79,7 @@ pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
         layers.sort_unstable();
         layers.dedup();
         out.push(Advice {
-            code: "same-content".to_string(),
+            code: AdviceCode::SameContent,
             severity: severity_for(bytes),
             title: format!(
                 "{} more {} of identical files hold {} of extra copies",

@@ -114,7 +114,7 @@ fn codes(findings: &[Finding], severity: Severity) -> String {
     let mut out: Vec<&str> = Vec::new();
     for f in findings.iter().filter(|f| f.severity == severity) {
         if !out.contains(&f.code.as_str()) {
-            out.push(&f.code);
+            out.push(f.code.as_str());
         }
     }
     out.join(", ")

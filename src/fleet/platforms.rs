@@ -170,7 +170,7 @@ pub fn parity(
     if let (Some(rule), Some(r), Some(l), Some(s)) = (rule, ratio, largest, smallest) {
         if r > rule.max_ratio {
             findings.push(Finding {
-                code: "platform-ratio".into(),
+                code: crate::policy::FindingCode::PlatformRatio,
                 severity: rule.severity,
                 message: format!(
                     "{} is {r:.2}× {} (compressed {} vs {}), over {:.2}×",

@@ -188,7 +188,7 @@ pub fn evaluate(
     }
     let pct_text = pct.map_or("new".to_string(), |p| format!("{p:+.1} %"));
     Some(Finding {
-        code: "size-drift".into(),
+        code: crate::policy::FindingCode::SizeDrift,
         severity: rule.severity,
         message: format!(
             "{image} grew {} ({pct_text}) over its last {} records{}, over {}",

@@ -3,6 +3,8 @@
 
 use globset::{GlobBuilder, GlobSetBuilder};
 
+use crate::report::AdviceCode;
+
 use super::units::{parse_percent, parse_size};
 use super::yaml::{Key, Node, Value};
 use super::{
@@ -346,7 +348,7 @@ fn load_growth(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
     for (k, v) in ctx.map(
         node,
         "growth",
-        &["compressed", "uncompressed", "pull", "since"],
+        &["compressed", "uncompressed", "pull", "wasted", "since"],
     ) {
         let what = format!("growth.{}", k.name);
         if k.name == "since" {
@@ -356,6 +358,7 @@ fn load_growth(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
         let kind = match k.name.as_str() {
             "compressed" => SizeKind::Compressed,
             "pull" => SizeKind::Pull,
+            "wasted" => SizeKind::Wasted,
             _ => SizeKind::Uncompressed,
         };
         // `pull: 20MB` is short for `pull: {max: 20MB}`.
@@ -613,23 +616,25 @@ fn load_paths(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
 fn load_advice(ctx: &mut Ctx, node: &Node, p: &mut Policy) {
     for (k, v) in ctx.map(node, "advice", &[]) {
         let what = format!("advice.{}", k.name);
-        let kebab = !k.name.is_empty()
-            && k.name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !kebab {
+        let Some(code) = AdviceCode::parse(&k.name) else {
+            // A typo would otherwise disable the rule without a word.
+            let valid: Vec<&str> = AdviceCode::ALL.iter().map(|c| c.as_str()).collect();
             ctx.err(
                 k.pos,
-                format!("{what}: advice codes are kebab-case, e.g. `cleanup-in-later-layer`"),
+                format!(
+                    "unknown advice code `{}` (expected one of: {})",
+                    k.name,
+                    valid.join(", ")
+                ),
             );
             continue;
-        }
+        };
         let Some((value, severity)) = rule(ctx, v, &what, "max") else {
             continue;
         };
         if let Some(max) = ctx.size(value, &what) {
             p.advice.push(AdviceRule {
-                code: k.name.clone(),
+                code,
                 max,
                 severity,
             });

@@ -7,10 +7,13 @@
 //! all at once. Evaluating (`evaluate`) is pure and returns findings: a crossed rule
 //! is not an error. Only `load_file` touches the filesystem.
 
+mod code;
+mod defaults;
 mod dive;
 mod evaluate;
 mod load;
 pub mod packages;
+mod starter;
 pub mod units;
 mod yaml;
 
@@ -20,10 +23,10 @@ use std::path::{Path, PathBuf};
 use globset::GlobSet;
 use serde::{Deserialize, Serialize};
 
+pub use code::FindingCode;
+pub use defaults::{discover, select, DEFAULT_YAML, DISCOVERED_FILES};
 pub use evaluate::verdict;
-
-/// Default policy file, looked up in the current directory.
-pub const DEFAULT_FILE: &str = "layergate.yml";
+pub use starter::{starter, Flavour};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -67,16 +70,16 @@ pub enum Metric {
 
 impl Metric {
     /// The finding code, stable across releases.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> FindingCode {
         match self {
-            Metric::CompressedSize => "compressed-size",
-            Metric::UncompressedSize => "uncompressed-size",
-            Metric::Layers => "layer-count",
-            Metric::LargestLayer => "largest-layer",
-            Metric::MinEfficiency => "efficiency",
-            Metric::WastedBytes => "wasted-bytes",
-            Metric::WastedPercent => "wasted-percent",
-            Metric::UserWastedPercent => "user-wasted-percent",
+            Metric::CompressedSize => FindingCode::CompressedSize,
+            Metric::UncompressedSize => FindingCode::UncompressedSize,
+            Metric::Layers => FindingCode::LayerCount,
+            Metric::LargestLayer => FindingCode::LargestLayer,
+            Metric::MinEfficiency => FindingCode::Efficiency,
+            Metric::WastedBytes => FindingCode::WastedBytes,
+            Metric::WastedPercent => FindingCode::WastedPercent,
+            Metric::UserWastedPercent => FindingCode::UserWastedPercent,
         }
     }
 }
@@ -105,6 +108,19 @@ pub enum SizeKind {
     /// The pull cost: compressed bytes of HEAD's layers BASE lacks (not a delta:
     /// what a client holding BASE downloads). Answered from manifests.
     Pull,
+    /// Wasted bytes: the dead copies a pull request adds.
+    Wasted,
+}
+
+impl SizeKind {
+    pub fn code(self) -> FindingCode {
+        match self {
+            SizeKind::Compressed => FindingCode::SizeGrowth,
+            SizeKind::Uncompressed => FindingCode::UncompressedGrowth,
+            SizeKind::Pull => FindingCode::PullCost,
+            SizeKind::Wasted => FindingCode::WasteGrowth,
+        }
+    }
 }
 
 /// When a growth rule has both `max` and `max_percent`.
@@ -166,7 +182,7 @@ pub struct ParityRule {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdviceRule {
-    pub code: String,
+    pub code: crate::report::AdviceCode,
     pub max: u64,
     pub severity: Severity,
 }
@@ -175,6 +191,8 @@ pub struct AdviceRule {
 pub struct Policy {
     /// The file name as given, for messages.
     pub source: String,
+    /// Where the policy came from, for the line that names it in the output.
+    pub origin: Origin,
     pub format: PolicyFormat,
     pub limits: Vec<Limit>,
     pub growth: Vec<Growth>,
@@ -188,11 +206,25 @@ pub struct Policy {
     pub parity: Option<ParityRule>,
 }
 
+/// Where a policy came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `--policy none`: no rules.
+    None,
+    /// No file given or found: the built-in defaults.
+    Default,
+    /// `--policy FILE`.
+    Given,
+    /// Found in the current directory (`.layergate.yml`, …).
+    Discovered,
+}
+
 impl Policy {
-    /// No rules at all: what `diff` uses without a policy file.
+    /// No rules at all: what `--policy none` asks for.
     pub fn empty() -> Policy {
         Policy {
             source: "(no policy)".into(),
+            origin: Origin::None,
             format: PolicyFormat::Layergate,
             limits: Vec::new(),
             growth: Vec::new(),
@@ -204,6 +236,19 @@ impl Policy {
             packages: packages::PackageRules::default(),
             drift: Vec::new(),
             parity: None,
+        }
+    }
+
+    /// How the output names the policy ("policy FILE", "default policy"), or
+    /// nothing when there is none.
+    pub fn label(&self) -> String {
+        match self.origin {
+            Origin::None => String::new(),
+            Origin::Default => "default policy".into(),
+            Origin::Given => format!("policy {}", self.source),
+            Origin::Discovered => {
+                format!("policy {} (found in the current directory)", self.source)
+            }
         }
     }
 
@@ -235,27 +280,22 @@ impl Policy {
     /// The code of every rule this policy checks, once each, in policy order (a
     /// JUnit report has one test case per rule, passing ones included).
     pub fn rule_codes(&self) -> Vec<String> {
-        let growth = self.growth.iter().map(|g| match g.kind {
-            SizeKind::Compressed => "size-growth",
-            SizeKind::Uncompressed => "uncompressed-growth",
-            SizeKind::Pull => "pull-cost",
-        });
-        let mut codes: Vec<String> = Vec::new();
+        let mut codes: Vec<FindingCode> = Vec::new();
         let all = self
             .limits
             .iter()
             .map(|l| l.metric.code())
-            .chain(growth)
-            .chain(self.forbid.iter().map(|_| "forbidden-path"))
-            .chain(self.budgets.iter().map(|_| "path-budget"))
-            .chain(self.advice.iter().map(|_| "advice-budget"))
+            .chain(self.growth.iter().map(|g| g.kind.code()))
+            .chain(self.forbid.iter().map(|_| FindingCode::ForbiddenPath))
+            .chain(self.budgets.iter().map(|_| FindingCode::PathBudget))
+            .chain(self.advice.iter().map(|_| FindingCode::AdviceBudget))
             .chain(self.packages.codes());
         for code in all {
-            if !codes.iter().any(|c| c == code) {
-                codes.push(code.to_string());
+            if !codes.contains(&code) {
+                codes.push(code);
             }
         }
-        codes
+        codes.iter().map(|c| c.to_string()).collect()
     }
 
     /// Findings of every rule, or [`NotMeasured`] when a rule's figure is missing
@@ -282,7 +322,7 @@ pub enum Unit {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Finding {
     /// Stable kebab-case code, e.g. `size-growth`.
-    pub code: String,
+    pub code: FindingCode,
     pub severity: Severity,
     pub message: String,
     /// What was measured.
@@ -375,6 +415,10 @@ pub enum PolicyError {
     },
     #[error("{0}")]
     Invalid(#[from] PolicyErrors),
+    #[error(
+        "more than one policy file in the current directory ({0}): keep one, or pass --policy FILE"
+    )]
+    Ambiguous(String),
 }
 
 /// Parses and validates a policy. `source_name` is used in messages only.
@@ -397,7 +441,9 @@ pub fn load_str(source_name: &str, text: &str) -> Result<Policy, PolicyErrors> {
     } else {
         load::load(&mut ctx, &root)
     };
-    ctx.finish(policy)
+    let mut policy = ctx.finish(policy)?;
+    policy.origin = Origin::Given;
+    Ok(policy)
 }
 
 pub fn load_file(path: &Path) -> Result<Policy, PolicyError> {

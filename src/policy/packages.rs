@@ -14,7 +14,7 @@ use globset::{Glob, GlobMatcher};
 
 use super::load::{describe, Ctx};
 use super::yaml::{Node, Value};
-use super::{Finding, Severity, Unit};
+use super::{Finding, FindingCode, Severity, Unit};
 use crate::compare::{Comparison, PackageChangeKind};
 use crate::packages::Package;
 use crate::report::Report;
@@ -60,12 +60,12 @@ impl PackageRules {
     }
 
     /// Finding codes, in rule order.
-    pub fn codes(&self) -> impl Iterator<Item = &'static str> + '_ {
+    pub fn codes(&self) -> impl Iterator<Item = FindingCode> + '_ {
         self.forbid
             .iter()
-            .map(|_| "forbidden-package")
-            .chain(self.budgets.iter().map(|_| "package-budget"))
-            .chain(self.growth.iter().map(|_| "package-growth"))
+            .map(|_| FindingCode::ForbiddenPackage)
+            .chain(self.budgets.iter().map(|_| FindingCode::PackageBudget))
+            .chain(self.growth.iter().map(|_| FindingCode::PackageGrowth))
     }
 }
 
@@ -215,7 +215,7 @@ pub(super) fn evaluate(
             })
             .collect();
         out.push(Finding {
-            code: "forbidden-package".into(),
+            code: FindingCode::ForbiddenPackage,
             severity: rule.severity,
             message: format!(
                 "{} forbidden package(s) match `{}`, {}: {}{}",
@@ -239,7 +239,7 @@ pub(super) fn evaluate(
         {
             if p.live_bytes > rule.max {
                 out.push(Finding {
-                    code: "package-budget".into(),
+                    code: FindingCode::PackageBudget,
                     severity: rule.severity,
                     message: format!(
                         "package {} holds {}, over the budget of {} for `{}` (from L{})",
@@ -273,7 +273,7 @@ pub(super) fn evaluate(
                     k => k.as_str().to_string(),
                 };
                 out.push(Finding {
-                    code: "package-growth".into(),
+                    code: FindingCode::PackageGrowth,
                     severity: rule.severity,
                     message: format!(
                         "package {} ({}) grew by {} ({how}, from L{}), over the allowed {}",

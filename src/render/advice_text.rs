@@ -11,15 +11,6 @@ const PATHS_SHOWN: usize = 3;
 /// Text width the title and the fix are wrapped to.
 const WIDTH: usize = 100;
 
-/// Codes that rest on a (lower, upper) pair of layers.
-const PAIR_CODES: &[&str] = &[
-    "cleanup-in-later-layer",
-    "attribute-only-copy",
-    "rewrites-earlier-layer",
-    "merge-pays",
-    "keep-separate",
-];
-
 /// The "Advice" section, or an empty string when there is none.
 pub fn advice_text(items: &[Advice]) -> String {
     if items.is_empty() {
@@ -28,7 +19,7 @@ pub fn advice_text(items: &[Advice]) -> String {
     let mut out = String::from("\nAdvice (largest saving first)\n");
     for (n, a) in items.iter().enumerate() {
         let names: Vec<String> = a.layers.iter().map(layer_name).collect();
-        let layers = if PAIR_CODES.contains(&a.code.as_str()) && names.len() == 2 {
+        let layers = if a.code.is_pair() && names.len() == 2 {
             names.join(" → ")
         } else {
             names.join(", ")
@@ -127,7 +118,7 @@ mod tests {
     fn advice_section_renders_pairs_caches_and_rules() {
         let items = vec![
             Advice {
-                code: "cleanup-in-later-layer".into(),
+                code: crate::report::AdviceCode::CleanupInLaterLayer,
                 severity: Severity::Medium,
                 title:
                     "4 files (1.5 MiB) written by L1 are deleted by L3: the deletion frees nothing"
@@ -147,7 +138,7 @@ mod tests {
                 hadolint: None,
             },
             Advice {
-                code: "cache-left-behind".into(),
+                code: crate::report::AdviceCode::CacheLeftBehind,
                 severity: Severity::Low,
                 title: "/var/lib/apt/lists holds 300.0 KiB in 2 files left by L2".into(),
                 layers: vec![layer(2, "/bin/sh -c apt-get update")],
@@ -159,7 +150,7 @@ mod tests {
                 hadolint: Some("DL3009".into()),
             },
             Advice {
-                code: "keep-separate".into(),
+                code: crate::report::AdviceCode::KeepSeparate,
                 severity: Severity::Info,
                 title: "L4 and L5 do not touch each other's files: merging them saves nothing"
                     .into(),

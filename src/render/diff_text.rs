@@ -22,7 +22,7 @@ fn findings(out: &mut String, title: &str, rows: &[FindingRow]) {
         .map(|f| {
             vec![
                 f.severity.clone(),
-                f.code.clone(),
+                f.code.to_string(),
                 f.value.clone(),
                 f.limit.clone(),
                 f.message.clone(),
@@ -69,7 +69,7 @@ pub fn diff_text(v: &DiffView) -> String {
     let mut out = format!("{}: {}\n", plain_icon(&v.icon), v.headline);
     out += &format!("base {}\nhead {}\n", v.base, v.head);
     if !v.policy.is_empty() {
-        out += &format!("policy {}\n", v.policy);
+        out += &format!("{}\n", v.policy);
     }
     if !v.note.is_empty() {
         out += &format!("note: {}\n", v.note);
@@ -234,7 +234,7 @@ pub fn check_text(v: &CheckView) -> String {
     let mut out = format!("{}: {}\n", plain_icon(&v.icon), v.headline);
     out += &format!("image {}\n", v.image);
     if !v.policy.is_empty() {
-        out += &format!("policy {}\n", v.policy);
+        out += &format!("{}\n", v.policy);
     }
     out += "\n";
     out += &totals(&v.totals, false);

@@ -182,7 +182,7 @@ pub fn advice_rows(advice: &[crate::report::Advice]) -> Vec<AdviceRowView> {
     advice
         .iter()
         .map(|a| AdviceRowView {
-            code: a.code.clone(),
+            code: a.code.to_string(),
             severity: a.severity.as_str().to_string(),
             title: a.title.clone(),
             bytes: human_bytes(a.bytes),
@@ -292,7 +292,7 @@ pub fn finding_rows(findings: &[Finding], severity: Severity) -> Vec<FindingRow>
         .iter()
         .filter(|f| f.severity == severity)
         .map(|f| FindingRow {
-            code: f.code.clone(),
+            code: f.code.to_string(),
             severity: f.severity.as_str().into(),
             icon: if f.severity == Severity::Fail {
                 "❌"

@@ -38,7 +38,7 @@ pub struct AdviceLayer {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Advice {
     /// Stable kebab-case code, e.g. `cleanup-in-later-layer`.
-    pub code: String,
+    pub code: super::AdviceCode,
     pub severity: Severity,
     /// One line: what is wrong, with the figure.
     pub title: String,

@@ -8,12 +8,14 @@
 
 pub mod advice;
 mod build;
+mod codes;
 mod duplicates;
 mod merge;
 mod partial;
 
 pub use advice::{Advice, AdviceLayer};
 pub use build::{build, LayerInput};
+pub use codes::AdviceCode;
 pub use partial::{manifest_only, DescribedLayer};
 
 use serde::{Deserialize, Serialize};

@@ -290,3 +290,214 @@ fn custom_template_replaces_the_comment() {
         "✅ image grew 1.2 MiB (+84.1 %) — all rules passed (5 files) <!-- layergate:default -->\n"
     );
 }
+
+/// Runs the binary in `dir` (so no policy file of the repository is found).
+fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    bin().current_dir(dir).args(args).output().unwrap()
+}
+
+/// No policy is not "everything passes": without `--policy` and without a file,
+/// the documented default policy applies and says so (cleanup-split's efficiency
+/// is 2 441 117 / 4 013 981 = 60.8 %, under the default's 90 %: a warning, exit 0);
+/// `--policy none` turns it off.
+#[test]
+fn no_policy_applies_the_default_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let split = image("cleanup-split.oci.tar");
+    let merged = image("cleanup-merged.docker.tar");
+    let out = run_in(dir.path(), &["check", &split, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(codes(&v), ["efficiency"]);
+    let f = &v["findings"][0];
+    assert_eq!(f["severity"], "warn");
+    assert_eq!(f["limit"], 90.0);
+    let eff = 2_441_117.0 * 100.0 / 4_013_981.0;
+    assert!((f["value"].as_f64().unwrap() - eff).abs() < 1e-9, "{f}");
+    assert_eq!(v["verdict"]["warned"], 1);
+
+    let out = run_in(dir.path(), &["diff", &merged, &split]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().any(|l| l == "default policy"), "{text}");
+    assert!(text.contains("1 warning"), "{text}");
+    let out = run_in(
+        dir.path(),
+        &["diff", &merged, &split, "--format", "markdown"],
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("default policy"), "{md}");
+
+    for cmd in [vec!["check", &split], vec!["diff", &merged, &split]] {
+        let mut args = cmd.clone();
+        args.extend(["--policy", "none", "--format", "json"]);
+        let out = run_in(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(codes(&v).is_empty(), "{cmd:?}: {v}");
+        let mut args = cmd;
+        args.extend(["--policy", "none"]);
+        let text = String::from_utf8(run_in(dir.path(), &args).stdout).unwrap();
+        assert!(!text.contains("policy"), "no policy line: {text}");
+    }
+}
+
+/// Each of the four file names is found and named in the output; two of them at
+/// once is an error rather than a silent choice.
+#[test]
+fn every_policy_file_name_is_discovered_and_named() {
+    let split = image("cleanup-split.oci.tar");
+    for name in [
+        ".layergate.yml",
+        "layergate.yml",
+        ".layergate.yaml",
+        "layergate.yaml",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), "limits:\n  wasted_bytes: 1MB\n").unwrap();
+        let out = run_in(dir.path(), &["check", &split]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains(&format!("policy {name} (found in the current directory)")),
+            "{name}: {text}"
+        );
+        assert!(text.contains("wasted-bytes"), "{text}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".layergate.yml"), "").unwrap();
+    std::fs::write(dir.path().join("layergate.yml"), "").unwrap();
+    let out = run_in(dir.path(), &["check", &split]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "layergate: more than one policy file in the current directory (.layergate.yml, layergate.yml): keep one, or pass --policy FILE\n"
+    );
+}
+
+/// A misspelled advice code used to disable its rule without a word; now it is an
+/// error at its position that lists every valid code (exit 2, nothing judged).
+#[test]
+fn misspelled_advice_code_is_an_error_listing_the_valid_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".layergate.yml"),
+        "version: 1\nadvice:\n  cleanup-in-latr-layer: {max: 0, severity: fail}\n",
+    )
+    .unwrap();
+    let out = run_in(dir.path(), &["check", &image("cleanup-split.oci.tar")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    let valid = layergate::report::AdviceCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert_eq!(
+        stderr(&out),
+        format!(".layergate.yml:3:3: unknown advice code `cleanup-in-latr-layer` (expected one of: {valid})\n")
+    );
+    // Spelled right, the same rule fails cleanup-split (1.5 MiB of cleanup advice).
+    std::fs::write(
+        dir.path().join(".layergate.yml"),
+        "version: 1\nadvice:\n  cleanup-in-later-layer: {max: 0, severity: fail}\n",
+    )
+    .unwrap();
+    let out = run_in(
+        dir.path(),
+        &["check", &image("cleanup-split.oci.tar"), "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(codes(&v), ["advice-budget"]);
+    assert_eq!(v["findings"][0]["value"], 1_572_864.0);
+}
+
+/// `init` writes each flavour's starter policy once, never over a file; what it
+/// writes is found by discovery and judges a real image.
+#[test]
+fn init_writes_a_starter_policy_once_per_directory() {
+    for flavour in [
+        "generic", "debian", "alpine", "python", "node", "java", "go",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_in(dir.path(), &["init", "--flavour", flavour]);
+        assert_eq!(out.status.code(), Some(0), "{flavour}: {}", stderr(&out));
+        let written = std::fs::read_to_string(dir.path().join(".layergate.yml")).unwrap();
+        assert_eq!(
+            written,
+            layergate::policy::starter(
+                <layergate::policy::Flavour as clap::ValueEnum>::from_str(flavour, false).unwrap()
+            )
+        );
+        // cleanup-split (60.8 % efficiency, 1.5 MiB wasted, no ecosystem caches):
+        // one warning under every flavour, whose budgets it stays under.
+        let out = run_in(
+            dir.path(),
+            &["check", &image("cleanup-split.oci.tar"), "--format", "json"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{flavour}: {}", stderr(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(codes(&v), ["efficiency"], "{flavour}");
+        let again = run_in(dir.path(), &["init", "--flavour", "go"]);
+        assert_eq!(again.status.code(), Some(2));
+        assert!(
+            stderr(&again).contains(
+                ".layergate.yml: cannot create the policy (init never overwrites a file)"
+            ),
+            "{}",
+            stderr(&again)
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".layergate.yml")).unwrap(),
+            written,
+            "untouched"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("layergate.yml"), "limits: {}\n").unwrap();
+    let out = run_in(dir.path(), &["init"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "layergate: .layergate.yml: cannot create the policy: layergate.yml is already the policy here\n"
+    );
+    assert!(!dir.path().join(".layergate.yml").exists());
+}
+
+/// The README's tables of finding codes and advice codes list exactly the codes
+/// of the enums, in their order: the docs cannot drift from the code.
+#[test]
+fn readme_lists_exactly_the_codes() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let first_column = |heading: &str| -> Vec<String> {
+        let start = readme
+            .find(heading)
+            .unwrap_or_else(|| panic!("README has {heading:?}"));
+        readme[start..]
+            .lines()
+            .skip_while(|l| !l.starts_with("| code |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                l.split('|')
+                    .nth(1)
+                    .unwrap()
+                    .trim()
+                    .trim_matches('`')
+                    .to_string()
+            })
+            .collect()
+    };
+    let findings: Vec<&str> = layergate::policy::FindingCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(first_column("Finding codes (stable"), findings);
+    let advice: Vec<&str> = layergate::report::AdviceCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(first_column("Advice codes (stable"), advice);
+}

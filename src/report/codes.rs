@@ -1,0 +1,111 @@
+//! The advice codes: one enum, serialised kebab-case, the single list that the
+//! advisers emit, the policy loader accepts (`advice: CODE`) and the README lists.
+//! It lives with the report schema because a report carries it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// What an advice item is about (`advice[].code` in the JSON report).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdviceCode {
+    /// A later RUN deletes what an earlier one wrote.
+    CleanupInLaterLayer,
+    /// A later layer changes only the attributes of files an earlier one wrote.
+    AttributeOnlyCopy,
+    /// A later layer writes new contents over files an earlier one wrote.
+    RewritesEarlierLayer,
+    /// Merging two adjacent steps saves bytes.
+    MergePays,
+    /// Merging two steps would save little and cost build cache.
+    KeepSeparate,
+    /// A package-manager or build cache stays in the image.
+    CacheLeftBehind,
+    /// The same bytes are stored at several paths.
+    SameContent,
+    /// A download in a RUN/ADD with nothing that changes when the file does.
+    DownloadWithoutCacheKey,
+    /// hadolint DL3015: `apt-get install` without `--no-install-recommends`.
+    NoInstallRecommends,
+}
+
+impl AdviceCode {
+    /// Every code, in the README's order.
+    pub const ALL: &'static [AdviceCode] = &[
+        AdviceCode::CleanupInLaterLayer,
+        AdviceCode::AttributeOnlyCopy,
+        AdviceCode::RewritesEarlierLayer,
+        AdviceCode::MergePays,
+        AdviceCode::KeepSeparate,
+        AdviceCode::CacheLeftBehind,
+        AdviceCode::DownloadWithoutCacheKey,
+        AdviceCode::SameContent,
+        AdviceCode::NoInstallRecommends,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdviceCode::CleanupInLaterLayer => "cleanup-in-later-layer",
+            AdviceCode::AttributeOnlyCopy => "attribute-only-copy",
+            AdviceCode::RewritesEarlierLayer => "rewrites-earlier-layer",
+            AdviceCode::MergePays => "merge-pays",
+            AdviceCode::KeepSeparate => "keep-separate",
+            AdviceCode::CacheLeftBehind => "cache-left-behind",
+            AdviceCode::SameContent => "same-content",
+            AdviceCode::DownloadWithoutCacheKey => "download-without-cache-key",
+            AdviceCode::NoInstallRecommends => "no-install-recommends",
+        }
+    }
+
+    /// The code written `name`, if there is one.
+    pub fn parse(name: &str) -> Option<AdviceCode> {
+        AdviceCode::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+
+    /// Whether the item rests on a (lower, upper) pair of layers.
+    pub fn is_pair(self) -> bool {
+        matches!(
+            self,
+            AdviceCode::CleanupInLaterLayer
+                | AdviceCode::AttributeOnlyCopy
+                | AdviceCode::RewritesEarlierLayer
+                | AdviceCode::MergePays
+                | AdviceCode::KeepSeparate
+        )
+    }
+}
+
+impl fmt::Display for AdviceCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Lets tests and callers compare a code with its written name.
+impl PartialEq<&str> for AdviceCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The name the loader and the docs use is the one serde writes, for every code.
+    #[test]
+    fn names_are_the_serde_names() {
+        for c in AdviceCode::ALL {
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::json!(c.as_str())
+            );
+            assert_eq!(AdviceCode::parse(c.as_str()), Some(*c));
+        }
+        let mut sorted = AdviceCode::ALL.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 9, "ALL holds every variant once");
+    }
+}
