@@ -34,12 +34,17 @@ fn example_workflows_grant_pull_request_writes_only_to_commenting_jobs() {
         assert_eq!(wf["permissions"], json!({}), "{name}");
         assert!(wf["on"].get("pull_request_target").is_none(), "{name}");
         for (job_name, job) in wf["jobs"].as_object().unwrap() {
-            let uses_action = job["steps"]
-                .as_array()
-                .unwrap()
+            // A job comments through the action, or by running the binary's own
+            // commenting commands (the matrix recipe's `merge --comment`).
+            let steps = job["steps"].as_array().unwrap();
+            let uses_action = steps
                 .iter()
                 .filter_map(|s| s["uses"].as_str())
-                .any(|u| u.starts_with("layergate/layergate@"));
+                .any(|u| u.starts_with("layergate/layergate@"))
+                || steps.iter().filter_map(|s| s["run"].as_str()).any(|r| {
+                    (r.contains("layergate merge") && r.contains("--comment "))
+                        || r.contains("layergate comment ")
+                });
             for (scope, level) in job["permissions"].as_object().unwrap() {
                 assert!(
                     level == "read" || (scope == "pull-requests" && uses_action),
