@@ -2,8 +2,6 @@
 //! single list that evaluation emits, the JUnit/Code Quality reports name and the
 //! README's table is checked against.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 /// Which rule a finding comes from.
@@ -81,28 +79,9 @@ impl FindingCode {
             FindingCode::PlatformRatio => "platform-ratio",
         }
     }
-
-    /// The code written `name`, if there is one.
-    pub fn parse(name: &str) -> Option<FindingCode> {
-        FindingCode::ALL
-            .iter()
-            .copied()
-            .find(|c| c.as_str() == name)
-    }
 }
 
-impl fmt::Display for FindingCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-/// Lets tests and callers compare a code with its written name.
-impl PartialEq<&str> for FindingCode {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
+crate::report::code_names!(FindingCode);
 
 #[cfg(test)]
 mod tests {
@@ -111,16 +90,11 @@ mod tests {
     /// The name the docs and reports use is the one serde writes, for every code.
     #[test]
     fn names_are_the_serde_names() {
-        for c in FindingCode::ALL {
-            assert_eq!(
-                serde_json::to_value(c).unwrap(),
-                serde_json::json!(c.as_str())
-            );
-            assert_eq!(FindingCode::parse(c.as_str()), Some(*c));
-        }
-        let mut sorted = FindingCode::ALL.to_vec();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), 20, "ALL holds every variant once");
+        crate::report::assert_names(
+            FindingCode::ALL,
+            20,
+            FindingCode::as_str,
+            FindingCode::parse,
+        );
     }
 }

@@ -2,8 +2,6 @@
 //! advisers emit, the policy loader accepts (`advice: CODE`) and the README lists.
 //! It lives with the report schema because a report carries it.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 /// What an advice item is about (`advice[].code` in the JSON report).
@@ -58,11 +56,6 @@ impl AdviceCode {
         }
     }
 
-    /// The code written `name`, if there is one.
-    pub fn parse(name: &str) -> Option<AdviceCode> {
-        AdviceCode::ALL.iter().copied().find(|c| c.as_str() == name)
-    }
-
     /// Whether the item rests on a (lower, upper) pair of layers.
     pub fn is_pair(self) -> bool {
         matches!(
@@ -76,17 +69,55 @@ impl AdviceCode {
     }
 }
 
-impl fmt::Display for AdviceCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
+/// What every code enum (`AdviceCode`, `policy::FindingCode`) has beside its variant
+/// list, `ALL` and `as_str`: `parse` by written name, `Display`, and comparison with a
+/// name, so the two enums cannot drift apart in how a code is read or written.
+macro_rules! code_names {
+    ($code:ty) => {
+        impl $code {
+            /// The code written `name`, if there is one.
+            pub fn parse(name: &str) -> Option<$code> {
+                Self::ALL.iter().copied().find(|c| c.as_str() == name)
+            }
+        }
 
-/// Lets tests and callers compare a code with its written name.
-impl PartialEq<&str> for AdviceCode {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
+        impl std::fmt::Display for $code {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+
+        /// Lets tests and callers compare a code with its written name.
+        impl PartialEq<&str> for $code {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+pub(crate) use code_names;
+
+code_names!(AdviceCode);
+
+/// Test of a code enum: every written name is the one serde writes and parses back, and
+/// `ALL` holds each of the `count` variants once.
+#[cfg(test)]
+pub(crate) fn assert_names<C>(
+    all: &[C],
+    count: usize,
+    name: impl Fn(C) -> &'static str,
+    parse: impl Fn(&str) -> Option<C>,
+) where
+    C: Copy + Ord + std::fmt::Debug + serde::Serialize,
+{
+    for &c in all {
+        assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(name(c)));
+        assert_eq!(parse(name(c)), Some(c));
     }
+    let mut sorted = all.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), count, "ALL holds every variant once");
 }
 
 #[cfg(test)]
@@ -96,16 +127,6 @@ mod tests {
     /// The name the loader and the docs use is the one serde writes, for every code.
     #[test]
     fn names_are_the_serde_names() {
-        for c in AdviceCode::ALL {
-            assert_eq!(
-                serde_json::to_value(c).unwrap(),
-                serde_json::json!(c.as_str())
-            );
-            assert_eq!(AdviceCode::parse(c.as_str()), Some(*c));
-        }
-        let mut sorted = AdviceCode::ALL.to_vec();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), 9, "ALL holds every variant once");
+        assert_names(AdviceCode::ALL, 9, AdviceCode::as_str, AdviceCode::parse);
     }
 }

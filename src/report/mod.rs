@@ -15,6 +15,9 @@ mod partial;
 
 pub use advice::{Advice, AdviceLayer};
 pub use build::{build, LayerInput};
+#[cfg(test)]
+pub(crate) use codes::assert_names;
+pub(crate) use codes::code_names;
 pub use codes::AdviceCode;
 pub use partial::{manifest_only, DescribedLayer};
 
@@ -132,6 +135,44 @@ pub struct LayerReport {
     pub wasted_bytes: Option<u64>,
 }
 
+impl LayerReport {
+    /// A layer known only from its manifest and config: every figure that needs its
+    /// contents is not measured.
+    pub fn described(
+        index: usize,
+        digest: String,
+        diff_id: String,
+        media_type: String,
+        compression: Compression,
+        created_by: Option<String>,
+        compressed_bytes: u64,
+    ) -> LayerReport {
+        LayerReport {
+            index,
+            digest,
+            diff_id,
+            media_type,
+            compression,
+            created_by,
+            compressed_bytes,
+            estimated_gzip_bytes: None,
+            uncompressed_bytes: None,
+            tar_bytes: None,
+            entries: None,
+            files: None,
+            dirs: None,
+            symlinks: None,
+            hardlinks: None,
+            whiteouts: None,
+            opaque_dirs: None,
+            added: None,
+            modified: None,
+            deleted: None,
+            wasted_bytes: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum DuplicateKind {
@@ -235,22 +276,15 @@ impl Report {
         t.files = None;
         t.same_content_bytes = None;
         for l in &mut self.layers {
-            *l = LayerReport {
-                uncompressed_bytes: None,
-                tar_bytes: None,
-                entries: None,
-                files: None,
-                dirs: None,
-                symlinks: None,
-                hardlinks: None,
-                whiteouts: None,
-                opaque_dirs: None,
-                added: None,
-                modified: None,
-                deleted: None,
-                wasted_bytes: None,
-                ..l.clone()
-            };
+            *l = LayerReport::described(
+                l.index,
+                l.digest.clone(),
+                l.diff_id.clone(),
+                l.media_type.clone(),
+                l.compression,
+                l.created_by.clone(),
+                l.compressed_bytes,
+            );
         }
     }
 }

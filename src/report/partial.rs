@@ -26,28 +26,16 @@ pub fn manifest_only(
     let layer_reports: Vec<LayerReport> = layers
         .iter()
         .enumerate()
-        .map(|(index, l)| LayerReport {
-            index,
-            digest: l.digest.clone(),
-            diff_id: l.diff_id.clone(),
-            media_type: l.media_type.clone(),
-            compression: l.compression,
-            created_by: l.created_by.clone(),
-            compressed_bytes: l.compressed_bytes,
-            estimated_gzip_bytes: None,
-            uncompressed_bytes: None,
-            tar_bytes: None,
-            entries: None,
-            files: None,
-            dirs: None,
-            symlinks: None,
-            hardlinks: None,
-            whiteouts: None,
-            opaque_dirs: None,
-            added: None,
-            modified: None,
-            deleted: None,
-            wasted_bytes: None,
+        .map(|(index, l)| {
+            LayerReport::described(
+                index,
+                l.digest.clone(),
+                l.diff_id.clone(),
+                l.media_type.clone(),
+                l.compression,
+                l.created_by.clone(),
+                l.compressed_bytes,
+            )
         })
         .collect();
     Report {
