@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{print_delivery, write_output, Format};
+use crate::cli::{print_delivery, write_output, Format, OutputArgs};
 use crate::error::{EXIT_ERROR, EXIT_PASS, EXIT_POLICY};
 use layergate::fleet::history::{Outcome, Record, FORMAT};
 use layergate::fleet::input::{self, Input};
@@ -19,11 +19,8 @@ pub struct MergeArgs {
     /// The JSON verdicts (`diff`/`check --format json --label NAME`), one per image.
     #[arg(required = true, value_name = "VERDICT.json")]
     pub verdicts: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Write the output to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Replaces the Markdown template (minijinja) of the merged comment.
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
@@ -155,7 +152,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<u8> {
         tmpl.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
         limit,
     )?;
-    let body = match args.format {
+    let body = match args.out.format {
         Format::Markdown => markdown.clone(),
         Format::Text => merge::text(&merged.view),
         Format::Json => merge::json(&inputs, &merged)?,
@@ -163,7 +160,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<u8> {
             anyhow::bail!("merge: --format html is not available (text, markdown or json)")
         }
     };
-    write_output(args.output.as_deref(), &body)?;
+    write_output(args.out.output.as_deref(), &body)?;
     let publication = publication(
         &merged.view.verdict,
         &merged.findings,
@@ -346,10 +343,8 @@ pub struct PlatformsArgs {
     /// The image's name in the output (default: the reference).
     #[arg(long, value_name = "NAME")]
     pub label: Option<String>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Registry credentials (else LAYERGATE_REGISTRY_USER/_PASSWORD, docker or podman login).
     #[arg(long, value_name = "USER:PASS")]
     pub creds: Option<String>,
@@ -530,7 +525,7 @@ pub fn run_platforms(args: &PlatformsArgs) -> Result<u8> {
         platforms::PARITY_TEMPLATE,
         &view,
     )?;
-    let body = match args.format {
+    let body = match args.out.format {
         Format::Markdown => markdown.clone(),
         Format::Text => platforms::text(&view),
         Format::Html => {
@@ -553,7 +548,7 @@ pub fn run_platforms(args: &PlatformsArgs) -> Result<u8> {
             }))? + "\n"
         }
     };
-    write_output(args.output.as_deref(), &body)?;
+    write_output(args.out.output.as_deref(), &body)?;
     let publication = publication(
         &view.verdict,
         &view.findings,
