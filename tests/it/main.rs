@@ -17,6 +17,7 @@ mod formats;
 mod hardening;
 mod html_report;
 mod inputs;
+mod json_outputs;
 mod overlay;
 mod packages;
 mod policy;

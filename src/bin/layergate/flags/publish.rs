@@ -1,10 +1,14 @@
-//! The publishing flags of `diff`, `check` and `comment` (clap stays on the command
-//! line's side; `publish` receives plain [`Settings`]).
+//! The publishing flags of `diff`, `check`, `comment`, `merge` and `platforms` (clap
+//! stays on the command line's side; `publish` receives plain [`Settings`]), and what
+//! a delivery printed.
 
 use std::path::PathBuf;
 
 use layergate::marker::Marker;
-use layergate::publish::{CommentMode, Secret, Settings};
+use anyhow::Result;
+use layergate::publish::{CommentMode, CommentOutcome, Delivery, Secret, Settings};
+
+use super::output::write_output;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CommentWhere {
@@ -81,5 +85,95 @@ impl CommentArgs {
             gitlab_metrics: self.gitlab_metrics.clone(),
             codequality_path: self.codequality_path.clone(),
         }
+    }
+}
+
+/// Annotations go to standard output (GitHub Actions reads workflow commands
+/// there), warnings and what happened to the comment to standard error.
+pub fn print_delivery(delivery: &Delivery) -> Result<()> {
+    if !delivery.annotations.is_empty() {
+        write_output(None, &(delivery.annotations.join("\n") + "\n"))?;
+    }
+    for n in &delivery.notices {
+        eprintln!("layergate: {n}");
+    }
+    for w in &delivery.warnings {
+        eprintln!("layergate: warning: {w}");
+    }
+    match &delivery.comment {
+        CommentOutcome::Created { url, .. } => eprintln!("layergate: comment created: {url}"),
+        CommentOutcome::Updated { url, .. } => eprintln!("layergate: comment updated: {url}"),
+        _ => {}
+    }
+    match &delivery.failure {
+        Some(e) => anyhow::bail!("could not post the comment, which is required: {e}"),
+        None => Ok(()),
+    }
+}
+
+/// Delivers the verdict where `--comment` says and prints what happened.
+pub fn deliver(args: &CommentArgs, publication: &layergate::publish::Publication) -> Result<()> {
+    let env = layergate::publish::Env::from_process();
+    print_delivery(&layergate::publish::deliver(
+        &args.settings(),
+        publication,
+        &env,
+    )?)
+}
+
+/// The publication of a fleet verdict (`merge`, `platforms`).
+pub fn publication(
+    verdict: &layergate::policy::Verdict,
+    findings: &[layergate::policy::Finding],
+    compressed: Option<layergate::compare::Delta>,
+    markdown: String,
+    key: &layergate::marker::Marker,
+) -> layergate::publish::Publication {
+    use layergate::publish::{Output, PublishedFinding, Severity as PubSeverity};
+    let mut rules: Vec<String> = Vec::new();
+    for f in findings {
+        if !rules.iter().any(|r| f.code == r.as_str()) {
+            rules.push(f.code.to_string());
+        }
+    }
+    let outputs = compressed
+        .map(|d| {
+            vec![
+                Output {
+                    name: "size-before".into(),
+                    value: d.before as f64,
+                },
+                Output {
+                    name: "size-after".into(),
+                    value: d.after as f64,
+                },
+                Output {
+                    name: "size-delta".into(),
+                    value: d.delta as f64,
+                },
+            ]
+        })
+        .unwrap_or_default();
+    layergate::publish::Publication {
+        marker: key.clone(),
+        markdown,
+        passed: Some(verdict.passed),
+        headline: verdict.headline.clone(),
+        rules,
+        findings: findings
+            .iter()
+            .map(|f| PublishedFinding {
+                code: f.code.to_string(),
+                severity: match f.severity {
+                    layergate::policy::Severity::Fail => PubSeverity::Fail,
+                    layergate::policy::Severity::Warn => PubSeverity::Warn,
+                },
+                message: f.message.clone(),
+                path: f.path.clone(),
+            })
+            .collect(),
+        outputs,
+        size_kind: None,
+        report_path: None,
     }
 }

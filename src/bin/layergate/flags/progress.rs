@@ -1,87 +1,15 @@
-//! The flags that shape how a run works, never what it reports (part of the
-//! binary): the layer cache (`--cache-dir`, `--no-cache`, `--cache-max`) and the
-//! progress display.
-//!
-//! Progress goes to standard error, never mixed into the report: on a
-//! terminal, live bars (bytes read per layer, layers done, cache hits) drawn by
-//! indicatif; off a terminal (CI logs) nothing unless `--progress` asks, and then
-//! one plain line per finished layer, since redrawn bars make unreadable logs.
-//! `--quiet` silences both. The scan only calls
-//! [`Progress`](crate::analyze::Progress).
+//! The progress display on standard error: live bars on a terminal (indicatif),
+//! one plain line per finished layer in logs. The scan calls
+//! [`Progress`](layergate::analyze::Progress); nothing here reaches the report.
 
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use crate::analyze::{Progress, RunOptions};
-use crate::cache::LayerCache;
-
-/// Command-line options of the layer cache.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CacheArgs {
-    /// Layer analysis cache directory [default: $XDG_CACHE_HOME/layergate or ~/.cache/layergate].
-    #[arg(long, value_name = "DIR", env = "LAYERGATE_CACHE_DIR")]
-    pub cache_dir: Option<std::path::PathBuf>,
-    /// Neither read nor write the layer analysis cache.
-    #[arg(long, env = "LAYERGATE_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
-    pub no_cache: bool,
-    /// Size bound of the cache; least recently used entries are evicted (e.g. 500MB, 2GB).
-    #[arg(long, value_name = "SIZE", value_parser = crate::policy::units::parse_size, default_value = "1GB")]
-    pub cache_max: u64,
-}
-
-impl CacheArgs {
-    /// The cache these options ask for, or `None` with `--no-cache` (or when no
-    /// location can be found: no `--cache-dir`, no XDG_CACHE_HOME and no HOME).
-    fn open(&self) -> Option<LayerCache> {
-        if self.no_cache {
-            return None;
-        }
-        let dir = self.cache_dir.clone().or_else(crate::cache::default_dir)?;
-        Some(LayerCache::new(&dir, self.cache_max))
-    }
-}
-
-/// Prints the first problem the cache met this run, once, on standard error.
-pub fn warn_once(run: &RunOptions) {
-    if let Some(w) = run.cache.as_ref().and_then(|c| c.take_warning()) {
-        eprintln!("layergate: warning: {w}");
-    }
-}
-
-/// Command-line options of the progress display.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ProgressArgs {
-    /// Show progress on standard error even when it is not a terminal (plain lines).
-    #[arg(long, conflicts_with = "quiet")]
-    pub progress: bool,
-    /// Show no progress.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-/// The cache and progress display a command's options ask for.
-pub fn run_options(cache: &CacheArgs, progress: &ProgressArgs) -> RunOptions {
-    let tty = std::io::stderr().is_terminal();
-    let shown: Option<Arc<dyn Progress>> = if progress.quiet {
-        None
-    } else if tty {
-        Some(Arc::new(Bars::new()))
-    } else if progress.progress {
-        Some(Arc::new(Lines::default()))
-    } else {
-        None
-    };
-    RunOptions {
-        cache: cache.open().map(Arc::new),
-        progress: shown,
-    }
-}
+use layergate::analyze::Progress;
 
 /// Live bars: one per layer being read, one for the run.
-struct Bars {
+pub struct Bars {
     multi: MultiProgress,
     total: ProgressBar,
     layers: Mutex<Vec<Option<ProgressBar>>>,
@@ -89,7 +17,7 @@ struct Bars {
 }
 
 impl Bars {
-    fn new() -> Bars {
+    pub fn new() -> Bars {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let total = multi.add(ProgressBar::new(0));
         total.set_style(
@@ -164,7 +92,7 @@ impl Progress for Bars {
 
 /// Plain lines for logs: one per finished layer.
 #[derive(Default)]
-struct Lines {
+pub struct Lines {
     layers: AtomicU64,
     done: AtomicU64,
     read: Mutex<Vec<(String, u64)>>,
@@ -206,7 +134,7 @@ impl Progress for Lines {
         let how = if cached {
             "from cache, not read".to_string()
         } else {
-            format!("{} read", crate::text::human_bytes(read))
+            format!("{} read", layergate::text::human_bytes(read))
         };
         eprintln!("layergate: layer {done}/{total} {label}: {how}");
     }

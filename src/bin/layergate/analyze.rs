@@ -1,0 +1,42 @@
+//! `layergate analyze IMAGE`: the report of one image, in the format asked.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use layergate::error::EXIT_PASS;
+
+use crate::flags::image::ImageArgs;
+use crate::flags::output::{write_output, Format, OutputArgs};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// docker-archive:PATH, oci-archive:PATH, oci:DIR[:TAG], docker://REF, `-`, or a path.
+    pub image: String,
+    #[command(flatten)]
+    pub image_args: ImageArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// The Dockerfile the image was built from: advice then names its lines.
+    #[arg(long, value_name = "FILE")]
+    pub dockerfile: Option<PathBuf>,
+}
+
+pub fn run(args: &Args) -> Result<u8> {
+    let opts = args.image_args.open_options()?;
+    let loaded = layergate::load::load_reports(&[args.image.as_str()], &opts);
+    crate::flags::run::warn_once(&opts.run);
+    let mut report = loaded?.pop().context("internal: no report")?;
+    if let Some(path) = &args.dockerfile {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read Dockerfile", path.display()))?;
+        layergate::advice::locate(&mut report, &text);
+    }
+    let body = match args.out.format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Text => layergate::render::analyze_text(&report),
+        Format::Markdown => layergate::render::analyze_markdown(&report),
+        Format::Html => layergate::render::html::analyze_html(&report),
+    };
+    write_output(args.out.output.as_deref(), &body)?;
+    Ok(EXIT_PASS)
+}

@@ -1,0 +1,35 @@
+//! `layergate check IMAGE`: one image against the policy's absolute limits (the same
+//! path as `diff`, without a base).
+
+use anyhow::Result;
+
+use crate::flags::gate::GateArgs;
+use crate::flags::image::ImageArgs;
+use crate::flags::output::OutputArgs;
+use crate::flags::publish::CommentArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The image, or a saved report (`report:FILE` or `FILE.json`).
+    pub image: String,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
+    pub image_args: ImageArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Where to post the verdict (sticky comment, job summary, CI reports).
+    #[command(flatten)]
+    pub publish: CommentArgs,
+}
+
+pub fn run(args: Args) -> Result<u8> {
+    crate::flags::gate::run(
+        None,
+        args.image,
+        &args.gate,
+        &args.image_args,
+        &args.out,
+        &args.publish,
+    )
+}

@@ -1,0 +1,58 @@
+//! How to open images: platform, registry credentials, manifest-only, and the run's
+//! cache and progress; turned into the library's `OpenOptions`.
+
+use anyhow::{Context, Result};
+use layergate::image::Platform;
+use layergate::source::OpenOptions;
+
+use super::run::{CacheArgs, ProgressArgs};
+
+#[derive(Debug, clap::Args)]
+pub struct ImageArgs {
+    /// Platform to pick from a multi-arch image: OS/ARCH[/VARIANT] (default: the host's).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Registry credentials (else LAYERGATE_REGISTRY_USER/_PASSWORD, docker or podman login).
+    #[arg(long, value_name = "USER:PASS")]
+    pub creds: Option<String>,
+    /// Talk plain HTTP to this registry (repeatable; localhost and 127.0.0.1 always are).
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+    /// Read manifests and configs only: compressed sizes and layer matching, no layer pulled.
+    #[arg(long)]
+    pub manifest_only: bool,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+}
+
+impl ImageArgs {
+    pub fn open_options(&self) -> Result<OpenOptions> {
+        let platform = self.platform.as_deref().map(Platform::parse).transpose()?;
+        Ok(OpenOptions {
+            platform,
+            registry: registry_options(self.creds.as_deref(), &self.insecure_registry)?,
+            manifest_only: self.manifest_only,
+            run: super::run::run_options(&self.cache, &self.progress),
+        })
+    }
+}
+
+/// `--creds USER:PASS` and `--insecure-registry`, validated.
+pub fn registry_options(
+    creds: Option<&str>,
+    insecure: &[String],
+) -> Result<layergate::source::RegistryOptions> {
+    let creds = match creds {
+        Some(c) => Some(
+            layergate::source::registry::Credentials::parse(c)
+                .context("--creds: expected USER:PASS")?,
+        ),
+        None => None,
+    };
+    Ok(layergate::source::RegistryOptions {
+        creds,
+        insecure: insecure.to_vec(),
+    })
+}

@@ -1,0 +1,60 @@
+//! `--format` and `--output`, and the one place output is written.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    /// A self-contained HTML page with a treemap (`render::html`).
+    Html,
+}
+
+impl From<Format> for layergate::gate::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Text => layergate::gate::Format::Text,
+            Format::Json => layergate::gate::Format::Json,
+            Format::Markdown => layergate::gate::Format::Markdown,
+            Format::Html => layergate::gate::Format::Html,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the output to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Writes to standard output, or to FILE through a temporary file renamed into
+/// place, so a failed run never leaves a half-written file behind.
+pub fn write_output(path: Option<&Path>, body: &str) -> Result<()> {
+    match path {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(body.as_bytes())?;
+            out.flush()?;
+        }
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("{}", path.display()))?;
+            tmp.write_all(body.as_bytes())?;
+            tmp.persist(path)
+                .with_context(|| format!("{}", path.display()))?;
+        }
+    }
+    Ok(())
+}
