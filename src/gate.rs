@@ -2,7 +2,7 @@
 //! run end to end — load (layers both images share scanned once), compare when
 //! there is a base, evaluate the policy, render. `diff` is a request with a base,
 //! `check` one without; they share this one path. The binary builds the request
-//! from its flags (`cli.rs`); this module never sees them, never prints, never
+//! from its flags (`src/bin/layergate/`); this module never sees them, never prints, never
 //! posts: the outcome keeps the Markdown body and the marker key for a publisher.
 
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! Data flows one way: `source` → `scan` → `overlay` → `report` → `compare` →
 //! `policy` → `render` → `publish`. Everything from `scan` to `render` is pure;
 //! sources, `load` and publishers sit at the edges. `gate` runs one validated
-//! request end to end; the flags (`cli.rs`) belong to the binary, not here.
+//! request end to end; the flags (`src/bin/layergate/`) belong to the binary, not here.
 
 pub mod advice;
 pub mod analyze;

@@ -5,7 +5,7 @@
 //! rule; `platforms` is the parity view of a multi-arch image. The core here
 //! (`input`, `merge`, `history`, `trend`, `platforms`) is pure; `history_file.rs`
 //! is the edge that reads and appends the history. The commands themselves
-//! (flags, reading verdicts, printing) live in the binary, `src/fleet_cli.rs`.
+//! (flags, reading verdicts, printing) live in the binary, `src/bin/layergate/` (`merge.rs`, `history.rs`, `platforms.rs`).
 
 pub mod history;
 pub mod history_file;

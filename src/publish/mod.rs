@@ -114,7 +114,7 @@ pub enum CommentMode {
     None,
 }
 
-/// How and where to publish; the command line fills it (`cli::comment_args`).
+/// How and where to publish; the command line fills it (`src/bin/layergate/flags/publish.rs`).
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where to post the verdict as a sticky comment.

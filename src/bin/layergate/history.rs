@@ -47,7 +47,9 @@ pub fn run(cmd: &Command) -> Result<u8> {
             let git_ref = args
                 .git_ref
                 .clone()
-                .or_else(|| crate::flags::verdicts::env_first(&["GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"]))
+                .or_else(|| {
+                    crate::flags::verdicts::env_first(&["GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"])
+                })
                 .context("no ref: give --ref BRANCH (or run in GitHub Actions / GitLab CI)")?;
             let time = match &args.time {
                 Some(t) => t.clone(),

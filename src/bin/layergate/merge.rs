@@ -70,8 +70,11 @@ pub fn run(args: &Args) -> Result<u8> {
     let hist_input = history.as_ref().map(|h| HistoryInput {
         records: h.records().collect(),
         base_ref: args.base_ref.clone().unwrap_or_else(|| {
-            crate::flags::verdicts::env_first(&["GITHUB_BASE_REF", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME"])
-                .unwrap_or_else(|| "main".into())
+            crate::flags::verdicts::env_first(&[
+                "GITHUB_BASE_REF",
+                "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+            ])
+            .unwrap_or_else(|| "main".into())
         }),
         last: args.trend,
         rules,

@@ -173,7 +173,8 @@ pub fn run(args: &Args) -> Result<u8> {
             blobs: o.blobs.as_ref(),
         })
         .collect();
-    let reports = layergate::analyze::analyze_with(&jobs, &layergate::scan::Limits::default(), &opts.run);
+    let reports =
+        layergate::analyze::analyze_with(&jobs, &layergate::scan::Limits::default(), &opts.run);
     crate::flags::run::warn_once(&opts.run);
     let reports = reports?;
     let (head_reports, base_reports) = reports.split_at(head_platforms.len());

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use layergate::marker::Marker;
 use anyhow::Result;
+use layergate::marker::Marker;
 use layergate::publish::{CommentMode, CommentOutcome, Delivery, Secret, Settings};
 
 use super::output::write_output;

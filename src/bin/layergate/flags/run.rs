@@ -38,7 +38,10 @@ impl CacheArgs {
         if self.no_cache {
             return None;
         }
-        let dir = self.cache_dir.clone().or_else(layergate::cache::default_dir)?;
+        let dir = self
+            .cache_dir
+            .clone()
+            .or_else(layergate::cache::default_dir)?;
         Some(LayerCache::new(&dir, self.cache_max))
     }
 }
