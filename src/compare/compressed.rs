@@ -3,7 +3,7 @@
 //! as gzip, ~100 % stored plain (`docker save`), something else as zstd. A delta
 //! between a gzip base and a plain head measures the storage, not the change.
 //!
-//! The rule (documented in the README, "Compressed sizes"):
+//! The rule (documented in docs/diff.md, "Compressed sizes"):
 //! - every layer of both images stored the same way: the stored sizes compare
 //!   (`as-stored`);
 //! - otherwise every layer is counted at its gzip size (`gzip`), what a registry

@@ -3,7 +3,7 @@
 //! apk, Python dist-info/egg-info, npm `node_modules`). Pure: values in, values
 //! out; the scan captured the database contents in its single pass.
 //!
-//! Decisions (also in the README):
+//! Decisions (also in docs/packages.md):
 //! - Paths are resolved through the image's own symlinks (bookworm's merged
 //!   `/usr`: dpkg lists `/lib/…`, the layer holds `/usr/lib/…`) and through dpkg
 //!   diversions (a diverted path of another package lives at the diversion's target).

@@ -1,6 +1,6 @@
 //! The finding codes: one enum, serialised kebab-case (`findings[].code`), the
 //! single list that evaluation emits, the JUnit/Code Quality reports name and the
-//! README's table is checked against.
+//! table in docs/policy.md is checked against.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +31,7 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
-    /// Every code, in the README's order.
+    /// Every code, in the order of the table in docs/policy.md.
     pub const ALL: &'static [FindingCode] = &[
         FindingCode::CompressedSize,
         FindingCode::UncompressedSize,

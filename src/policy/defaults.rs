@@ -2,7 +2,7 @@
 //! in the current directory, or else the built-in default policy: warnings a team
 //! accepts on day one, so that no policy never means "everything passes".
 //!
-//! The default policy is written as YAML (`DEFAULT_YAML`, shown in the README and
+//! The default policy is written as YAML (`DEFAULT_YAML`, shown in docs/policy.md and
 //! loaded by the ordinary loader), so what the docs show is what runs.
 
 use std::path::{Path, PathBuf};
@@ -102,7 +102,7 @@ mod tests {
     use super::super::{Combine, Limit, Metric, Severity, SizeKind, Threshold};
     use super::*;
 
-    /// The documented defaults load, and say what the README says they do.
+    /// The documented defaults load, and say what docs/policy.md says they do.
     #[test]
     fn defaults_are_the_documented_warnings() {
         load_str("default", DEFAULT_YAML).unwrap();

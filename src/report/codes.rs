@@ -1,5 +1,5 @@
 //! The advice codes: one enum, serialised kebab-case, the single list that the
-//! advisers emit, the policy loader accepts (`advice: CODE`) and the README lists.
+//! advisers emit, the policy loader accepts (`advice: CODE`) and docs/advice.md lists.
 //! It lives with the report schema because a report carries it.
 
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,7 @@ pub enum AdviceCode {
 }
 
 impl AdviceCode {
-    /// Every code, in the README's order.
+    /// Every code, in the order of the table in docs/advice.md.
     pub const ALL: &'static [AdviceCode] = &[
         AdviceCode::CleanupInLaterLayer,
         AdviceCode::AttributeOnlyCopy,

@@ -385,7 +385,7 @@ fn cleanup_markdown_snapshot() {
     });
 }
 
-/// The README shows a real comment: it must be what `diff` writes today.
+/// docs/diff.md shows a real comment: it must be what `diff` writes today.
 #[test]
 fn readme_comment_is_current() {
     let out = run(&[
@@ -402,16 +402,16 @@ fn readme_comment_is_current() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let md = String::from_utf8(out.stdout).unwrap();
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diff.md")).unwrap();
     let digests = regex_lite_hex(&md);
     let start = readme
         .find(md.lines().next().unwrap())
-        .expect("README holds the comment");
+        .expect("docs/diff.md holds the comment");
     let shown = &readme[start..start + md.len().min(readme.len() - start)];
     assert_eq!(
         regex_lite_hex(shown),
         digests,
-        "regenerate the README's comment"
+        "regenerate the comment in docs/diff.md"
     );
 }
 

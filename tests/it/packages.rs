@@ -355,7 +355,7 @@ fn hostile_databases_give_warnings_not_errors() {
 
 /// `diff` of two images built from the real databases: jq and the npm project
 /// are new in HEAD; the Markdown comment has a package-changes section ranked by
-/// bytes and the totals table a `packages` row. (This is the README's table.)
+/// bytes and the totals table a `packages` row. (docs/packages.md shows this section.)
 #[test]
 fn diff_shows_package_changes_ranked_by_bytes() {
     let dir = tempfile::tempdir().unwrap();
