@@ -302,10 +302,15 @@ impl Page<'_> {
 
     /// Writes a PNG of the viewport to `path`.
     pub fn screenshot(&mut self, path: &Path) {
-        let r = self.call("Page.captureScreenshot", json!({"format": "png"}));
-        let png = base64_decode(r["data"].as_str().unwrap());
+        let png = self.png();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, png).unwrap();
+    }
+
+    /// A PNG of the viewport.
+    pub fn png(&mut self) -> Vec<u8> {
+        let r = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        base64_decode(r["data"].as_str().unwrap())
     }
 }
 
