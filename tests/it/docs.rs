@@ -13,7 +13,8 @@
 //!   registry the tests do not give it). A fence without a language is refused, so a
 //!   command cannot hide in one.
 //! - `<!-- help: SUBCOMMAND -->` before a ```text block quotes that command's
-//!   `--help`, equal to its snapshot in tests/it/snapshots (tests/it/help.rs).
+//!   `--help`, equal to its snapshot in tests/it/snapshots (tests/it/help.rs);
+//!   `<!-- snapshot: NAME -->` quotes the body of tests/it/snapshots/NAME.snap.
 //! - The README's workflow and policy (between `readme-workflow`/`readme-policy`
 //!   markers) are what the runners' tests run: the policy loads with the real loader
 //!   and fails growth over 10 % only, the workflow has the trigger, permissions and
@@ -411,48 +412,91 @@ fn command_blocks_are_run_or_marked_illustrative() {
     assert!(illustrative > 0);
 }
 
-/// Blocks after `<!-- help: CMD -->` quote `layergate CMD --help` as snapshotted.
-/// `UPDATE_DOCS=1` rewrites the quotes that differ (after the snapshots changed).
+/// What a quote marker says its block holds: `<!-- help: CMD -->` the
+/// snapshotted `layergate CMD --help`, `<!-- snapshot: NAME -->` the body of
+/// tests/it/snapshots/NAME.snap (output a test renders and checks).
+fn quoted(before: &str) -> Option<(String, String)> {
+    let inner = before.strip_prefix("<!--")?.strip_suffix("-->")?.trim();
+    if let Some(cmd) = inner.strip_prefix("help:") {
+        let cmd = cmd.trim();
+        return Some((
+            format!("layergate {cmd} --help"),
+            crate::help::snapshot_text(cmd),
+        ));
+    }
+    let name = inner.strip_prefix("snapshot:")?.trim();
+    let file = root().join(format!("tests/it/snapshots/{name}.snap"));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let body = text.splitn(3, "---\n").nth(2).unwrap_or_default();
+    Some((
+        format!("snapshot {name}"),
+        body.trim_start_matches('\n').to_string(),
+    ))
+}
+
+/// Blocks after a quote marker equal what they quote. `UPDATE_DOCS=1` rewrites
+/// the quotes that differ (after the snapshots changed).
 #[test]
-fn help_quotes_equal_the_snapshots() {
+fn quotes_equal_their_snapshots() {
     let update = std::env::var_os("UPDATE_DOCS").is_some();
-    let mut quoted = 0;
+    let (mut help, mut snapshots) = (0, 0);
     let mut stale = Vec::new();
     for (name, text) in pages() {
         let mut new_text = text.clone();
         for b in blocks(&text) {
-            let Some(cmd) = b
-                .before
-                .strip_prefix("<!-- help:")
-                .and_then(|r| r.strip_suffix("-->"))
-            else {
+            let Some((what, want)) = quoted(&b.before) else {
                 continue;
             };
-            let cmd = cmd.trim();
-            assert_eq!(
-                b.lang, "text",
-                "{name}:{}: help is quoted in ```text",
-                b.line
-            );
-            quoted += 1;
-            let snap = crate::help::snapshot_text(cmd);
-            if b.body.trim_end() == snap.trim_end() {
+            if what.starts_with("layergate") {
+                assert_eq!(
+                    b.lang, "text",
+                    "{name}:{}: help is quoted in ```text",
+                    b.line
+                );
+                help += 1;
+            } else {
+                snapshots += 1;
+            }
+            if b.body.trim_end() == want.trim_end() {
                 continue;
             }
-            stale.push(format!("{name}:{}: layergate {cmd} --help", b.line));
-            let open = format!("{}\n```text\n", b.before);
-            let start = new_text.find(&open).unwrap() + open.len();
-            let end = start + new_text[start..].find("\n```\n").unwrap() + 1;
-            new_text.replace_range(start..end, &format!("{}\n", snap.trim_end()));
+            stale.push(format!("{name}:{}: {what}", b.line));
+            // Blocks in lists are indented: the quote is written at the fence's indent.
+            let open = text.lines().nth(b.line - 1).unwrap();
+            let indent = &open[..open.len() - open.trim_start().len()];
+            let fence = format!("{}\n{open}\n", b.before);
+            let start = new_text
+                .find(&fence)
+                .map(|i| i + fence.len())
+                .unwrap_or_else(|| panic!("{name}:{}: marker not on the line before", b.line));
+            let ticks = open.trim_start().split(|c: char| c != '`').next().unwrap();
+            let close = format!("{indent}{ticks}\n");
+            let mut end = start;
+            while !new_text[end..].starts_with(&close) {
+                end += new_text[end..].find('\n').unwrap() + 1;
+            }
+            let body: String = want
+                .trim_end()
+                .lines()
+                .map(|l| {
+                    if l.is_empty() {
+                        "\n".to_string()
+                    } else {
+                        format!("{indent}{l}\n")
+                    }
+                })
+                .collect();
+            new_text.replace_range(start..end, &body);
         }
         if update && new_text != text {
             std::fs::write(root().join(&name), new_text).unwrap();
         }
     }
-    assert!(quoted >= 3, "only {quoted} help quotes");
+    assert!(help >= 3, "only {help} help quotes");
+    assert!(snapshots >= 2, "only {snapshots} snapshot quotes");
     assert!(
         stale.is_empty() || update,
-        "these quotes differ from the --help snapshots (UPDATE_DOCS=1 rewrites them):\n{}",
+        "these quotes differ from their snapshots (UPDATE_DOCS=1 rewrites them):\n{}",
         stale.join("\n")
     );
 }
