@@ -604,16 +604,12 @@ fn readme_workflow_is_complete() {
     }
 }
 
-/// The README's GitLab include names only inputs the component declares, and
-/// needs the job that builds the images.
+/// The README's GitLab pipeline (between `readme-gitlab` markers; `.ci/run` lints
+/// it, and the README's workflow, against their schemas) includes the component
+/// with inputs it declares, and waits for the job that builds the images.
 #[test]
 fn readme_gitlab_include_uses_declared_inputs() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let block = blocks(&readme)
-        .into_iter()
-        .find(|b| b.lang == "yaml" && b.body.starts_with("include:"))
-        .expect("the README has a GitLab include");
-    let ci = yaml(&block.body);
+    let ci = yaml(&readme_marked("readme-gitlab"));
     let component = std::fs::read_to_string(root().join("templates/layergate.yml")).unwrap();
     let spec = yaml(component.split("\n---\n").next().unwrap());
     let include = &ci["include"][0];
