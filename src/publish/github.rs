@@ -10,6 +10,7 @@ use http::header::{HeaderName, ACCEPT};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::comment_on::Rule;
 use super::http::{header_pairs, next_link, with_retries, Answer};
 use super::target::GitHub;
 use super::{CommentOutcome, Env, Forge, Marker, PublishError};
@@ -66,10 +67,11 @@ pub(crate) async fn upsert(
     gh: &GitHub,
     marker: &Marker,
     body: &str,
+    rule: &Rule,
     env: &Env,
 ) -> Result<CommentOutcome, PublishError> {
     let client = Client::new(gh, env)?;
-    let body = fit(body);
+    let body = fit(&rule.stamp(body));
     let list = format!(
         "/repos/{}/{}/issues/{}/comments?per_page=100",
         gh.owner, gh.repo, gh.pr
@@ -83,6 +85,12 @@ pub(crate) async fn upsert(
         Found::Comments(c) => c.into_iter().next(),
         Found::Refused(reason) => return Ok(refused(gh, reason)),
     };
+    if !rule.writes(existing.as_ref().and_then(|c| c.body.as_deref())) {
+        return Ok(CommentOutcome::Unchanged {
+            forge: Forge::GitHub,
+            url: existing.map(|c| c.html_url),
+        });
+    }
     let answer = match &existing {
         Some(c) => {
             let path = format!("/repos/{}/{}/issues/comments/{}", gh.owner, gh.repo, c.id);

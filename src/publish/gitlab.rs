@@ -7,6 +7,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::comment_on::Rule;
 use super::http::{header_pairs, next_link, with_retries, Answer};
 use super::target::{gitlab_token_hint, GitLab};
 use super::{CommentOutcome, Env, Forge, Marker, PublishError};
@@ -38,9 +39,11 @@ pub(crate) async fn upsert(
     gl: &GitLab,
     marker: &Marker,
     body: &str,
+    rule: &Rule,
     env: &Env,
 ) -> Result<CommentOutcome, PublishError> {
     let client = Client::new(gl, env)?;
+    let body = &rule.stamp(body);
     let notes = format!(
         "{}/projects/{}/merge_requests/{}/notes",
         gl.api, gl.project, gl.mr
@@ -57,6 +60,17 @@ pub(crate) async fn upsert(
         Ok(found) => found.into_iter().next(),
         Err(reason) => return Ok(refused(gl, reason)),
     };
+    if !rule.writes(existing.as_ref().and_then(|n| n.body.as_deref())) {
+        return Ok(CommentOutcome::Unchanged {
+            forge: Forge::GitLab,
+            url: existing.map(|n| {
+                gl.web
+                    .as_deref()
+                    .map(|w| format!("{w}/-/merge_requests/{}#note_{}", gl.mr, n.id))
+                    .unwrap_or_else(|| format!("{notes}/{}", n.id))
+            }),
+        });
+    }
 
     let (method, url) = match &existing {
         Some(n) => ("PUT", format!("{notes}/{}", n.id)),

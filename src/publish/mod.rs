@@ -8,6 +8,7 @@
 //! still leaves the summary and reports behind.
 
 mod actions;
+mod comment_on;
 mod env;
 mod error;
 mod github;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 pub use crate::marker::{Marker, DEFAULT_KEY};
 pub use crate::policy::Severity;
 pub use actions::{escape_data, escape_property};
+pub use comment_on::CommentOn;
 pub use env::Env;
 pub use error::PublishError;
 pub use gitlab_reports::{codequality_json, junit_xml, metrics_text};
@@ -121,6 +123,8 @@ pub struct Settings {
     pub comment: CommentMode,
     /// A comment that cannot be posted is an error (else a warning naming the status).
     pub comment_required: bool,
+    /// When the sticky comment is written (every run, on a change, on a failure).
+    pub comment_on: CommentOn,
     /// GitHub token (default: $GITHUB_TOKEN, then $GH_TOKEN).
     pub github_token: Option<Secret>,
     /// GitLab token with `api` scope (default: $LAYERGATE_GITLAB_TOKEN, then $GITLAB_TOKEN).
@@ -148,6 +152,7 @@ impl Default for Settings {
         Settings {
             comment: CommentMode::Auto,
             comment_required: false,
+            comment_on: CommentOn::Always,
             github_token: None,
             gitlab_token: None,
             pr: None,
@@ -210,6 +215,13 @@ pub enum CommentOutcome {
         id: u64,
         url: String,
     },
+    /// `--comment-on change|failure` found nothing new to say: the comment (if any)
+    /// was left as it is.
+    Unchanged {
+        forge: Forge,
+        /// The comment left alone, when there is one.
+        url: Option<String>,
+    },
     /// The forge refused (e.g. a fork's read-only token); `reason` says why.
     Skipped {
         forge: Forge,
@@ -229,6 +241,7 @@ impl CommentOutcome {
             CommentOutcome::NotRequested => "none",
             CommentOutcome::Created { .. } => "created",
             CommentOutcome::Updated { .. } => "updated",
+            CommentOutcome::Unchanged { .. } => "unchanged",
             CommentOutcome::Skipped { .. } => "skipped",
             CommentOutcome::Failed { .. } => "failed",
         }
@@ -265,6 +278,11 @@ pub fn deliver(
 ) -> Result<Delivery, PublishError> {
     let marker = &publication.marker;
     let body = marker.stamp(&publication.markdown);
+    let rule = comment_on::Rule::new(
+        settings.comment_on,
+        publication.passed,
+        &publication.headline,
+    );
     // A bad setting is a usage error, found before anything is written.
     let plan = target::resolve(settings, env)?;
     let mut delivery = Delivery {
@@ -292,10 +310,10 @@ pub fn deliver(
     let posted = match &plan.target {
         target::Target::None => Ok(CommentOutcome::NotRequested),
         target::Target::GitHub(gh) => {
-            runtime().and_then(|rt| rt.block_on(github::upsert(gh, marker, &body, env)))
+            runtime().and_then(|rt| rt.block_on(github::upsert(gh, marker, &body, &rule, env)))
         }
         target::Target::GitLab(gl) => {
-            runtime().and_then(|rt| rt.block_on(gitlab::upsert(gl, marker, &body, env)))
+            runtime().and_then(|rt| rt.block_on(gitlab::upsert(gl, marker, &body, &rule, env)))
         }
     };
     delivery.comment = match posted {

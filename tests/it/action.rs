@@ -5,94 +5,19 @@
 //! on the pull request it is given; analyze writes the report; a marker quoted in
 //! someone else's comment is left alone.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
 use crate::support::action_runner::{repo_root, Run, Runner};
-use crate::support::forge::{Reply, Server};
+use crate::support::forge::Server;
+use crate::support::github_api::{self, FakeGitHub};
 
 const REPO: &str = "acme/app";
-const TOKEN: &str = "ghs_ActionsT0ken";
-
-/// GitHub for acme/app: issue comments per pull request, `GET /user` answering 403
-/// as it does for the workflow's GITHUB_TOKEN, and a switch that makes every call
-/// answer 500.
-struct FakeGitHub {
-    comments: Mutex<Vec<(u64, Value)>>,
-    next_id: AtomicU64,
-    down: AtomicBool,
-}
-
-impl FakeGitHub {
-    fn comments_on(&self, pr: u64) -> Vec<Value> {
-        self.comments
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(n, _)| *n == pr)
-            .map(|(_, c)| c.clone())
-            .collect()
-    }
-}
 
 fn github() -> (Server, Arc<FakeGitHub>) {
-    let state = Arc::new(FakeGitHub {
-        comments: Mutex::new(Vec::new()),
-        next_id: AtomicU64::new(100),
-        down: AtomicBool::new(false),
-    });
-    let s = state.clone();
-    let server = Server::start(move |req, _base| {
-        if s.down.load(Ordering::SeqCst) {
-            return Reply::json(500, json!({"message": "Server Error"}));
-        }
-        if req.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
-            return Reply::json(401, json!({"message": "Bad credentials"}));
-        }
-        let path = req.path_only().to_string();
-        if path == "/user" {
-            return Reply::json(
-                403,
-                json!({"message": "Resource not accessible by integration"}),
-            );
-        }
-        let prefix = format!("/repos/{REPO}/issues/");
-        let Some(rest) = path.strip_prefix(&prefix) else {
-            return Reply::json(404, json!({"message": "Not Found"}));
-        };
-        let parts: Vec<&str> = rest.split('/').collect();
-        match (req.method.as_str(), parts.as_slice()) {
-            ("GET", [pr, "comments"]) => {
-                let pr: u64 = pr.parse().unwrap();
-                Reply::json(200, Value::Array(s.comments_on(pr)))
-            }
-            ("POST", [pr, "comments"]) => {
-                let pr: u64 = pr.parse().unwrap();
-                let id = s.next_id.fetch_add(1, Ordering::SeqCst);
-                let c = json!({
-                    "id": id,
-                    "body": req.json()["body"],
-                    "user": {"login": "github-actions[bot]"},
-                    "html_url": format!("https://github.com/{REPO}/pull/{pr}#issuecomment-{id}"),
-                });
-                s.comments.lock().unwrap().push((pr, c.clone()));
-                Reply::json(201, c)
-            }
-            ("PATCH", ["comments", id]) => {
-                let id: u64 = id.parse().unwrap();
-                let mut all = s.comments.lock().unwrap();
-                let Some((_, c)) = all.iter_mut().find(|(_, c)| c["id"] == id) else {
-                    return Reply::json(404, json!({"message": "Not Found"}));
-                };
-                c["body"] = req.json()["body"].clone();
-                Reply::json(200, c.clone())
-            }
-            _ => Reply::json(404, json!({"message": "Not Found"})),
-        }
-    });
-    (server, state)
+    github_api::start(REPO)
 }
 
 /// A pull_request run of the action for acme/app#7 against `api`, with the built
@@ -360,6 +285,26 @@ fn the_action_runs_its_own_release_by_default() {
             format!("layergate-{want}-release-x86_64-unknown-linux-musl")
         );
     }
+}
+
+/// `version: latest` would be cached under that name and never looked at again: it is
+/// refused with one line saying what to do instead.
+#[test]
+fn version_latest_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(repo_root().join("scripts/action-run.sh"))
+        .arg("resolve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("INPUT_VERSION", "latest")
+        .env("GITHUB_OUTPUT", tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(
+        "::error title=layergate::input 'version' must be a release X.Y.Z, not 'latest' (pin the action's ref to follow releases)"
+    ));
 }
 
 /// The release refuses a tag that disagrees with the versions in the tree.

@@ -127,7 +127,7 @@ fn fake_release(root: &Path, version: &str, asset: &str, checksum: Option<&str>)
 fn install_downloads_a_release_and_verifies_its_checksum() {
     for (version, runner_os, arch, triple) in [
         ("0.1.0", "Linux", "X64", "x86_64-unknown-linux-musl"),
-        ("latest", "Linux", "ARM64", "aarch64-unknown-linux-musl"),
+        ("0.1.0", "Linux", "ARM64", "aarch64-unknown-linux-musl"),
     ] {
         let tmp = tempfile::tempdir().unwrap();
         let rel = tmp.path().join("releases");
@@ -311,7 +311,7 @@ fn run_builds_the_command_from_the_inputs() {
             ("ARGS_FILE", args),
             ("SHIM_EXIT", "1"),
             ("LAYERGATE_TEMP", temp_s),
-            ("INPUT_BASE", "docker-archive:base.tar"),
+            ("INPUT_BASE", "docker://registry.example/app:main"),
             ("INPUT_HEAD", "docker-archive:pr image.tar"),
             ("INPUT_POLICY", ".layergate.yml"),
             ("INPUT_PLATFORM", "linux/arm64"),
@@ -329,12 +329,12 @@ fn run_builds_the_command_from_the_inputs() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         std::fs::read_to_string(&args_file).unwrap(),
-        format!("diff\ndocker-archive:base.tar\ndocker-archive:pr image.tar\n--platform\nlinux/arm64\n--manifest-only\n--format\njson\n--output\n{temp_s}/layergate-web.json\n--policy\n.layergate.yml\n--warn-only\n--markdown\n{temp_s}/layergate-web.md\n--comment\nauto\n--pr\n42\n--comment-required\n--comment-key\nweb\ntoken=ghs_passed_through_env user=octocat\n")
+        format!("diff\ndocker://registry.example/app:main\ndocker-archive:pr image.tar\n--platform\nlinux/arm64\n--manifest-only\n--progress\n--format\njson\n--output\n{temp_s}/layergate-web.json\n--policy\n.layergate.yml\n--warn-only\n--markdown\n{temp_s}/layergate-web.md\n--comment\nauto\n--pr\n42\n--comment-required\n--comment-key\nweb\ntoken=ghs_passed_through_env user=octocat\n")
     );
 
     for (command, image, want) in [
-        ("check", "oci:dir", "check\noci:dir\n--format\njson\n--output\nR\n--markdown\nM\n--comment\nnone\n--comment-key\ndefault\n"),
-        ("analyze", "oci:dir", "analyze\noci:dir\n--format\njson\n--output\nR\n"),
+        ("check", "oci:dir", "check\noci:dir\n--progress\n--format\njson\n--output\nR\n--markdown\nM\n--comment\nnone\n--comment-key\ndefault\n"),
+        ("analyze", "oci:dir", "analyze\noci:dir\n--progress\n--format\njson\n--output\nR\n"),
     ] {
         let out = step(
             "run",
@@ -379,7 +379,7 @@ fn run_builds_the_command_from_the_inputs() {
         ),
         (
             vec![("INPUT_COMMAND", "scan"), ("INPUT_HEAD", "b")],
-            "input 'command' must be diff, check, analyze or comment",
+            "input 'command' must be diff, check, analyze, merge, comment or cache-key",
         ),
     ] {
         let mut env = env;

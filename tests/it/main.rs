@@ -30,6 +30,7 @@ mod real_images;
 mod registry;
 mod registry_hostile;
 mod report;
+mod runners;
 mod settings;
 mod support;
 mod verdict;

@@ -4,11 +4,14 @@
 
 #![allow(dead_code)]
 
+pub mod act;
 pub mod action_runner;
 pub mod derive;
 pub mod dockerd;
 pub mod fixtures;
 pub mod forge;
+pub mod github_api;
+pub mod gitlab_ci_local;
 pub mod hostile_registry;
 pub mod http;
 pub mod podman;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use layergate::marker::Marker;
-use layergate::publish::{CommentMode, CommentOutcome, Delivery, Secret, Settings};
+use layergate::publish::{CommentMode, CommentOn, CommentOutcome, Delivery, Secret, Settings};
 
 use super::output::write_output;
 
@@ -17,6 +17,17 @@ pub enum CommentWhere {
     Github,
     Gitlab,
     None,
+}
+
+/// `--comment-on`: when the sticky comment is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CommentWhen {
+    /// On every run.
+    Always,
+    /// Only when the verdict or the headline changed since the comment.
+    Change,
+    /// Only when the gate fails; an existing comment is updated when the verdict changes.
+    Failure,
 }
 
 /// Publishing flags, flattened into `diff`, `check` and `comment`.
@@ -32,6 +43,9 @@ pub struct CommentArgs {
     /// Fail when the comment cannot be posted (default: a warning naming the status).
     #[arg(long)]
     pub comment_required: bool,
+    /// When to write the sticky comment; never a new comment per push.
+    #[arg(long, value_enum, default_value = "always", value_name = "WHEN")]
+    pub comment_on: CommentWhen,
     /// GitHub token (default: $GITHUB_TOKEN, then $GH_TOKEN). Prefer the environment.
     #[arg(long, value_name = "TOKEN")]
     pub github_token: Option<Secret>,
@@ -74,6 +88,11 @@ impl CommentArgs {
                 CommentWhere::None => CommentMode::None,
             },
             comment_required: self.comment_required,
+            comment_on: match self.comment_on {
+                CommentWhen::Always => CommentOn::Always,
+                CommentWhen::Change => CommentOn::Change,
+                CommentWhen::Failure => CommentOn::Failure,
+            },
             github_token: self.github_token.clone(),
             gitlab_token: self.gitlab_token.clone(),
             pr: self.pr,
@@ -103,6 +122,10 @@ pub fn print_delivery(delivery: &Delivery) -> Result<()> {
     match &delivery.comment {
         CommentOutcome::Created { url, .. } => eprintln!("layergate: comment created: {url}"),
         CommentOutcome::Updated { url, .. } => eprintln!("layergate: comment updated: {url}"),
+        CommentOutcome::Unchanged { url, .. } => eprintln!(
+            "layergate: comment left as it is (--comment-on: nothing new to say){}",
+            url.as_deref().map(|u| format!(": {u}")).unwrap_or_default()
+        ),
         _ => {}
     }
     match &delivery.failure {
