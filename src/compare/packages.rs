@@ -78,7 +78,12 @@ pub fn diff(base: &Report, head: &Report) -> Option<PackagesDiff> {
             changes.push(change(PackageChangeKind::Added, None, Some(hp)));
             continue;
         };
-        let kind = match compare_versions(&bp.version, &hp.version) {
+        let order = if hp.ecosystem == Ecosystem::Rpm {
+            crate::packages::rpm::compare_evr(&bp.version, &hp.version)
+        } else {
+            compare_versions(&bp.version, &hp.version)
+        };
+        let kind = match order {
             Ordering::Less => PackageChangeKind::Upgraded,
             Ordering::Greater => PackageChangeKind::Downgraded,
             Ordering::Equal if bp.version != hp.version => PackageChangeKind::Upgraded,

@@ -43,6 +43,7 @@ fn parse(
         paths: Vec::new(),
         dir: None,
         db_path: db.into(),
+        files_known: true,
     };
 
     for line in content

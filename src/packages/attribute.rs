@@ -11,8 +11,8 @@ use crate::scan::{capture_bound, display_path};
 
 use super::live::LiveDatabases;
 use super::{
-    apk, dpkg, node, python, Attribution, Database, Declared, Ecosystem, EcosystemTotal, Package,
-    PackageTotals, Warnings,
+    apk, dpkg, node, python, rpm, Attribution, Database, Declared, Ecosystem, EcosystemTotal,
+    Package, PackageTotals, Warnings,
 };
 
 /// How specific a claim is: a higher rank wins a path.
@@ -35,46 +35,25 @@ struct Owner {
     compiled: bool,
 }
 
-/// RPM databases: found, never read (see the module header).
-const RPM_DBS: [&[u8]; 4] = [
-    b"var/lib/rpm/rpmdb.sqlite",
-    b"usr/lib/sysimage/rpm/rpmdb.sqlite",
-    b"var/lib/rpm/Packages",
-    b"usr/lib/sysimage/rpm/Packages",
-];
-
 /// Attributes every live non-directory entry of `overlay` to at most one package.
 pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
     let mut warnings = Warnings::default();
     let mut databases = Vec::new();
     for (path, size) in &dbs.not_captured {
+        // rpm's WAL is reported by the rpm reader, with what it means.
+        if path.ends_with(b"-wal") {
+            continue;
+        }
         let bound = capture_bound(path).unwrap_or(0);
         warnings.push(format!(
             "{} is {size} bytes, over the {bound}-byte bound for a package database: not read, its files count as unowned",
             display_path(path)
         ));
-        if let Some(eco) = system_db(path) {
+        let eco = system_db(path).or(rpm::is_database(path).then_some(Ecosystem::Rpm));
+        if let Some(eco) = eco {
             databases.push(Database {
                 ecosystem: eco,
                 path: display_path(path),
-                read: false,
-            });
-        }
-    }
-    for rpm in RPM_DBS {
-        if overlay.live.contains_key(rpm) {
-            let kind = if rpm.ends_with(b"sqlite") {
-                "SQLite"
-            } else {
-                "Berkeley DB"
-            };
-            warnings.push(format!(
-                "RPM database {} ({kind}) found and not read: RPM-installed files count as unowned",
-                display_path(rpm)
-            ));
-            databases.push(Database {
-                ecosystem: Ecosystem::Rpm,
-                path: display_path(rpm),
                 read: false,
             });
         }
@@ -91,6 +70,7 @@ pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
 
     let mut system = dpkg::read(dbs, &mut warnings);
     system.extend(apk::read(dbs, &mut warnings));
+    system.extend(rpm::read(dbs, &mut warnings, &mut databases));
     let mut language = python::read(dbs, &mut warnings);
     language.extend(node::read(dbs, &mut warnings));
     let order = |a: &Declared, b: &Declared| {
@@ -231,6 +211,7 @@ pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
                 files: s.files,
                 compiled_bytes: s.compiled,
                 layer,
+                files_known: d.files_known,
             }
         })
         .collect();

@@ -238,6 +238,7 @@ fn declared(s: &Stanza<'_>, layer: usize, db: &[u8]) -> Option<Declared> {
         paths: Vec::new(),
         dir: None,
         db_path: db.into(),
+        files_known: true,
     })
 }
 

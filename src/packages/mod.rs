@@ -18,8 +18,10 @@
 //!   system package, not a second copy.
 //! - Whatever no package owns is `unowned`, so package bytes + unowned bytes ==
 //!   live bytes, always.
-//! - RPM databases are detected and reported as not read (their files stay
-//!   unowned): reading `rpmdb.sqlite` needs an SQLite reader this crate does not have.
+//! - RPM headers are read from all three rpmdb backends (see `rpm`); a file
+//!   rpm did not install (FILESTATES: `--excludedocs`, replaced, wrong colour)
+//!   is not the package's; a `%ghost` file present on disk is (rpm -qf says so).
+//!   Mariner's distroless manifest lists packages whose files are not known.
 
 mod apk;
 mod attribute;
@@ -27,6 +29,7 @@ mod dpkg;
 mod live;
 mod node;
 mod python;
+pub mod rpm;
 
 pub use attribute::attribute;
 pub use live::LiveDatabases;
@@ -91,6 +94,18 @@ pub struct Package {
     /// The lowest layer that wrote most of its bytes (for a package with no
     /// bytes, the layer that wrote its database entry).
     pub layer: usize,
+    /// False when the database names the package but not its files (Mariner's
+    /// distroless manifest): its bytes are then not measured, not zero.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub files_known: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -197,6 +212,8 @@ struct Declared {
     /// The database file that described it (a system-owned one demotes a
     /// language package: see the module header).
     db_path: Box<[u8]>,
+    /// False when the database does not list files (see `Package::files_known`).
+    files_known: bool,
 }
 
 /// Most characters kept of a name, version or architecture from a database.

@@ -54,6 +54,7 @@ pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Decl
             paths: Vec::new(),
             dir: Some(dir.into()),
             db_path: (*path).into(),
+            files_known: true,
         });
     }
     out

@@ -64,6 +64,7 @@ pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Decl
             paths,
             dir: None,
             db_path: (*path).into(),
+            files_known: true,
         });
     }
     out

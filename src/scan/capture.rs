@@ -36,7 +36,7 @@ pub fn capture_bound(path: &[u8]) -> Option<u64> {
         b"package.json" if is_node_package_dir(parent) => Some(MIB),
         _ if parent == b"var/lib/dpkg/status.d" => Some(8 * MIB),
         _ if parent == b"var/lib/dpkg/info" && name.ends_with(b".list") => Some(32 * MIB),
-        _ => None,
+        _ => crate::packages::rpm::capture_bound(parent, name),
     }
 }
 
@@ -80,6 +80,11 @@ mod tests {
             "srv/web/node_modules/ms/package.json",
             "srv/web/node_modules/@types/node/package.json",
             "a/node_modules/b/node_modules/c/package.json",
+            "var/lib/rpm/rpmdb.sqlite",
+            "var/lib/rpm/rpmdb.sqlite-wal",
+            "usr/lib/sysimage/rpm/Packages.db",
+            "var/lib/rpm/Packages",
+            "var/lib/rpmmanifest/container-manifest-2",
         ] {
             assert!(capture_bound(p.as_bytes()).is_some(), "{p}");
         }
@@ -92,6 +97,8 @@ mod tests {
             "srv/web/node_modules/@types/package.json",
             "srv/web/node_modules/ms/lib/package.json",
             "etc/status",
+            "var/lib/rpm/rpmdb.sqlite-shm",
+            "var/lib/rpm/Name",
         ] {
             assert!(capture_bound(p.as_bytes()).is_none(), "{p}");
         }
