@@ -1,0 +1,14 @@
+//! BerkeleyDB hash `Packages` (`packages::rpm::bdb::read`), either byte order.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use layergate::packages::rpm::{bdb, header};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(r) = bdb::read(data) {
+        for b in &r.blobs {
+            let _ = header::parse(b);
+        }
+    }
+});

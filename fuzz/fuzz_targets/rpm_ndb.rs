@@ -1,0 +1,14 @@
+//! rpm's ndb `Packages.db` (`packages::rpm::ndb::read`).
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use layergate::packages::rpm::{header, ndb};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(r) = ndb::read(data) {
+        for b in &r.blobs {
+            let _ = header::parse(b);
+        }
+    }
+});
