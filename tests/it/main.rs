@@ -30,6 +30,7 @@ mod real_images;
 mod registry;
 mod registry_hostile;
 mod report;
+mod rpm;
 mod runners;
 mod settings;
 mod support;

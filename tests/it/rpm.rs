@@ -1,0 +1,496 @@
+//! RPM attribution on images built in code around real rpm databases.
+//!
+//! Provenance (tests/data/packages/rpm/README.md): `layer*.tsv`, the
+//! `layer*.rpmdb.sqlite*` files and `Packages.{1234,4321}` were written by
+//! Debian's rpm 4.18 (and Berkeley DB's `db_load`) running `make.sh`; the
+//! expected figures beside them come from `rpm -q --qf` and from the kernel's
+//! view of the root rpm installed into. `mariner`, `centos8` and `sle15` are
+//! real distribution databases from go-rpmdb's test data (MIT), listed by rpm
+//! (`distros.sh`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use layergate::testkit::{oci_archive, Compression, Entry, ImageBuilder};
+use serde_json::Value;
+
+use crate::packages::assert_sum_invariant;
+use crate::support::analyze_json;
+use crate::support::fixtures::{layer, write};
+
+fn data(rel: &str) -> Vec<u8> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/packages/rpm")
+        .join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+}
+
+fn unzst(rel: &str) -> Vec<u8> {
+    zstd::decode_all(&data(rel)[..]).unwrap()
+}
+
+fn tsv(rel: &str) -> Vec<Vec<String>> {
+    String::from_utf8(data(rel))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+/// One entry of a root listing (`find -printf '%y\t%s\t%i\t%T@\t%P\t%l'`).
+#[derive(Clone, PartialEq)]
+struct Listed {
+    kind: String,
+    size: usize,
+    inode: String,
+    mtime: String,
+    target: String,
+}
+
+fn listing(n: usize) -> BTreeMap<String, Listed> {
+    tsv(&format!("layer{n}.tsv"))
+        .into_iter()
+        .map(|t| {
+            (
+                t[4].clone(),
+                Listed {
+                    kind: t[0].clone(),
+                    size: t[1].parse().unwrap(),
+                    inode: t[2].clone(),
+                    mtime: t[3].clone(),
+                    target: t.get(5).cloned().unwrap_or_default(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// What a database path holds in a layer.
+enum Db {
+    /// Filler like any other file.
+    Filler,
+    Bytes(Vec<u8>),
+    /// Left out of the layer.
+    Skip,
+}
+
+/// What the database files hold in each layer: `db(layer, path)`.
+type DbBytes = dyn Fn(usize, &str) -> Db;
+
+/// The layers rpm wrote (layer N = what changed between root snapshots N-1
+/// and N, removals as whiteouts), files as filler of their real size,
+/// databases as `db` gives them.
+fn rpm_layers(upto: usize, db: &DbBytes) -> Vec<(String, Vec<Entry>)> {
+    let mut out = Vec::new();
+    let mut before: BTreeMap<String, Listed> = BTreeMap::new();
+    for n in 0..=upto {
+        let now = listing(n);
+        let mut entries = Vec::new();
+        let mut removed: Vec<&String> = before.keys().filter(|p| !now.contains_key(*p)).collect();
+        removed.sort();
+        let mut last: Option<&String> = None;
+        for p in removed {
+            if last.is_some_and(|l| p.starts_with(&format!("{l}/"))) {
+                continue;
+            }
+            entries.push(Entry::whiteout(p));
+            last = Some(p);
+        }
+        let mut first_of_inode: HashMap<&str, &str> = HashMap::new();
+        for (path, l) in &now {
+            if before.get(path) == Some(l) {
+                continue;
+            }
+            let entry = match l.kind.as_str() {
+                "d" => Entry::dir(path),
+                "l" => Entry::symlink(path, &l.target),
+                _ => match db(n, path) {
+                    Db::Bytes(bytes) => Entry::file(path, bytes),
+                    Db::Skip => continue,
+                    Db::Filler => match first_of_inode.get(l.inode.as_str()) {
+                        Some(first) => Entry::hardlink(path, first),
+                        None => {
+                            first_of_inode.insert(&l.inode, path);
+                            Entry::file(path, vec![b'r'; l.size])
+                        }
+                    },
+                },
+            };
+            entries.push(entry);
+        }
+        let cmd = match n {
+            0 => "merged /usr",
+            1 => "RUN rpm -i hello-1.0 libfoo-0.9~rc1 gone-1",
+            2 => "RUN rpm -U hello-1.1 libfoo-0.9 && rpm -e gone && rpm -i --excludedocs docs",
+            _ => "RUN rpm -i extra-3",
+        };
+        out.push((cmd.to_string(), entries));
+        before = now;
+    }
+    out
+}
+
+/// The sqlite database each layer holds, with layer 3's uncheckpointed WAL.
+fn sqlite_db(n: usize, path: &str) -> Db {
+    match path {
+        "var/lib/rpm/rpmdb.sqlite" => Db::Bytes(unzst(&format!("layer{n}.rpmdb.sqlite.zst"))),
+        "var/lib/rpm/rpmdb.sqlite-wal" if n == 3 => Db::Bytes(unzst("layer3.rpmdb.sqlite-wal.zst")),
+        _ => Db::Filler,
+    }
+}
+
+/// `sqlite_db` with `f` applied to layer 3's WAL.
+fn with_wal(f: fn(&mut Vec<u8>)) -> impl Fn(usize, &str) -> Db {
+    move |n, path| match sqlite_db(n, path) {
+        Db::Bytes(mut b) if path.ends_with("-wal") => {
+            f(&mut b);
+            Db::Bytes(b)
+        }
+        other => other,
+    }
+}
+
+fn build(dir: &Path, name: &str, layers: Vec<(String, Vec<Entry>)>) -> String {
+    let mut b = ImageBuilder::new(name);
+    for (cmd, entries) in layers {
+        b = b.layer(layer(&entries, Compression::Gzip), &cmd);
+    }
+    let image = b.build().unwrap();
+    write(&dir.join(format!("{name}.tar")), |f| oci_archive(&image, f))
+}
+
+fn rpm_packages(report: &Value) -> Vec<&Value> {
+    report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["ecosystem"] == "rpm")
+        .collect()
+}
+
+fn package<'a>(report: &'a Value, name: &str) -> &'a Value {
+    rpm_packages(report)
+        .into_iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no rpm package {name} in {:#}", report["packages"]))
+}
+
+fn warnings(report: &Value) -> String {
+    format!("{:?}", report["warnings"])
+}
+
+/// Per package (name, EVR, live bytes, files) as the generator measured them.
+fn expected_layer3() -> Vec<(String, String, u64, u64)> {
+    tsv("layer3.expected.tsv")
+        .into_iter()
+        .map(|t| {
+            (
+                t[0].clone(),
+                t[1].clone(),
+                t[2].parse().unwrap(),
+                t[3].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn assert_layer3_figures(report: &Value) {
+    assert_sum_invariant(report);
+    let want = expected_layer3();
+    assert_eq!(
+        rpm_packages(report).len(),
+        want.len(),
+        "{:#}",
+        report["packages"]
+    );
+    for (name, evr, bytes, files) in &want {
+        let p = package(report, name);
+        assert_eq!(p["version"], evr.as_str(), "{name}");
+        assert_eq!(p["live_bytes"], *bytes, "{name}");
+        assert_eq!(p["files"], *files, "{name}");
+    }
+    // SIZE as rpm reports it.
+    for t in tsv("layer3.packages.tsv") {
+        let p = package(report, &t[0]);
+        assert_eq!(p["architecture"], t[2].as_str());
+        assert_eq!(
+            p["declared_bytes"],
+            t[3].parse::<u64>().unwrap(),
+            "{}",
+            t[0]
+        );
+    }
+}
+
+/// An image built by real rpm in three steps (install; upgrade, erase and
+/// `--excludedocs`; an install still in the WAL): per-package bytes equal what
+/// the kernel saw in rpm's root — hard links once, the `%ghost` log rpm owns,
+/// `/lib64` through the merged-/usr link, the excluded manual not counted —
+/// and `extra`, committed only to the WAL, is there.
+#[test]
+fn real_rpm_sqlite_layers_give_exact_bytes_per_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = build(dir.path(), "rpm", rpm_layers(3, &sqlite_db));
+    let report = analyze_json(&image);
+    assert_layer3_figures(&report);
+    assert_eq!(package(&report, "hello")["layer"], 2);
+    assert_eq!(package(&report, "extra")["layer"], 3);
+    assert_eq!(
+        report["package_totals"]["databases"],
+        serde_json::json!([{"ecosystem": "rpm", "path": "/var/lib/rpm/rpmdb.sqlite", "read": true}])
+    );
+    assert_eq!(warnings(&report), "Null", "{}", warnings(&report));
+}
+
+/// A WAL whose header is damaged cannot be applied: the report says packages
+/// may be missing instead of silently showing the checkpointed state.
+#[test]
+fn a_damaged_wal_is_a_warning_never_silently_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = with_wal(|b| b[0] ^= 0xff);
+    let report = analyze_json(&build(dir.path(), "damaged", rpm_layers(3, &damaged)));
+    assert_sum_invariant(&report);
+    let w = warnings(&report);
+    assert!(w.contains("rpmdb.sqlite-wal not applied (WAL header is damaged): packages installed since rpm's last checkpoint may be missing"), "{w}");
+    assert!(rpm_packages(&report).iter().all(|p| p["name"] != "extra"));
+    assert_eq!(package(&report, "hello")["live_bytes"], 14626);
+}
+
+/// A WAL cut inside its last frame keeps the frames committed before it
+/// (here: none after the cut, so `extra` is gone, without a panic or warning).
+#[test]
+fn a_wal_cut_mid_frame_applies_only_whole_committed_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = with_wal(|b| b.truncate(b.len() - 100));
+    let report = analyze_json(&build(dir.path(), "cut", rpm_layers(3, &cut)));
+    assert_sum_invariant(&report);
+    assert_eq!(rpm_packages(&report).len(), 3);
+}
+
+/// The same headers in Berkeley DB hash files that libdb wrote in both byte
+/// orders give the same figures.
+#[test]
+fn berkeley_db_of_both_byte_orders_gives_the_same_figures() {
+    for order in ["1234", "4321"] {
+        let dir = tempfile::tempdir().unwrap();
+        // Layer 3 replaces the sqlite database with the Berkeley DB one.
+        let bdb = |n: usize, path: &str| -> Db {
+            if n == 3 && path.starts_with("var/lib/rpm/rpmdb.sqlite") {
+                Db::Skip
+            } else {
+                sqlite_db(n, path)
+            }
+        };
+        let mut layers = rpm_layers(3, &bdb);
+        layers[3]
+            .1
+            .push(Entry::whiteout("var/lib/rpm/rpmdb.sqlite"));
+        layers[3].1.push(Entry::file(
+            "var/lib/rpm/Packages",
+            unzst(&format!("Packages.{order}.zst")),
+        ));
+        let report = analyze_json(&build(dir.path(), &format!("bdb{order}"), layers));
+        assert_layer3_figures(&report);
+        assert_eq!(
+            report["package_totals"]["databases"][0]["path"],
+            "/var/lib/rpm/Packages"
+        );
+    }
+}
+
+/// `diff` between the image after rpm's first step and after its last: rpm's
+/// version order (`~` pre-release, epoch kept) calls libfoo upgraded, `gone`
+/// removed, `docs` (a `^` snapshot) and `extra` added; the reverse is a downgrade.
+#[test]
+fn diff_orders_rpm_versions_and_lists_added_removed_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = build(dir.path(), "base", rpm_layers(1, &sqlite_db));
+    let head = build(dir.path(), "head", rpm_layers(3, &sqlite_db));
+    let changes = |a: &str, b: &str| -> Vec<(String, String, String, String)> {
+        let out = crate::support::run(&["diff", a, b, "--format", "json", "--policy", "none"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            crate::support::stderr(&out)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut c: Vec<_> = v["comparison"]["packages"]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+                (
+                    s("name"),
+                    s("kind"),
+                    s("before_version"),
+                    s("after_version"),
+                )
+            })
+            .collect();
+        c.sort();
+        c
+    };
+    let t = |a: &str, b: &str, c: &str, d: &str| (a.into(), b.into(), c.into(), d.into());
+    assert_eq!(
+        changes(&base, &head),
+        vec![
+            t("docs", "added", "", "2^git1-1"),
+            t("extra", "added", "", "3-1"),
+            t("gone", "removed", "1-1", ""),
+            t("hello", "upgraded", "1.0-1", "1.1-1"),
+            t("libfoo", "upgraded", "1:0.9~rc1-1", "1:0.9-1"),
+        ]
+    );
+    let back = changes(&head, &base);
+    assert!(
+        back.contains(&t("libfoo", "downgraded", "1:0.9-1", "1:0.9~rc1-1")),
+        "{back:?}"
+    );
+}
+
+/// Builds an image holding a distribution's database at `db_path` and the
+/// files rpm lists for a few of its packages; returns the report and the
+/// expected (live bytes, files) per package computed from rpm's listing.
+fn distro(name: &str, db_path: &str, db: &str) -> (Value, BTreeMap<String, (u64, u64)>) {
+    let mut entries = vec![Entry::file(db_path, unzst(db))];
+    let mut want: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut inodes: HashMap<(String, String), String> = HashMap::new();
+    let mut placed: HashMap<String, ()> = HashMap::new();
+    for t in tsv(&format!("{name}.files.tsv")) {
+        let (pkg, path, size, mode, state, flags, inode, link) = (
+            &t[0],
+            &t[2][1..],
+            &t[3],
+            &t[4],
+            &t[5],
+            &t[6],
+            &t[7],
+            t.get(8),
+        );
+        let w = want.entry(pkg.clone()).or_default();
+        // Not installed (excluded, other colour), ghosts (not on disk), directories.
+        if state != "0" || flags.contains('g') || mode.starts_with("40") {
+            continue;
+        }
+        if placed.insert(path.to_string(), ()).is_some() {
+            continue; // a path two listed packages share: the first keeps it
+        }
+        w.1 += 1;
+        if mode.starts_with("120") {
+            entries.push(Entry::symlink(path, link.unwrap()));
+        } else if let Some(first) = inodes.get(&(pkg.clone(), inode.clone())) {
+            entries.push(Entry::hardlink(path, first));
+        } else {
+            inodes.insert((pkg.clone(), inode.clone()), path.to_string());
+            let size: usize = size.parse().unwrap();
+            w.0 += size as u64;
+            entries.push(Entry::file(path, vec![b'd'; size]));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let image = ImageBuilder::new(name)
+        .layer(layer(&entries, Compression::Gzip), "ADD rootfs /")
+        .build()
+        .unwrap();
+    let report = analyze_json(&write(&dir.path().join("i.tar"), |f| {
+        oci_archive(&image, f)
+    }));
+    (report, want)
+}
+
+fn assert_distro(name: &str, db_path: &str, db: &str) {
+    let (report, want) = distro(name, db_path, db);
+    assert_sum_invariant(&report);
+    assert_eq!(warnings(&report), "Null", "{name}: {}", warnings(&report));
+    let all = tsv(&format!("{name}.packages.tsv"));
+    assert_eq!(rpm_packages(&report).len(), all.len(), "{name}");
+    for t in &all {
+        let p = rpm_packages(&report)
+            .into_iter()
+            .find(|p| p["name"] == t[0].as_str() && p["version"] == t[1].as_str())
+            .unwrap_or_else(|| panic!("{name}: no {} {}", t[0], t[1]));
+        assert_eq!(
+            p["declared_bytes"],
+            t[3].parse::<u64>().unwrap(),
+            "{}",
+            t[0]
+        );
+        let (bytes, files) = want.get(&t[0]).copied().unwrap_or((0, 0));
+        assert_eq!(
+            (
+                p["live_bytes"].as_u64().unwrap(),
+                p["files"].as_u64().unwrap()
+            ),
+            (bytes, files),
+            "{name} {}",
+            t[0]
+        );
+    }
+    assert!(
+        want.values().any(|(b, _)| *b > 0),
+        "{name}: files were placed"
+    );
+}
+
+/// CBL-Mariner 2.0's `rpmdb.sqlite` (129 packages, b-tree with overflow pages).
+#[test]
+fn real_mariner_sqlite_database() {
+    assert_distro(
+        "mariner",
+        "var/lib/rpm/rpmdb.sqlite",
+        "mariner.rpmdb.sqlite.zst",
+    );
+}
+
+/// CentOS 8's Berkeley DB `Packages` (libuuid only).
+#[test]
+fn real_centos8_berkeley_db() {
+    assert_distro("centos8", "var/lib/rpm/Packages", "centos8.Packages.zst");
+}
+
+/// SUSE Linux Enterprise 15 BCI's ndb `Packages.db` (35 packages).
+#[test]
+fn real_sle15_ndb_database() {
+    assert_distro(
+        "sle15",
+        "usr/lib/sysimage/rpm/Packages.db",
+        "sle15.Packages.db.zst",
+    );
+}
+
+/// Mariner distroless: only the manifest, packages with files not known.
+#[test]
+fn mariner_distroless_manifest_lists_packages_with_files_not_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = "bash\t5.1.8-4.cm2\t1690000000\t1680000000\tMicrosoft Corporation\t(none)\t7357918\tx86_64\t0\tbash-5.1.8-4.cm2.src.rpm\n\
+                    tzdata\t2023c-1.cm2\t1690000000\t1680000000\tMicrosoft Corporation\t(none)\t1946573\tnoarch\t0\ttzdata-2023c-1.cm2.src.rpm\n";
+    let image = ImageBuilder::new("distroless")
+        .layer(
+            layer(
+                &[
+                    Entry::file("var/lib/rpmmanifest/container-manifest-2", manifest),
+                    Entry::file("usr/bin/bash", vec![1u8; 5000]),
+                ],
+                Compression::Gzip,
+            ),
+            "ADD rootfs /",
+        )
+        .build()
+        .unwrap();
+    let report = analyze_json(&write(&dir.path().join("d.tar"), |f| {
+        oci_archive(&image, f)
+    }));
+    assert_sum_invariant(&report);
+    let bash = package(&report, "bash");
+    assert_eq!(bash["files_known"], false);
+    assert_eq!(bash["declared_bytes"], 7357918);
+    assert_eq!(bash["version"], "5.1.8-4.cm2");
+    assert_eq!(package(&report, "tzdata")["architecture"], "noarch");
+    assert_eq!(
+        report["package_totals"]["unowned_bytes"],
+        5000 + manifest.len() as u64
+    );
+}
