@@ -161,6 +161,41 @@ fn act_workflow_run_comments_on_the_given_pull_request() {
     assert!(gh.comments_on(7).is_empty());
 }
 
+/// `comment-on: change`: a rerun with the same verdict and figures leaves the comment
+/// alone (`unchanged`); `comment-on: failure` posts nothing while the gate passes.
+#[test]
+fn act_comment_on_change_and_failure_stay_quiet() {
+    let (api, gh) = github_api::start(REPO);
+    let repo = example_repo(LENIENT);
+    let quiet = GATE.replace(
+        "          policy: policy.yml\n",
+        "          policy: policy.yml\n          comment-on: ${{ github.event.number == 8 && 'failure' || 'change' }}\n",
+    );
+    repo.workflow("gate.yml", &quiet);
+    let head = repo.commit("quiet comments");
+    let event = act::pull_request(7, &head, &head);
+    let first = repo
+        .act("gate.yml", "pull_request", &event, &api.url)
+        .expect(0);
+    assert_eq!(first.echoed("comment-status"), "created");
+    let second = repo
+        .act("gate.yml", "pull_request", &event, &api.url)
+        .expect(0);
+    assert_eq!(second.echoed("comment-status"), "unchanged");
+    assert_eq!(gh.comments_on(7).len(), 1);
+
+    let passing = repo
+        .act(
+            "gate.yml",
+            "pull_request",
+            &act::pull_request(8, &head, &head),
+            &api.url,
+        )
+        .expect(0);
+    assert_eq!(passing.echoed("comment-status"), "unchanged");
+    assert!(gh.comments_on(8).is_empty());
+}
+
 /// analyze on the default branch writes the report later pull requests diff against.
 #[test]
 fn act_analyze_writes_a_report() {
@@ -264,6 +299,12 @@ fn act_image_gate_recipe_first_pull_request_then_seeded_base() {
     assert!(body.contains("No base yet"), "{body}");
     assert!(body.contains("<!-- layergate:image-gate -->"), "{body}");
     assert!(first.has("verdict=pass base=missing"), "{}", first.log);
+    // html: "true": the report is uploaded and the comment links the run's artifacts.
+    let html = repo
+        .store()
+        .join("artifacts/layergate-image-gate-html/layergate-image-gate.html");
+    assert!(html.is_file(), "{}", first.log);
+    assert!(body.contains("/actions/runs/"), "{body}");
 
     // The pull request is merged; "Run workflow" on main seeds the base; the next pull
     // request grows the app and is gated against it, by the policy now on main.
@@ -637,4 +678,52 @@ fn docs_list_every_input_output_and_recipe_test() {
             "{file} is not run by tests/it/runners.rs"
         );
     }
+}
+
+/// The fenced block between `<!-- readme-NAME:start -->` and `<!-- readme-NAME:end -->`
+/// in README.md.
+fn readme_block(name: &str) -> String {
+    let readme = std::fs::read_to_string(act::repo_root().join("README.md")).unwrap();
+    let start = format!("<!-- readme-{name}:start -->");
+    let end = format!("<!-- readme-{name}:end -->");
+    let from = readme
+        .find(&start)
+        .unwrap_or_else(|| panic!("README has no {start}"))
+        + start.len();
+    let to = readme[from..].find(&end).unwrap() + from;
+    readme[from..to]
+        .lines()
+        .filter(|l| !l.starts_with("```"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The README's complete workflow and one-line policy, exactly as written there, on a
+/// pull request that grows the image by more than 10 %: the job fails and posts one
+/// comment naming the rule. Its `docker build` steps run on the test's engine with the
+/// classic builder (`DOCKER_BUILDKIT=0`: BuildKit's buildx plugin is not installed here).
+#[test]
+fn act_readme_workflow_gates_a_pull_request() {
+    let engine = crate::support::dockerd::Dockerd::start();
+    let (api, gh) = github_api::start(REPO);
+    let repo = Repo::new()
+        .env("DOCKER_HOST", &engine.host())
+        .env("DOCKER_BUILDKIT", "0");
+    repo.write("Dockerfile", DOCKERFILE)
+        .write("app.bin", app_bytes(40_000, 1));
+    let base = repo.commit("the app");
+    repo.workflow("image-size.yml", &readme_block("workflow"))
+        .write(".layergate.yml", readme_block("policy"))
+        .write("app.bin", app_bytes(80_000, 2));
+    let head = repo.commit("adopt layergate, double the app");
+    let run = repo
+        .act(
+            "image-size.yml",
+            "pull_request",
+            &act::pull_request(21, &base, &head),
+            &api.url,
+        )
+        .expect(1);
+    let body = gh.only_comment(21);
+    assert!(body.contains("size-growth"), "{body}\n{}", run.log);
 }
