@@ -69,6 +69,10 @@ fn api_outage_is_a_warning_when_the_verdict_passes() {
     gh.down.store(true, Ordering::SeqCst);
     let run = pr_run(tmp.path(), &api.url).run();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // layergate-path given: no cache key, so the binary cache step does not run.
+    assert_eq!(run.uses.len(), 1, "{:?}", run.uses);
+    assert_eq!(run.uses[0].uses, "actions/cache@v5");
+    assert!(!run.uses[0].runs, "{:?}", run.uses);
     assert!(
         run.stdout
             .contains("::warning title=layergate layer-count::"),

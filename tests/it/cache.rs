@@ -60,7 +60,7 @@ fn images(dir: &Path) -> (String, String, Image, Image) {
 }
 
 /// The binary with the cache in `cache` (and no cache settings from outside).
-fn cached(cache: &Path) -> Command {
+fn cached(cache: &Path) -> crate::support::Layergate {
     let mut cmd = bin();
     cmd.env_remove("LAYERGATE_NO_CACHE")
         .env("LAYERGATE_CACHE_DIR", cache);
@@ -166,33 +166,35 @@ fn diff_reads_only_the_layer_the_cache_lacks() {
     assert_eq!(err.matches("B read").count(), 1, "{err}");
 }
 
-/// A mount that is undone even when the test fails.
+/// A tmpfs mounted for one test (as root, or through password-less sudo), owned by the
+/// test's user, and unmounted even when the test fails.
 struct Mount(PathBuf);
 
 impl Mount {
     fn tmpfs(at: &Path, opts: &str) -> Mount {
         std::fs::create_dir_all(at).unwrap();
-        let st = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", opts, "tmpfs"])
-            .arg(at)
-            .status()
-            .unwrap();
-        assert!(st.success(), "mount -t tmpfs -o {opts} failed");
+        let (uid, gid) = crate::support::sys::ids();
+        crate::support::sys::privileged_ok(
+            "mount",
+            &[
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("{opts},uid={uid},gid={gid}"),
+                "tmpfs",
+                &at.display().to_string(),
+            ],
+        );
         Mount(at.to_path_buf())
     }
 }
 
 impl Drop for Mount {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = crate::support::sys::privileged("umount")
+            .arg(&self.0)
+            .status();
     }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
 /// Runs analyze and diff with `cache` and checks the figures equal those of a
@@ -204,26 +206,29 @@ fn figures_unchanged_and_one_warning(cache: &Path, wrap: Option<&str>, expect: &
         .args(["diff", &base, &head, "--format", "json"])
         .output()
         .unwrap();
-    let mut cmd = match wrap {
+    let out = match wrap {
         // A shell that limits the size of files it may write (ulimit -f), with
         // SIGXFSZ ignored so a write past it fails with EFBIG, as on a full disk.
         Some(limit) => {
-            let mut c = Command::new("sh");
-            c.arg("-c")
+            let out = Command::new("sh")
+                .arg("-c")
                 .arg(format!(
                     "trap '' XFSZ; ulimit -f {limit}; exec \"$0\" \"$@\""
                 ))
-                .arg(env!("CARGO_BIN_EXE_layergate"));
-            c.env_remove("LAYERGATE_NO_CACHE")
-                .env("LAYERGATE_CACHE_DIR", cache);
-            c
+                .arg(env!("CARGO_BIN_EXE_layergate"))
+                .args(["diff", &base, &head, "--format", "json"])
+                .env("LAYERGATE_CACHE_DIR", cache)
+                .env_remove("LAYERGATE_NO_CACHE")
+                .output()
+                .unwrap();
+            crate::support::run::assert_clean_exit(&out);
+            out
         }
-        None => cached(cache),
+        None => cached(cache)
+            .args(["diff", &base, &head, "--format", "json"])
+            .output()
+            .unwrap(),
     };
-    let out = cmd
-        .args(["diff", &base, &head, "--format", "json"])
-        .output()
-        .unwrap();
     assert_eq!(json(&out), json(&plain));
     let w = warnings(&out);
     assert_eq!(w.len(), 1, "{}", stderr(&out));
@@ -242,16 +247,8 @@ fn a_file_where_the_cache_directory_should_be() {
 fn a_read_only_cache_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
-    // root writes through permission bits: a read-only mount is what stops it.
-    let _mount = if is_root() {
-        Some(Mount::tmpfs(&cache, "ro,size=1m"))
-    } else {
-        std::fs::create_dir_all(&cache).unwrap();
-        let mut p = std::fs::metadata(&cache).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o555);
-        std::fs::set_permissions(&cache, p).unwrap();
-        None
-    };
+    // root writes through permission bits: a read-only mount stops everyone.
+    let _mount = Mount::tmpfs(&cache, "ro,size=1m");
     figures_unchanged_and_one_warning(&cache, None, "continuing without it");
 }
 
@@ -261,22 +258,15 @@ fn a_full_cache_directory() {
     let cache = tmp.path().join("cache");
     // Writes past 1 KiB fail as on a full disk; entries here are larger.
     figures_unchanged_and_one_warning(&cache, Some("1"), "continuing without it");
-    if is_root() {
-        // And a real full filesystem: a tmpfs of one page, already used up.
-        let full = tmp.path().join("full");
-        let _mount = Mount::tmpfs(&full, "size=4k");
-        std::fs::write(full.join("filler"), vec![0u8; 4096]).unwrap();
-        figures_unchanged_and_one_warning(&full, None, "continuing without it");
-    }
+    // And a real full filesystem: a tmpfs of one page, already used up.
+    let full = tmp.path().join("full");
+    let _mount = Mount::tmpfs(&full, "size=4k");
+    std::fs::write(full.join("filler"), vec![0u8; 4096]).unwrap();
+    figures_unchanged_and_one_warning(&full, None, "continuing without it");
 }
 
 #[test]
 fn a_cache_on_another_filesystem_works() {
-    if !is_root() {
-        // Without root no filesystem can be mounted; the temporary directory is
-        // then the only one, and the other tests cover it.
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let (base, _, _, _) = images(tmp.path());
     let cache = tmp.path().join("other");

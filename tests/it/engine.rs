@@ -1,17 +1,20 @@
 //! Images read straight from a local engine (`docker-daemon:`, `podman:`, bare names):
-//! a real dockerd and a real podman service on their own sockets give the same figures
-//! as the archives the images were loaded from; a faithful fake engine on a unix socket
-//! plays the Docker 25 (OCI) export shape and the exports that break half-way. Every
-//! failure is one line and exit 2.
+//! a real dockerd (Debian's, legacy export shape), a real Docker 26 (containerd image
+//! store, the Docker 25+ OCI export shape) and a real podman service, each on its own
+//! socket, give the same figures as the archives the images were loaded from. A fake
+//! engine on a unix socket plays only what a real one cannot be made to do: exports that
+//! break half-way. Every failure is one line and exit 2.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::support::dockerd::Dockerd;
 use crate::support::podman::Podman;
+use crate::support::run::assert_code;
+use crate::support::sys::privileged;
 use crate::support::{bin, image, stderr};
 
 /// The legacy `docker save` archives dockerd 20.10 can load, with the name each holds.
@@ -27,11 +30,24 @@ const DOCKER_IMAGES: &[(&str, &str)] = &[
 ];
 
 /// One dockerd for the module, holding every real test image (started once: loading
-/// eight images takes a few seconds).
+/// eight images takes a few seconds; stopped when the test binary exits).
 fn dockerd() -> &'static Dockerd {
     static D: OnceLock<Dockerd> = OnceLock::new();
     D.get_or_init(|| {
         let d = Dockerd::start();
+        for (file, _) in DOCKER_IMAGES {
+            d.load(Path::new(&image(file)));
+        }
+        d
+    })
+}
+
+/// One Docker 26 engine (containerd image store) for the module, holding every real
+/// test image, loaded from the same legacy archives.
+fn docker25() -> &'static Dockerd {
+    static D: OnceLock<Dockerd> = OnceLock::new();
+    D.get_or_init(|| {
+        let d = Dockerd::start_docker25();
         for (file, _) in DOCKER_IMAGES {
             d.load(Path::new(&image(file)));
         }
@@ -53,11 +69,7 @@ fn run_with(env: &[(&str, &str)], args: &[&str]) -> Output {
 
 fn json_with(env: &[(&str, &str)], reference: &str) -> serde_json::Value {
     let out = run_with(env, &["analyze", reference, "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "analyze {reference}: {}",
-        stderr(&out)
-    );
+    assert_code(&out, 0);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -72,7 +84,7 @@ fn figures(mut report: serde_json::Value) -> serde_json::Value {
 
 fn assert_one_line_exit_2(out: &Output, want: &str) {
     let err = stderr(out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_code(out, 2);
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     assert!(err.contains(want), "{want:?} not in {err}");
 }
@@ -115,15 +127,20 @@ fn diff_engine_base_against_archive_head() {
             &image("app-pr.docker.tar"),
         ],
     );
-    assert!(out.status.code() != Some(2), "{}", stderr(&out));
+    // app-pr passes the default policy (warnings only): exit 0 from every source.
+    assert_code(&out, 0);
     let from_archives = bin()
         .args([
             "diff",
             &image("app-base.docker.tar"),
             &image("app-pr.docker.tar"),
         ])
-        .output()
-        .unwrap();
+        .code(0);
+    assert!(
+        String::from_utf8_lossy(&from_archives.stdout).contains("app-pr"),
+        "a real comparison was printed: {}",
+        String::from_utf8_lossy(&from_archives.stdout)
+    );
     // Names differ by spelling only (the archives were saved as docker.io/library/…).
     let norm = |o: &Output| {
         String::from_utf8_lossy(&o.stdout)
@@ -141,7 +158,7 @@ fn diff_engine_base_against_archive_head() {
             "docker-daemon:app-pr:latest",
         ],
     );
-    assert!(both.status.code() != Some(2), "{}", stderr(&both));
+    assert_code(&both, 0);
     let both = String::from_utf8_lossy(&both.stdout)
         .replace("docker.io/library/", "")
         .replace("docker-daemon:app-base:latest", "BASE")
@@ -176,16 +193,11 @@ fn no_engine_is_one_line() {
     assert_one_line_exit_2(&out, &format!("no engine at {host} (set CONTAINER_HOST)"));
 }
 
-/// A socket the user may not open (run as `nobody`): one line, not a hang or a panic.
+/// A socket the user may not open (run as `nobody`, which needs root or password-less
+/// sudo): one line, not a hang or a panic.
 #[test]
 fn socket_without_permission_is_one_line() {
     let d = dockerd();
-    let me = std::process::Command::new("id").arg("-u").output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&me.stdout).trim(),
-        "0",
-        "this test switches to nobody and needs root (run the suite as root, as .ci/run does)"
-    );
     // The binary must be reachable by nobody: copy it out of the (maybe private) tree.
     let tmp = tempfile::Builder::new()
         .prefix("lgperm")
@@ -195,8 +207,9 @@ fn socket_without_permission_is_one_line() {
     std::fs::copy(env!("CARGO_BIN_EXE_layergate"), &exe).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(d.socket(), std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = std::process::Command::new("setpriv")
+    // Only the socket's owner (root, or the test's user it was handed to) may open it.
+    crate::support::sys::privileged_ok("chmod", &["0600", &d.socket().display().to_string()]);
+    let out = privileged("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&exe)
         .args(["analyze", "docker-daemon:app-pr:latest"])
@@ -242,13 +255,60 @@ fn podman_figures_equal_the_archives() {
     }
 }
 
+/// Every real image read from Docker 26 (containerd image store, Docker 25+ export
+/// shape) gives exactly the figures of what that engine's own `docker save` wrote, and
+/// the same live files and wasted bytes as the legacy archive it was loaded from.
+#[test]
+fn docker25_engine_figures_equal_its_own_save() {
+    let d = docker25();
+    let env = [("DOCKER_HOST", d.host())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let version = d.run(&["version", "--format", "{{.Server.APIVersion}}"]);
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), "1.45");
+    let tmp = tempfile::tempdir().unwrap();
+    for (file, name) in DOCKER_IMAGES {
+        let saved = tmp.path().join(format!("{name}.tar"));
+        std::fs::write(&saved, d.save(name)).unwrap();
+        let saved = saved.display().to_string();
+        let save = json_with(&[], &saved);
+        assert_eq!(save["image"]["format"], "docker-archive", "{name}");
+        let engine = json_with(&env, &format!("docker-daemon:{name}"));
+        assert_eq!(engine["image"]["format"], "docker-daemon", "{name}");
+        assert_eq!(
+            figures(engine),
+            figures(save.clone()),
+            "{name}: engine vs its save"
+        );
+        let legacy = json_with(&[], &image(file));
+        for k in ["totals", "files"] {
+            assert_eq!(
+                save[k], legacy[k],
+                "{name}: {k} of the Docker 26 save vs {file}"
+            );
+        }
+    }
+}
+
+/// The committed `app-pr.docker25.tar` is what this Docker 26 engine saves for app-pr.
+#[test]
+fn committed_docker25_save_is_what_docker26_writes() {
+    let d = docker25();
+    let committed = std::fs::read(image("app-pr.docker25.tar")).unwrap();
+    let saved = d.save("app-pr:latest");
+    assert!(
+        committed == saved,
+        "tests/data/images/app-pr.docker25.tar differs from Docker 26's save of app-pr \
+         ({} vs {} bytes): regenerate it as its README says",
+        committed.len(),
+        saved.len()
+    );
+}
+
 // ---------------------------------------------------------------------------
-// A fake engine: the export shapes and failures a real one cannot be made to give.
+// A fake engine: the failures a real one cannot be made to give on demand.
 
 #[derive(Clone, Copy)]
 enum Export {
-    /// The whole archive, Content-Length framed.
-    Whole,
     /// Chunked, half the archive, then a clean terminating chunk.
     CleanCut,
     /// Chunked, half the archive, then the connection closes.
@@ -260,6 +320,9 @@ enum Export {
 struct FakeEngine {
     _dir: tempfile::TempDir,
     host: String,
+    /// The request paths it answered, checked by the test (an assertion in the server's
+    /// thread would not fail the test).
+    paths: Arc<Mutex<Vec<String>>>,
 }
 
 fn fake_engine(archive: PathBuf, mode: Export) -> FakeEngine {
@@ -269,6 +332,8 @@ fn fake_engine(archive: PathBuf, mode: Export) -> FakeEngine {
         .unwrap();
     let sock = dir.path().join("f.sock");
     let listener = UnixListener::bind(&sock).unwrap();
+    let paths = Arc::new(Mutex::new(Vec::new()));
+    let seen = paths.clone();
     std::thread::spawn(move || {
         let body = std::fs::read(&archive).unwrap();
         for conn in listener.incoming() {
@@ -285,6 +350,7 @@ fn fake_engine(archive: PathBuf, mode: Export) -> FakeEngine {
                 }
             }
             let path = line.split(' ').nth(1).unwrap_or("").to_string();
+            seen.lock().unwrap().push(path.clone());
             let head = |status: &str, extra: &str| {
                 format!("HTTP/1.1 {status}\r\nApi-Version: 1.44\r\nContent-Type: application/json\r\n{extra}")
             };
@@ -308,41 +374,24 @@ fn fake_engine(archive: PathBuf, mode: Export) -> FakeEngine {
                 );
                 let _ = conn.write_all(j);
             } else if path.ends_with("/get") {
-                assert!(
-                    path.starts_with("/v1.44/"),
-                    "negotiated version used: {path}"
-                );
                 let half = &body[..body.len() / 2];
                 let chunk = |c: &mut std::os::unix::net::UnixStream, b: &[u8]| {
                     let _ = c.write_all(format!("{:x}\r\n", b.len()).as_bytes());
                     let _ = c.write_all(b);
                     let _ = c.write_all(b"\r\n");
                 };
-                match mode {
-                    Export::Whole => {
-                        let _ = conn.write_all(
-                            format!(
-                                "{}Content-Length: {}\r\nConnection: close\r\n\r\n",
-                                head("200 OK", ""),
-                                body.len()
-                            )
-                            .as_bytes(),
-                        );
-                        let _ = conn.write_all(&body);
-                    }
-                    Export::CleanCut | Export::Abrupt | Export::ErrorInside => {
-                        let _ = conn.write_all(
-                            format!("{}Transfer-Encoding: chunked\r\n\r\n", head("200 OK", ""))
-                                .as_bytes(),
-                        );
-                        chunk(&mut conn, half);
-                        if matches!(mode, Export::ErrorInside) {
-                            chunk(&mut conn, br#"{"message":"write /var/lib/docker/tmp: no space left on device"}"#);
-                        }
-                        if !matches!(mode, Export::Abrupt) {
-                            let _ = conn.write_all(b"0\r\n\r\n");
-                        }
-                    }
+                let _ = conn.write_all(
+                    format!("{}Transfer-Encoding: chunked\r\n\r\n", head("200 OK", "")).as_bytes(),
+                );
+                chunk(&mut conn, half);
+                if matches!(mode, Export::ErrorInside) {
+                    chunk(
+                        &mut conn,
+                        br#"{"message":"write /var/lib/docker/tmp: no space left on device"}"#,
+                    );
+                }
+                if !matches!(mode, Export::Abrupt) {
+                    let _ = conn.write_all(b"0\r\n\r\n");
                 }
             } else {
                 let msg = br#"{"message":"page not found"}"#;
@@ -364,21 +413,8 @@ fn fake_engine(archive: PathBuf, mode: Export) -> FakeEngine {
     FakeEngine {
         host: format!("unix://{}", sock.display()),
         _dir: dir,
+        paths,
     }
-}
-
-/// The Docker 25 export shape (containerd image store: OCI blobs, `manifest.json`
-/// pointing into them) streams to the archive's figures, registry digest included.
-#[test]
-fn docker25_export_shape_gives_the_archive_figures() {
-    let f = fake_engine(image("app-pr.docker25.tar").into(), Export::Whole);
-    let engine = json_with(&[("DOCKER_HOST", &f.host)], "docker-daemon:app-pr:latest");
-    assert_eq!(
-        engine["image"]["repo_digests"][0],
-        "registry.example/app-pr@sha256:210f684b6e36a8cab87e4065c30ff2369f274a164059ef56e0fcc675e3666513"
-    );
-    let archive = figures(json_with(&[], &image("app-pr.docker25.tar")));
-    assert_eq!(figures(engine), archive);
 }
 
 /// An export that stops half-way is an error, never a smaller image: cut with a clean
@@ -395,6 +431,12 @@ fn export_cut_half_way_is_an_error() {
             assert_one_line_exit_2(
                 &out,
                 "export of app-pr:latest is truncated or failed half-way",
+            );
+            // The export was asked for at the version the engine's ping negotiated.
+            let paths = f.paths.lock().unwrap().clone();
+            assert!(
+                paths.iter().any(|p| p == "/v1.44/images/app-pr:latest/get"),
+                "{paths:?}"
             );
         }
     }

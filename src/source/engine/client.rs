@@ -77,9 +77,8 @@ impl Client {
                 message,
             });
         }
-        if let Some(v) = version.as_deref().and_then(parse_version) {
-            let use_v = v.min(MAX_API_VERSION);
-            client.prefix = format!("/v{}.{}", use_v.0, use_v.1);
+        if let Some(prefix) = version.as_deref().and_then(api_prefix) {
+            client.prefix = prefix;
         }
         client.api_version = version;
         Ok(client)
@@ -280,6 +279,13 @@ fn connect_error(address: &str, env: &'static str, what: &str, e: io::Error) -> 
     }
 }
 
+/// The path prefix for an engine that says it speaks `version`: that version, capped at
+/// the newest one this client knows ([`MAX_API_VERSION`]); `None` when it is not `M.N`.
+fn api_prefix(version: &str) -> Option<String> {
+    let v = parse_version(version)?.min(MAX_API_VERSION);
+    Some(format!("/v{}.{}", v.0, v.1))
+}
+
 /// `1.41` → (1, 41).
 fn parse_version(v: &str) -> Option<(u32, u32)> {
     let (a, b) = v.trim().split_once('.')?;
@@ -316,7 +322,11 @@ mod tests {
     fn versions_parse_and_cap() {
         assert_eq!(parse_version("1.41"), Some((1, 41)));
         assert_eq!(parse_version("x"), None);
-        assert_eq!((1, 47).min(MAX_API_VERSION), MAX_API_VERSION);
-        assert_eq!((1, 41).min(MAX_API_VERSION), (1, 41));
+        // Newer engines are asked at our newest version, older ones at theirs.
+        assert_eq!(api_prefix("1.47").as_deref(), Some("/v1.45"));
+        assert_eq!(api_prefix("1.45").as_deref(), Some("/v1.45"));
+        assert_eq!(api_prefix("1.41").as_deref(), Some("/v1.41"));
+        assert_eq!(api_prefix("2.0").as_deref(), Some("/v1.45"));
+        assert_eq!(api_prefix("x"), None);
     }
 }

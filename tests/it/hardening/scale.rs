@@ -1,13 +1,9 @@
 //! Scale and limits: 200,000 files or whiteouts in one layer, 130 layers, and
-//! gigabytes of zeros in a small compressed layer. Figures stay exact, time stays
-//! proportional to the bytes, and memory stays flat (sampled from /proc).
-
-use std::time::Duration;
+//! gigabytes of zeros in a small compressed layer. Figures stay exact and memory stays
+//! flat (the kernel's peak RSS). How long they take is the benchmark's business
+//! (`bench/`); here only a hang fails, through the measured run's own timeout.
 
 use super::*;
-
-/// One generous bound for every case here: the "within a minute".
-const MINUTE: Duration = Duration::from_secs(60);
 
 /// A layer of `n` one-byte files in directories of 1,000 (plus the directories).
 fn many_files(n: usize) -> Vec<u8> {
@@ -30,7 +26,6 @@ fn two_hundred_thousand_files_in_one_layer() {
     let report = run.json();
     assert_eq!(totals(&report), (n as u64, n as u64, 0, n as u64));
     assert_eq!(report["layers"][0]["entries"], n + n / 1000);
-    assert!(run.elapsed < MINUTE, "took {:?}", run.elapsed);
     assert_rss_below(&run, 256);
 }
 
@@ -49,7 +44,6 @@ fn two_hundred_thousand_whiteouts_in_one_layer() {
     assert_eq!(totals(&report), (n as u64, 0, n as u64, 0));
     assert_eq!(report["layers"][1]["whiteouts"], n);
     assert_eq!(report["layers"][1]["deleted"], n);
-    assert!(run.elapsed < MINUTE, "took {:?}", run.elapsed);
     assert_rss_below(&run, 256);
 }
 
@@ -102,7 +96,6 @@ fn two_gib_of_zeros_in_a_small_gzip_layer_streams() {
     let report = run.json();
     let size = (mib as u64) << 20;
     assert_eq!(totals(&report), (size, size, 0, 1));
-    assert!(run.elapsed < MINUTE, "took {:?}", run.elapsed);
     assert_rss_below(&run, 64);
 }
 
@@ -118,7 +111,6 @@ fn one_gib_of_zeros_in_a_small_zstd_layer_streams() {
     let (run, _, _d) = analyze_oci_archive(&oci(&[blob(bytes, diff_id, Comp::Zstd)]));
     let size = (mib as u64) << 20;
     assert_eq!(totals(&run.json()), (size, size, 0, 1));
-    assert!(run.elapsed < MINUTE, "took {:?}", run.elapsed);
     assert_rss_below(&run, 64);
 }
 

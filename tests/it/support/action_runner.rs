@@ -36,7 +36,16 @@ pub struct Run {
     /// The action's outputs, evaluated from `outputs.*.value`.
     pub outputs: BTreeMap<String, String>,
     pub summary: String,
-    pub skipped: Vec<String>,
+    /// The `uses:` steps (which this stand-in cannot run), in order, each with whether
+    /// its `if:` let it run and its `with:` values expanded.
+    pub uses: Vec<UsesStep>,
+}
+
+#[derive(Debug, PartialEq)]
+pub struct UsesStep {
+    pub uses: String,
+    pub runs: bool,
+    pub with: BTreeMap<String, String>,
 }
 
 impl Run {
@@ -139,7 +148,7 @@ impl Runner {
             stderr: String::new(),
             outputs: BTreeMap::new(),
             summary: String::new(),
-            skipped: Vec::new(),
+            uses: Vec::new(),
         };
         let steps = action["runs"]["steps"].as_array().unwrap();
         assert_eq!(action["runs"]["using"], "composite");
@@ -149,7 +158,23 @@ impl Runner {
                 .map(str::to_string)
                 .unwrap_or(format!("__{i}"));
             if let Some(uses) = step["uses"].as_str() {
-                run.skipped.push(uses.to_string());
+                let runs = match step["if"].as_str() {
+                    None => true,
+                    Some(cond) => ctx.condition(cond),
+                };
+                let with = step["with"]
+                    .as_object()
+                    .map(|w| {
+                        w.iter()
+                            .map(|(k, v)| (k.clone(), ctx.expand(&scalar(v))))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                run.uses.push(UsesStep {
+                    uses: uses.to_string(),
+                    runs,
+                    with,
+                });
                 continue;
             }
             assert!(step["if"].is_null(), "run steps with if: are not supported");
@@ -210,6 +235,9 @@ impl Runner {
                 }
             }
             let out = cmd.output().unwrap();
+            // A step runs layergate: a panic in it fails the test whatever the step's code.
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!err.contains("panicked at"), "step {i} panicked: {err}");
             run.stdout.push_str(&String::from_utf8_lossy(&out.stdout));
             run.stderr.push_str(&String::from_utf8_lossy(&out.stderr));
             run.summary
@@ -260,6 +288,28 @@ impl Context {
         }
         out.push_str(rest);
         out
+    }
+
+    /// A step's `if:`: `EXPR == 'TEXT'`, `EXPR != 'TEXT'`, or a bare EXPR (true when
+    /// not empty). Anything else fails the test rather than being guessed.
+    fn condition(&self, cond: &str) -> bool {
+        let cond = cond.trim();
+        let cond = cond
+            .strip_prefix("${{")
+            .and_then(|c| c.strip_suffix("}}"))
+            .unwrap_or(cond)
+            .trim();
+        for (op, equal) in [("!=", false), ("==", true)] {
+            if let Some((left, right)) = cond.split_once(op) {
+                let right = right.trim();
+                let text = right
+                    .strip_prefix('\'')
+                    .and_then(|r| r.strip_suffix('\''))
+                    .unwrap_or_else(|| panic!("if: {cond}: only a quoted string on the right"));
+                return (self.eval(left.trim()) == text) == equal;
+            }
+        }
+        !self.eval(cond).is_empty()
     }
 
     fn eval(&self, expr: &str) -> String {

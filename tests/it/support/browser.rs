@@ -1,7 +1,8 @@
 //! A real headless Chromium, driven over the DevTools protocol on pipes
 //! (`--remote-debugging-pipe`: commands on fd 3, answers on fd 4, one JSON message
 //! per NUL), so the tests need no websocket client and open no port. Each
-//! [`Browser`] has its own fresh profile and is closed (then killed by PID) on drop.
+//! [`Browser`] has its own fresh profile and its own process group, closed (then the group
+//! killed) on drop, or when the test binary exits ([`super::reaper`]).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -11,36 +12,28 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-/// Longest wait for one answer: a cold start on a busy two-core machine.
-const ANSWER: Duration = Duration::from_secs(60);
+use super::reaper::{self, AtExit};
 
-/// `/usr/bin/chromium`, installed with apt-get when missing and we are root;
-/// otherwise the test fails with one line saying what to install.
+/// The names a Chromium goes by on PATH, in the order `.ci/run` accepts them.
+const CHROMIUM: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
+/// Longest wait for one answer: far beyond a cold start on a busy two-core machine, so
+/// only a hang reaches it.
+const ANSWER: Duration = Duration::from_secs(180);
+
+/// The first Chromium on PATH; Debian's `chromium` is installed (root or password-less
+/// sudo) when there is none, otherwise the test fails with one line saying what to install.
 pub fn chromium() -> PathBuf {
-    let path = PathBuf::from(CHROMIUM);
-    if path.exists() {
-        return path;
+    let found = || CHROMIUM.iter().find(|c| super::sys::on_path(c));
+    if found().is_none() {
+        super::sys::install(&["chromium"], &["chromium"]);
     }
-    let root = Command::new("id")
-        .arg("-u")
+    let name = found().expect("a chromium on PATH");
+    let out = Command::new("sh")
+        .args(["-c", "command -v \"$0\""])
+        .arg(name)
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    if root {
-        let ok = Command::new("sh")
-            .args([
-                "-c",
-                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium",
-            ])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if ok && path.exists() {
-            return path;
-        }
-    }
-    panic!("chromium not found at {CHROMIUM}: install Debian's `chromium` package (apt-get install chromium)");
+        .expect("locate chromium");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
 pub struct Browser {
@@ -51,12 +44,17 @@ pub struct Browser {
     /// Events that arrived while waiting for answers, per session.
     events: Vec<Value>,
     _profile: tempfile::TempDir,
+    _cleanup: AtExit,
 }
 
 impl Browser {
     pub fn launch() -> Browser {
         let exe = chromium();
-        let profile = tempfile::tempdir().expect("profile dir");
+        use std::os::unix::process::CommandExt;
+        let profile = tempfile::Builder::new()
+            .prefix(&format!("{}browser-", reaper::MARKER))
+            .tempdir()
+            .expect("profile dir");
         // The shell maps our stdin/stdout to the pipe descriptors Chromium expects.
         let mut child = Command::new("sh")
             .arg("-c")
@@ -79,8 +77,10 @@ impl Browser {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("start chromium");
+        let cleanup = reaper::at_exit(&reaper::stop_group_command(child.id(), false));
         let stdin = child.stdin.take().expect("chromium stdin");
         let stdout = child.stdout.take().expect("chromium stdout");
         let (tx, rx) = channel();
@@ -109,6 +109,7 @@ impl Browser {
             next_id: 0,
             events: Vec::new(),
             _profile: profile,
+            _cleanup: cleanup,
         }
     }
 
@@ -177,11 +178,12 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+                break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = self.child.kill();
+        // Its helper processes (zygote, renderers, GPU) share the group.
+        reaper::stop_group(self.child.id(), false);
         let _ = self.child.wait();
     }
 }
@@ -204,8 +206,8 @@ impl Page<'_> {
         self.browser.call(Some(&s), method, params)
     }
 
-    /// Navigates and waits for the page's `data-ready` mark; returns how long that took.
-    pub fn navigate(&mut self, url: &str) -> Duration {
+    /// Navigates and waits for the page's `data-ready` mark.
+    pub fn navigate(&mut self, url: &str) {
         let start = Instant::now();
         self.call("Page.navigate", json!({"url": url}));
         let deadline = start + ANSWER;
@@ -214,7 +216,7 @@ impl Page<'_> {
                 "!!document.documentElement && document.documentElement.getAttribute('data-ready') === '1'",
             );
             if ready == json!(true) {
-                return start.elapsed();
+                return;
             }
             assert!(
                 Instant::now() < deadline,

@@ -4,8 +4,10 @@
 //! A derived form changes only how layers are stored, never what they hold: layers are
 //! decompressed byte for byte (and recompressed with zstd for the zstd form), the config
 //! bytes are kept, so diffIDs, image IDs and every figure are those of the real image.
-//! Forms are written once per build under `target/tmp` (atomically: concurrent tests
-//! may ask for the same form) and reused.
+//! Forms are written under `target/tmp`, keyed by a hash of everything that makes their
+//! bytes (the archives they come from and the code that derives them), atomically
+//! (concurrent tests may ask for the same form), and reused while that key holds: a changed
+//! archive or deriver gets a fresh copy, never a stale one.
 //!
 //! - `NAME.docker.tar`: a legacy `docker save` (config `<hex>.json`, `<diffID>.tar` layers,
 //!   `manifest.json`, `repositories`), from `NAME.oci.tar`;
@@ -21,18 +23,60 @@ use std::sync::Mutex;
 
 use super::raw::{archive, blob_path, hex_of, sha256, Files};
 
-/// Bumped whenever a derived form's bytes change, so a stale copy is never reused.
-const VERSION: u32 = 2;
+/// The code that writes derived forms: part of every form's key.
+const DERIVER: [&str; 2] = [include_str!("derive.rs"), include_str!("raw.rs")];
 
-/// Serialises derivation inside the test binary; the rename keeps other processes safe.
-static LOCK: Mutex<()> = Mutex::new(());
+/// Serialises derivation inside the test binary (the rename keeps other processes safe)
+/// and remembers each form's path once its key is known.
+static FORMS: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
 
-/// The path of the derived form `name`, written on first use.
+/// The committed archives a form is made from.
+fn inputs(name: &str) -> Vec<PathBuf> {
+    if name == "layout" {
+        let mut archives: Vec<PathBuf> = std::fs::read_dir(super::images())
+            .expect("images dir")
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.to_string_lossy().ends_with(".oci.tar"))
+            .collect();
+        archives.sort();
+        return archives;
+    }
+    let stem = name
+        .strip_suffix(".tar")
+        .and_then(|s| s.rsplit_once('.'))
+        .map(|(stem, _)| stem)
+        .unwrap_or_else(|| panic!("no real test image or derived form named {name}"));
+    vec![super::images().join(format!("{stem}.oci.tar"))]
+}
+
+/// sha256 over the deriving code, the form's name and its input archives' bytes.
+fn key(name: &str) -> String {
+    let mut all = Vec::new();
+    for code in DERIVER {
+        all.extend_from_slice(code.as_bytes());
+    }
+    all.extend_from_slice(name.as_bytes());
+    for input in inputs(name) {
+        let bytes =
+            std::fs::read(&input).unwrap_or_else(|e| panic!("read {}: {e}", input.display()));
+        all.extend_from_slice(input.to_string_lossy().as_bytes());
+        all.extend_from_slice(&bytes);
+    }
+    hex_of(&sha256(&all))[..16].to_string()
+}
+
+/// The path of the derived form `name`, written when no copy with its current key exists.
 pub fn form(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("test-images-v{VERSION}"));
+    let mut forms = FORMS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = forms.get(name) {
+        return path.clone();
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("test-images")
+        .join(key(name));
     let path = dir.join(name);
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     if path.exists() {
+        forms.insert(name.to_string(), path.clone());
         return path;
     }
     std::fs::create_dir_all(&dir).expect("create derived image dir");
@@ -55,7 +99,17 @@ pub fn form(name: &str) -> PathBuf {
         };
         std::fs::write(&tmp, bytes).expect("write derived image");
     }
-    std::fs::rename(&tmp, &path).expect("publish derived image");
+    if let Err(e) = std::fs::rename(&tmp, &path) {
+        // Another test binary published the same key first (a directory cannot be
+        // renamed over): theirs has the same bytes.
+        assert!(
+            path.exists(),
+            "publish derived image {}: {e}",
+            path.display()
+        );
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    forms.insert(name.to_string(), path.clone());
     path
 }
 

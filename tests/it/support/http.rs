@@ -3,7 +3,9 @@
 //! the test's handler. One request per connection (`connection: close`), which hyper
 //! (octocrab, oci-client) and reqwest honour. The same server plays a forge API (JSON
 //! replies), a download server (ETags), and a misbehaving registry: a reply can stall, hang
-//! up, send a short body, omit its length, or honour `Range`.
+//! up, send a short body, omit its length, or honour `Range`. A handler that panics (an
+//! assertion about a request) answers 500 and fails the test when the server is dropped,
+//! or at the next [`Server::requests`], rather than vanishing with its thread.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -100,6 +102,8 @@ pub struct Server {
     pub port: u16,
     log: Arc<Mutex<Vec<Request>>>,
     stop: Arc<AtomicBool>,
+    /// Panics of the handler, as messages.
+    failures: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -118,16 +122,23 @@ impl Server {
         let url = format!("http://127.0.0.1:{port}");
         let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let failures = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
-        let (log2, url2, stop2) = (log.clone(), url.clone(), stop.clone());
+        let (log2, url2, stop2, failures2) =
+            (log.clone(), url.clone(), stop.clone(), failures.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (log, handler, url) = (log2.clone(), handler.clone(), url2.clone());
-                std::thread::spawn(move || serve(stream, &log, &*handler, &url));
+                let (log, handler, url, failures) = (
+                    log2.clone(),
+                    handler.clone(),
+                    url2.clone(),
+                    failures2.clone(),
+                );
+                std::thread::spawn(move || serve(stream, &log, &*handler, &url, &failures));
             }
         });
         Server {
@@ -135,10 +146,23 @@ impl Server {
             port,
             log,
             stop,
+            failures,
         }
     }
 
+    /// Fails the test if the handler panicked on any request so far.
+    #[track_caller]
+    pub fn assert_handler_ok(&self) {
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(
+            failures.is_empty(),
+            "the test server's handler failed: {}",
+            failures.join("; ")
+        );
+    }
+
     pub fn requests(&self) -> Vec<Request> {
+        self.assert_handler_ok();
         self.log.lock().unwrap().clone()
     }
 
@@ -165,10 +189,19 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if !std::thread::panicking() {
+            self.assert_handler_ok();
+        }
     }
 }
 
-fn serve(stream: TcpStream, log: &Mutex<Vec<Request>>, handler: &Handler, url: &str) {
+fn serve(
+    stream: TcpStream,
+    log: &Mutex<Vec<Request>>,
+    handler: &Handler,
+    url: &str,
+    failures: &Mutex<Vec<String>>,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let Ok(read_half) = stream.try_clone() else {
         return;
@@ -219,7 +252,23 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Request>>, handler: &Handler, url: &
         log.push(request.clone());
         nth
     };
-    let mut reply = handler(&request, url, nth);
+    let answered =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&request, url, nth)));
+    let mut reply = match answered {
+        Ok(reply) => reply,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a panic".into());
+            failures
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("{} {}: {msg}", request.method, request.path));
+            Reply::status(500)
+        }
+    };
     if let (true, Some(from), 200) = (reply.ranges, range_from, reply.status) {
         let total = reply.body.len();
         reply.body = reply.body.split_off(from.min(total));

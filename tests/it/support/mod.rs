@@ -2,8 +2,6 @@
 //! storage forms derived from them, and how to run the binary. Topic modules hold
 //! tests only.
 
-#![allow(dead_code)]
-
 pub mod act;
 pub mod action_runner;
 pub mod derive;
@@ -16,11 +14,15 @@ pub mod hostile_registry;
 pub mod http;
 pub mod podman;
 pub mod raw;
+pub mod reaper;
 pub mod registry;
 pub mod run;
+pub mod sys;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+pub use run::Layergate;
 
 /// The real test images committed with the code (`tests/data/images`, provenance in its
 /// README). Tests never read anything outside the repository.
@@ -39,14 +41,16 @@ pub fn image(name: &str) -> String {
 }
 
 /// The binary, with the layer cache off: a test that wants it sets it up itself
-/// (tests/it/cache.rs), so no test sees another's entries or the user's.
-pub fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_layergate"));
+/// (tests/it/cache.rs), so no test sees another's entries or the user's. Every run of it
+/// fails the test if the binary panicked or was killed ([`Layergate::output`]).
+pub fn bin() -> Layergate {
+    let mut cmd = Layergate::new();
     cmd.env("LAYERGATE_NO_CACHE", "1");
     cmd
 }
 
-/// Runs the binary with `args`, returning its output.
+/// Runs the binary with `args`, returning its output (no panic, see [`bin`]); the caller
+/// asserts the exit code.
 pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("run layergate")
 }

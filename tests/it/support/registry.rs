@@ -1,58 +1,32 @@
 //! A real registry for tests: Debian's `docker-registry` (the CNCF distribution
-//! registry) on 127.0.0.1 with a random free port, its own temporary storage, config
-//! and access log, killed on drop. Images are pushed into it with skopeo.
+//! registry) on 127.0.0.1, bound to port 0 (the port it got is read back from its log), its
+//! own temporary storage, config and access log, stopped on drop or when the test binary
+//! exits. Images are pushed into it with skopeo.
 
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::Once;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-/// Installs docker-registry, skopeo and htpasswd with apt-get when missing (CI runs
-/// `.ci/run`, which does the same; this keeps a bare `cargo test` working as root).
+use super::reaper::{self, AtExit};
+
+/// docker-registry, skopeo and htpasswd, installed with apt-get when missing (as `.ci/run`
+/// does; this keeps a bare `cargo test` working).
 pub fn ensure_tools() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let have = |t: &str| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {t}")])
-                .stdout(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if ["docker-registry", "skopeo", "htpasswd"]
-            .iter()
-            .all(|t| have(t))
-        {
-            return;
-        }
-        let install = || {
-            Command::new("apt-get")
-                .args([
-                    "install",
-                    "-y",
-                    "docker-registry",
-                    "skopeo",
-                    "apache2-utils",
-                ])
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !install() {
-            let _ = Command::new("apt-get").arg("update").status();
-            assert!(
-                install(),
-                "apt-get install docker-registry skopeo apache2-utils failed"
-            );
-        }
-    });
+    super::sys::install(
+        &["docker-registry", "skopeo", "htpasswd"],
+        &["docker-registry", "skopeo", "apache2-utils"],
+    );
 }
 
 pub struct Registry {
     pub port: u16,
     pub dir: tempfile::TempDir,
     child: Child,
+    _cleanup: AtExit,
+    /// Sentinel requests made so far (see [`Registry::blob_gets`]).
+    sentinels: std::sync::atomic::AtomicU32,
 }
 
 pub const USER: &str = "ci-bot";
@@ -71,12 +45,16 @@ impl Registry {
 
     fn start_with(auth: bool) -> Registry {
         ensure_tools();
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{}registry-", reaper::MARKER))
+            .tempdir()
+            .unwrap();
+        // Port 0: the kernel picks a free port when the registry binds, so no other
+        // process can take it in between; the registry logs the address it got.
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: false\n\
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\n\
              storage:\n  filesystem:\n    rootdirectory: {}\n\
-             http:\n  addr: 127.0.0.1:{port}\n",
+             http:\n  addr: 127.0.0.1:0\n",
             dir.path().join("data").display()
         );
         if auth {
@@ -96,24 +74,37 @@ impl Registry {
         std::fs::write(&config_path, config).unwrap();
         let log = std::fs::File::create(dir.path().join("access.log")).unwrap();
         let err = std::fs::File::create(dir.path().join("registry.log")).unwrap();
-        let child = Command::new("docker-registry")
+        let mut child = Command::new("docker-registry")
             .arg("serve")
             .arg(&config_path)
             .stdout(log)
             .stderr(err)
             .spawn()
             .expect("start docker-registry");
-        let reg = Registry { port, dir, child };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let cleanup = reaper::at_exit(&format!("kill -KILL {} 2>/dev/null; true", child.id()));
+        // Generous: only a hung start reaches it, never a slow one.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let port = loop {
+            let log = std::fs::read_to_string(dir.path().join("registry.log")).unwrap_or_default();
+            if let Some(port) = listening_port(&log) {
+                break port;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("docker-registry exited ({status}): {log}");
+            }
             assert!(
                 Instant::now() < deadline,
-                "registry did not start: {}",
-                reg.log("registry.log")
+                "docker-registry logged no listening address in 120 s: {log}"
             );
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Registry {
+            port,
+            dir,
+            child,
+            _cleanup: cleanup,
+            sentinels: Default::default(),
         }
-        reg
     }
 
     pub fn host(&self) -> String {
@@ -150,10 +141,33 @@ impl Registry {
         std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
     }
 
-    /// Every `GET /v2/REPO/blobs/DIGEST` the registry answered, as the digests.
+    /// Every `GET /v2/REPO/blobs/DIGEST` the registry answered before this call, as the
+    /// digests. The registry writes an access-log line once a response has gone out, so
+    /// this sends a sentinel request of its own and waits until its line is in the log:
+    /// every request answered before it is then logged too.
     pub fn blob_gets(&self) -> Vec<String> {
-        // The access log line is written once the response has gone out.
-        std::thread::sleep(Duration::from_millis(300));
+        let n = self
+            .sentinels
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let sentinel = format!("/v2/?layergate-sentinel={n}");
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to registry");
+        write!(
+            s,
+            "GET {sentinel} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n\r\n",
+            self.port
+        )
+        .expect("sentinel request");
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).expect("sentinel answer");
+        // Generous: only a registry that never logs reaches it.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.log("access.log").contains(&sentinel) {
+            assert!(
+                Instant::now() < deadline,
+                "the registry did not log the sentinel {sentinel} in 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
         self.log("access.log")
             .lines()
             .filter_map(|l| {
@@ -180,17 +194,18 @@ impl Drop for Registry {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The port in the registry's `listening on 127.0.0.1:PORT` log line.
+fn listening_port(log: &str) -> Option<u16> {
+    log.lines().find_map(|l| {
+        let at = l.find("listening on 127.0.0.1:")? + "listening on 127.0.0.1:".len();
+        let digits: String = l[at..].chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok().filter(|&p| p != 0)
+    })
 }
 
 /// The `layergate` binary with no credentials from the machine: HOME, DOCKER_CONFIG
 /// and the podman auth file all point into `home`.
-pub fn isolated(home: &std::path::Path) -> Command {
+pub fn isolated(home: &std::path::Path) -> super::Layergate {
     let mut cmd = crate::support::bin();
     cmd.env("HOME", home)
         .env("DOCKER_CONFIG", home.join(".docker"))

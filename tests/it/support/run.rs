@@ -1,18 +1,176 @@
-//! Running the binary on a case: scratch directories, measured runs (wall time and
-//! peak RSS, measured by GNU time), and the assertions every hostile input shares (refused with one line,
-//! no panic).
+//! Running the binary: the [`Layergate`] command every test uses (no run of it may panic
+//! unnoticed), scratch directories, measured runs (peak RSS, measured by GNU time), and the
+//! assertions every hostile input shares (refused with one line, no panic).
 
-#![allow(dead_code)]
-
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
 use super::bin;
 use super::raw::*;
+
+/// The `layergate` binary as a command. It has no way to run that skips the panic check:
+/// [`Layergate::output`] fails the test when the binary panicked (exit 101 or `panicked at`
+/// on stderr) or was killed by a signal, and [`Layergate::code`] also asserts the exact
+/// exit code.
+pub struct Layergate {
+    cmd: Command,
+}
+
+impl Layergate {
+    pub fn new() -> Layergate {
+        Layergate {
+            cmd: Command::new(env!("CARGO_BIN_EXE_layergate")),
+        }
+    }
+
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(&mut self, args: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(&mut self, key: impl AsRef<OsStr>, val: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.env(key, val);
+        self
+    }
+
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        self.cmd.envs(vars);
+        self
+    }
+
+    pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.env_remove(key);
+        self
+    }
+
+    pub fn env_clear(&mut self) -> &mut Self {
+        self.cmd.env_clear();
+        self
+    }
+
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    /// The command as configured, for running it under another program (GNU time); such a
+    /// caller checks the run with [`assert_clean_exit`] itself.
+    pub fn command(&self) -> &Command {
+        &self.cmd
+    }
+
+    /// Runs the binary to completion and fails the test if it panicked, was killed, or
+    /// hung (ran past a bound no real run comes near); the caller asserts the exit code
+    /// (or uses [`Layergate::code`]).
+    pub fn output(&mut self) -> std::io::Result<Output> {
+        let child = self
+            .cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let pid = child.id().to_string();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let hang = std::thread::spawn(move || {
+            let hung = done_rx.recv_timeout(HANG).is_err();
+            if hung {
+                // Not reaped yet (wait_with_output has not returned), so the PID is ours.
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            }
+            hung
+        });
+        let out = child.wait_with_output()?;
+        let _ = done_tx.send(());
+        assert!(
+            !hang.join().unwrap(),
+            "layergate {:?} did not finish in {HANG:?}: a hang",
+            self.cmd.get_args().collect::<Vec<_>>()
+        );
+        assert_clean_exit(&out);
+        Ok(out)
+    }
+
+    /// Runs the binary with `input` on its standard input; like [`Layergate::output`].
+    pub fn output_with_stdin(&mut self, input: Vec<u8>) -> std::io::Result<Output> {
+        let mut child = self
+            .cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        // Written from a thread: the binary may answer before it has read everything.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output()?;
+        writer.join().expect("stdin writer");
+        assert_clean_exit(&out);
+        Ok(out)
+    }
+
+    /// Runs the binary and asserts it exited with exactly `expected` (and did not panic).
+    #[track_caller]
+    pub fn code(&mut self, expected: i32) -> Output {
+        let out = self.output().expect("run layergate");
+        assert_code(&out, expected);
+        out
+    }
+}
+
+impl Default for Layergate {
+    fn default() -> Self {
+        Layergate::new()
+    }
+}
+
+/// Fails the test, loudly, when a run of the binary panicked (exit 101, or `panicked at`
+/// on stderr: a panic on another thread can end in any exit code) or was killed by a
+/// signal.
+#[track_caller]
+pub fn assert_clean_exit(out: &Output) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("panicked at") && out.status.code() != Some(101),
+        "layergate PANICKED ({}): {err}",
+        out.status
+    );
+    assert!(
+        out.status.code().is_some(),
+        "layergate was killed ({}): {err}",
+        out.status
+    );
+}
+
+/// Asserts a run exited with exactly `expected` and did not panic.
+#[track_caller]
+pub fn assert_code(out: &Output, expected: i32) {
+    assert_clean_exit(out);
+    assert_eq!(
+        out.status.code(),
+        Some(expected),
+        "expected exit {expected}; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 /// A scratch directory for one case.
 pub fn scratch() -> tempfile::TempDir {
@@ -41,7 +199,6 @@ pub struct Run {
     pub code: i32,
     pub stdout: Vec<u8>,
     pub stderr: String,
-    pub elapsed: Duration,
     /// Peak resident memory of the child, in KiB, as the kernel counted it.
     pub max_rss_kib: i64,
 }
@@ -58,6 +215,9 @@ impl Run {
 /// `unsafe`, so the test cannot call `wait4` itself.
 const GNU_TIME: &str = "/usr/bin/time";
 
+/// How long a measured run may take before it counts as hung.
+const HANG: std::time::Duration = std::time::Duration::from_secs(900);
+
 /// Runs the binary under GNU time, which reports its peak resident memory.
 pub fn run_measured(args: &[&str]) -> Run {
     assert!(
@@ -65,8 +225,8 @@ pub fn run_measured(args: &[&str]) -> Run {
         "{GNU_TIME} is missing: install the Debian package `time` (apt-get install time)"
     );
     let report = tempfile::NamedTempFile::new().unwrap();
-    let start = Instant::now();
-    let layergate = bin();
+    let bin = bin();
+    let layergate = bin.command();
     let mut time = Command::new(GNU_TIME);
     // What `bin()` sets for every run (no analysis cache) holds under GNU time too.
     for (k, v) in layergate.get_envs() {
@@ -99,8 +259,29 @@ pub fn run_measured(args: &[&str]) -> Run {
         err.read_to_end(&mut v).unwrap();
         v
     });
+    // Only a hang reaches this: no run here needs a tenth of it, even on a loaded machine.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let pid = child.id();
+    let hang = std::thread::spawn(move || {
+        let hung = done_rx.recv_timeout(HANG).is_err();
+        if hung {
+            // GNU time's child goes with it: kill the whole run by its parent's PID first.
+            let _ = Command::new("pkill")
+                .args(["-KILL", "-P", &pid.to_string()])
+                .status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        hung
+    });
     let status = child.wait().unwrap();
-    let elapsed = start.elapsed();
+    let _ = done_tx.send(());
+    assert!(
+        !hang.join().unwrap(),
+        "layergate {} did not finish in {HANG:?}: a hang",
+        args.join(" ")
+    );
     let timing = std::fs::read_to_string(report.path()).unwrap();
     let max_rss_kib = timing
         .lines()
@@ -115,13 +296,14 @@ pub fn run_measured(args: &[&str]) -> Run {
         Some(sig) => -sig.trim().parse::<i32>().unwrap(),
         None => status.code().unwrap(),
     };
-    Run {
+    let run = Run {
         code,
         stdout: out_t.join().unwrap(),
         stderr: String::from_utf8_lossy(&err_t.join().unwrap()).into_owned(),
-        elapsed,
         max_rss_kib,
-    }
+    };
+    assert_no_panic(&run);
+    run
 }
 
 pub fn analyze(image: &str) -> Run {
@@ -147,7 +329,7 @@ pub fn assert_refused(run: &Run, needles: &[&str]) {
 /// Asserts the child's peak memory, as the kernel measured it, stayed under `mib`.
 #[track_caller]
 pub fn assert_rss_below(run: &Run, mib: i64) {
-    eprintln!("measured: {:?}, peak {} KiB", run.elapsed, run.max_rss_kib);
+    eprintln!("measured: peak {} KiB", run.max_rss_kib);
     assert!(run.max_rss_kib > 0, "peak memory was not measured");
     assert!(
         run.max_rss_kib < mib * 1024,
@@ -158,7 +340,7 @@ pub fn assert_rss_below(run: &Run, mib: i64) {
 
 #[track_caller]
 pub fn assert_no_panic(run: &Run) {
-    assert!(!run.stderr.contains("panicked"), "panic: {}", run.stderr);
+    assert!(!run.stderr.contains("panicked at"), "panic: {}", run.stderr);
     assert_ne!(run.code, 101, "panic exit: {}", run.stderr);
     assert!(
         run.code >= 0,
