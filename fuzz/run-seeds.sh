@@ -13,7 +13,7 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-co
 # Its own target dir: these flags would otherwise rebuild the main crate's dependencies.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR_FUZZ:-$PWD/target}"
 targets=(archive layer reference policy)
-cargo build --release --locked --bins
+cargo build --release --bins
 
 # Seeds: what the repository already holds (small real images, the example policies),
 # copied into a scratch corpus the run may add to.

@@ -116,10 +116,13 @@ impl Dockerd {
             .process_group(0)
             .spawn()
             .expect("spawn dockerd");
+        let sudo = if sys::is_root() { "" } else { "sudo -n " };
+        // dockerd bind-mounts its data root onto itself; a daemon killed before its own
+        // shutdown leaves that mount behind.
         let cleanup = reaper::at_exit(&format!(
-            "{}; {}rm -rf {} {}",
+            "{}; {sudo}umount {}/data 2>/dev/null; {sudo}rm -rf {} {}",
             reaper::stop_group_command(child.id(), true),
-            if sys::is_root() { "" } else { "sudo -n " },
+            dir.display(),
             dir.display(),
             log_path.display()
         ));
@@ -247,6 +250,10 @@ impl Drop for Dockerd {
     fn drop(&mut self) {
         reaper::stop_group(self.child.id(), true);
         let _ = self.child.wait();
+        let _ = privileged("umount")
+            .arg(self.dir.join("data"))
+            .stderr(Stdio::null())
+            .status();
         let _ = privileged("rm")
             .arg("-rf")
             .arg(&self.dir)

@@ -11,7 +11,7 @@
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -38,8 +38,15 @@ for ((i = ${#order[@]} - 1; i >= 0; i--)); do
 done
 "#;
 
-fn watchdog() -> &'static Mutex<ChildStdin> {
-    static W: OnceLock<Mutex<ChildStdin>> = OnceLock::new();
+/// The watchdog and the write end of its pipe. It is never waited for: it must outlive
+/// this process to do its work.
+struct Watchdog {
+    _child: Child,
+    pipe: ChildStdin,
+}
+
+fn watchdog() -> &'static Mutex<Watchdog> {
+    static W: OnceLock<Mutex<Watchdog>> = OnceLock::new();
     W.get_or_init(|| {
         let mut child = Command::new("bash")
             .arg("-c")
@@ -53,7 +60,11 @@ fn watchdog() -> &'static Mutex<ChildStdin> {
             .expect("start the cleanup watchdog (bash)");
         // The pipe is close-on-exec: no other child inherits it, so it closes exactly
         // when this process ends.
-        Mutex::new(child.stdin.take().expect("watchdog stdin"))
+        let pipe = child.stdin.take().expect("watchdog stdin");
+        Mutex::new(Watchdog {
+            _child: child,
+            pipe,
+        })
     })
 }
 
@@ -70,21 +81,22 @@ pub fn at_exit(command: &str) -> AtExit {
     assert!(!command.contains('\n'), "one line: {command}");
     let id = NEXT.fetch_add(1, Ordering::SeqCst);
     let mut w = watchdog().lock().unwrap_or_else(|e| e.into_inner());
-    writeln!(w, "add {id} {command}").expect("register with the cleanup watchdog");
-    w.flush().expect("register with the cleanup watchdog");
+    writeln!(w.pipe, "add {id} {command}").expect("register with the cleanup watchdog");
+    w.pipe.flush().expect("register with the cleanup watchdog");
     AtExit { id }
 }
 
 impl Drop for AtExit {
     fn drop(&mut self) {
         let mut w = watchdog().lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(w, "del {}", self.id);
-        let _ = w.flush();
+        let _ = writeln!(w.pipe, "del {}", self.id);
+        let _ = w.pipe.flush();
     }
 }
 
 /// One line of `sh` that stops process group `pgid`: SIGTERM, up to `grace` seconds for it
-/// to go, then SIGKILL; `sudo` when the group runs as root and we do not.
+/// to go, then SIGKILL; `sudo` when the group runs as root and we do not. `/bin/kill`,
+/// because dash's builtin `kill` refuses `-- -PGID`.
 pub fn stop_group_command(pgid: u32, as_root: bool) -> String {
     let sudo = if as_root && !super::sys::is_root() {
         "sudo -n "
@@ -92,9 +104,9 @@ pub fn stop_group_command(pgid: u32, as_root: bool) -> String {
         ""
     };
     format!(
-        "{sudo}kill -TERM -- -{pgid} 2>/dev/null; i=0; \
-         while {sudo}kill -0 -- -{pgid} 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; \
-         {sudo}kill -KILL -- -{pgid} 2>/dev/null; true"
+        "{sudo}/bin/kill -TERM -- -{pgid} 2>/dev/null; i=0; \
+         while {sudo}/bin/kill -0 -- -{pgid} 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; \
+         {sudo}/bin/kill -KILL -- -{pgid} 2>/dev/null; true"
     )
 }
 
