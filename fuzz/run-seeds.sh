@@ -13,7 +13,9 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-co
 # Its own target dir: these flags would otherwise rebuild the main crate's dependencies.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR_FUZZ:-$PWD/target}"
 targets=(archive layer reference policy)
-cargo build --release --bins
+# An explicit --target keeps RUSTFLAGS off build scripts (instrumented, they do not link).
+host="$(rustc -vV | sed -n 's/^host: //p')"
+cargo build --release --bins --target "$host"
 
 # Seeds: what the repository already holds (small real images, the example policies),
 # copied into a scratch corpus the run may add to.
@@ -33,7 +35,7 @@ for t in "${targets[@]}"; do
   echo "fuzz $t: ${secs}s on $(ls "$work/$t" | wc -l) seeds"
   # -rss_limit_mb: the archive target analyses real images; -timeout: one input may
   # take at most 30 s (a hang, not a slow input).
-  "$CARGO_TARGET_DIR/release/$t" "$work/$t" -max_total_time="$secs" -rss_limit_mb=2048 \
+  "$CARGO_TARGET_DIR/$host/release/$t" "$work/$t" -max_total_time="$secs" -rss_limit_mb=2048 \
     -timeout=30 -print_final_stats=1 -artifact_prefix="$work/crash-$t-" 2>"$work/$t.log" || {
     tail -40 "$work/$t.log" >&2
     echo "fuzz target $t failed; the input is in the log above" >&2
