@@ -153,6 +153,12 @@ impl Dockerd {
         &self.socket
     }
 
+    /// The engine's directory, for test files that should go away with it (the machine's
+    /// engine's is the test user's; the chroot engine's is root's).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// `unix:///…/d.sock`, the value for `DOCKER_HOST`.
     pub fn host(&self) -> String {
         format!("unix://{}", self.socket.display())
