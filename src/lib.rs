@@ -23,6 +23,8 @@ pub mod overlay;
 pub mod packages;
 pub mod policy;
 pub mod publish;
+pub mod read;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod retry;
@@ -32,3 +34,4 @@ pub mod source;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod text;
+pub mod write;

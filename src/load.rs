@@ -148,14 +148,17 @@ pub fn read_report(path: &Path) -> Result<Report, LoadError> {
         path: path.to_path_buf(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(read)?.len();
-    if size > MAX_REPORT_BYTES {
-        return Err(LoadError::TooLarge {
-            path: path.to_path_buf(),
-            size,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(read)?;
+    let bytes = match crate::read::read_capped(path, MAX_REPORT_BYTES) {
+        Ok(b) => b,
+        Err(crate::read::InputError::TooLarge { .. }) => {
+            return Err(LoadError::TooLarge {
+                path: path.to_path_buf(),
+                size: std::fs::metadata(path).map_or(MAX_REPORT_BYTES + 1, |m| m.len()),
+            })
+        }
+        Err(crate::read::InputError::Io(e)) => return Err(read(e)),
+        Err(e) => return Err(read(std::io::Error::other(e.to_string()))),
+    };
     let not_report = |message: String| LoadError::NotAReport {
         path: path.to_path_buf(),
         message,

@@ -38,17 +38,21 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The default policy, with the first backoff from [`BACKOFF_ENV`] when `get`
-    /// (an environment lookup) has a number for it.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Self {
+    /// (an environment lookup) has it; a value that is not a whole number of
+    /// milliseconds (up to ten minutes) is an error naming the variable.
+    pub fn from_env(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, crate::setting::SettingError> {
         let mut policy = RetryPolicy::default();
-        if let Some(ms) = get(BACKOFF_ENV).and_then(|v| v.trim().parse::<u64>().ok()) {
+        if let Some(raw) = get(BACKOFF_ENV).filter(|v| !v.is_empty()) {
+            let ms = crate::setting::whole(BACKOFF_ENV, &raw, "milliseconds", 0..=600_000)?;
             policy.base = Duration::from_millis(ms);
         }
-        policy
+        Ok(policy)
     }
 
     /// The process environment's policy.
-    pub fn from_process() -> Self {
+    pub fn from_process() -> Result<Self, crate::setting::SettingError> {
         RetryPolicy::from_env(|k| std::env::var(k).ok())
     }
 
@@ -175,12 +179,21 @@ mod tests {
 
     #[test]
     fn backoff_base_comes_from_the_environment() {
-        let p = RetryPolicy::from_env(|k| (k == BACKOFF_ENV).then(|| "10".to_string()));
+        let p = RetryPolicy::from_env(|k| (k == BACKOFF_ENV).then(|| "10".to_string())).unwrap();
         assert_eq!(p.base, Duration::from_millis(10));
         assert_eq!(
-            RetryPolicy::from_env(|_| None::<String>),
+            RetryPolicy::from_env(|_| None::<String>).unwrap(),
             RetryPolicy::default()
         );
+        for bad in ["abc", "-1", "1.5", "600001"] {
+            let e =
+                RetryPolicy::from_env(|k| (k == BACKOFF_ENV).then(|| bad.to_string())).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with("LAYERGATE_HTTP_BACKOFF_MS: bad value"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The on-disk form of one cached layer scan: a fixed header, then the scan as
 //! postcard (serde, varint integers) compressed with zstd. The header carries the
-//! format version, the lengths and a blake3 checksum of the payload, so a torn,
-//! truncated or foreign file is recognised before a byte of it is decoded.
+//! format version, the lengths and a keyed blake3 MAC of the payload (the key is the
+//! cache's own secret, `DIR/secret`, readable by its owner only), so a torn,
+//! truncated or foreign file is recognised before a byte of it is decoded, and an
+//! entry written by anyone who does not hold the secret is never used: a forged
+//! scan cannot make a failing image pass.
 //!
 //! Adding a field to [`LayerScan`] (or anything it holds) needs only its serde
 //! derive and a bump of [`FORMAT`]: the `format_fingerprint_is_pinned` test fails
@@ -16,10 +19,10 @@ use crate::scan::LayerScan;
 
 /// The cache format. Part of the directory name and of every header; an entry of
 /// any other version is ignored (and rewritten in this version's directory).
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 const MAGIC: &[u8; 8] = b"LGSCAN\0\x01";
-/// magic, format, payload length, decoded length, blake3 of the payload.
+/// magic, format, payload length, decoded length, keyed blake3 MAC of the payload.
 const HEADER: usize = 8 + 4 + 8 + 8 + 32;
 
 /// Largest decoded scan accepted: the scanner's own entry limit (2 million
@@ -33,7 +36,7 @@ pub enum EntryError {
     Foreign,
     #[error("written by cache format {0} (this layergate reads {FORMAT})")]
     Version(u32),
-    #[error("truncated or corrupt (checksum mismatch)")]
+    #[error("truncated, corrupt or not written by this cache's owner (MAC mismatch)")]
     Corrupt,
     #[error("undecodable: {0}")]
     Decode(String),
@@ -53,8 +56,11 @@ struct Owned {
     scan: LayerScan,
 }
 
-/// Encodes the scan of the blob `key`.
-pub fn encode(key: &Digest, scan: &LayerScan) -> Result<Vec<u8>, EntryError> {
+/// The cache's secret: what binds an entry to the cache that wrote it.
+pub type Secret = [u8; 32];
+
+/// Encodes the scan of the blob `key`, sealed with `secret`.
+pub fn encode(key: &Digest, scan: &LayerScan, secret: &Secret) -> Result<Vec<u8>, EntryError> {
     let plain = postcard::to_allocvec(&Payload { key, scan })
         .map_err(|e| EntryError::Decode(e.to_string()))?;
     // Level 1: paths compress well even at the fastest level; the content hashes
@@ -65,14 +71,14 @@ pub fn encode(key: &Digest, scan: &LayerScan) -> Result<Vec<u8>, EntryError> {
     out.extend_from_slice(&FORMAT.to_le_bytes());
     out.extend_from_slice(&(packed.len() as u64).to_le_bytes());
     out.extend_from_slice(&(plain.len() as u64).to_le_bytes());
-    out.extend_from_slice(blake3::hash(&packed).as_bytes());
+    out.extend_from_slice(blake3::keyed_hash(secret, &packed).as_bytes());
     out.extend_from_slice(&packed);
     Ok(out)
 }
 
 /// Decodes an entry that should hold the scan of `key`. Nothing in it is used
-/// unless header, checksum, decoding and key all agree.
-pub fn decode(key: &Digest, bytes: &[u8]) -> Result<LayerScan, EntryError> {
+/// unless header, MAC, decoding and key all agree.
+pub fn decode(key: &Digest, bytes: &[u8], secret: &Secret) -> Result<LayerScan, EntryError> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err(EntryError::Foreign);
     }
@@ -89,7 +95,9 @@ pub fn decode(key: &Digest, bytes: &[u8]) -> Result<LayerScan, EntryError> {
     let packed_len = word(12, 8);
     let plain_len = word(20, 8);
     let packed = &bytes[HEADER..];
-    if packed.len() as u64 != packed_len || blake3::hash(packed).as_bytes() != &bytes[28..60] {
+    // `blake3::Hash` compares in constant time.
+    let mac = blake3::Hash::from_slice(&bytes[28..60]).map_err(|_| EntryError::Corrupt)?;
+    if packed.len() as u64 != packed_len || blake3::keyed_hash(secret, packed) != mac {
         return Err(EntryError::Corrupt);
     }
     if plain_len > MAX_DECODED {
@@ -120,6 +128,8 @@ pub(crate) mod tests {
     use super::*;
     use crate::image::{Algorithm, Compression, Hasher};
     use crate::scan::{Kind, Record};
+
+    pub(crate) const SECRET: Secret = [3; 32];
 
     fn digest(s: &[u8]) -> Digest {
         let mut h = Hasher::new(Algorithm::Sha256);
@@ -180,7 +190,7 @@ pub(crate) mod tests {
     fn round_trips_every_kind() {
         let scan = sample();
         let key = scan.blob_digest.clone();
-        let back = decode(&key, &encode(&key, &scan).unwrap()).unwrap();
+        let back = decode(&key, &encode(&key, &scan, &SECRET).unwrap(), &SECRET).unwrap();
         assert_eq!(format!("{back:?}"), format!("{scan:?}"));
     }
 
@@ -197,7 +207,7 @@ pub(crate) mod tests {
         let fingerprint = blake3::hash(&plain).to_hex().to_string();
         assert_eq!(
             (FORMAT, &fingerprint[..16]),
-            (3, "2900a4edecd01353"),
+            (4, "2900a4edecd01353"),
             "the cached scan layout changed: bump cache::entry::FORMAT and update this pin"
         );
     }
@@ -206,28 +216,38 @@ pub(crate) mod tests {
     fn every_damage_is_refused() {
         let scan = sample();
         let key = scan.blob_digest.clone();
-        let good = encode(&key, &scan).unwrap();
+        let good = encode(&key, &scan, &SECRET).unwrap();
         // Truncated anywhere.
         for cut in [0, 7, HEADER - 1, HEADER, good.len() - 1] {
-            assert!(decode(&key, &good[..cut]).is_err(), "cut at {cut}");
+            assert!(decode(&key, &good[..cut], &SECRET).is_err(), "cut at {cut}");
         }
         // One flipped bit in the payload.
         let mut bad = good.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        assert!(matches!(decode(&key, &bad), Err(EntryError::Corrupt)));
+        assert!(matches!(
+            decode(&key, &bad, &SECRET),
+            Err(EntryError::Corrupt)
+        ));
         // A future format.
         let mut future = good.clone();
         future[8] = (FORMAT + 1) as u8;
-        assert!(matches!(decode(&key, &future), Err(EntryError::Version(v)) if v == FORMAT + 1));
+        assert!(
+            matches!(decode(&key, &future, &SECRET), Err(EntryError::Version(v)) if v == FORMAT + 1)
+        );
         // Random bytes.
         assert!(matches!(
-            decode(&key, &[0x5a; 200]),
+            decode(&key, &[0x5a; 200], &SECRET),
             Err(EntryError::Foreign)
+        ));
+        // Sealed with another cache's secret (a forged entry).
+        assert!(matches!(
+            decode(&key, &good, &[4; 32]),
+            Err(EntryError::Corrupt)
         ));
         // A valid entry under another blob's name.
         assert!(matches!(
-            decode(&digest(b"other"), &good),
+            decode(&digest(b"other"), &good, &SECRET),
             Err(EntryError::WrongKey { .. })
         ));
     }
@@ -249,7 +269,7 @@ pub(crate) mod tests {
             })
             .collect();
         let key = scan.blob_digest.clone();
-        let bytes = encode(&key, &scan).unwrap();
+        let bytes = encode(&key, &scan, &SECRET).unwrap();
         assert!(bytes.len() < 20_000 * 48, "{} bytes", bytes.len());
     }
 }

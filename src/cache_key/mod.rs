@@ -73,7 +73,8 @@ impl Validator {
 /// The content of the key file for `url`: the URL as a comment (so a reader knows what
 /// the file stands for) and the validator. Stable: the same validator gives the same bytes.
 pub fn key_content(url: &str, validator: &Validator) -> String {
-    format!("# {url}\n{}\n", validator.line())
+    // The key file is COPYed into the image: never the URL's user:password.
+    format!("# {}\n{}\n", crate::redact::url(url), validator.line())
 }
 
 /// The key file's name for `url`: a readable slug of its last path segment and the first

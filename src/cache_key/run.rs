@@ -69,6 +69,9 @@ pub fn run(request: &Request) -> Result<Outcome, CacheKeyError> {
     let fetcher = Fetcher::new(request.fetch.clone())?;
     let mut outcome = Outcome::default();
     let Some(dockerfile) = &request.dockerfile else {
+        if request.dir.is_relative() {
+            refuse_links(Path::new("."), &request.dir)?;
+        }
         for url in &request.urls {
             outcome.lines.push(key_one(&fetcher, &request.dir, url));
         }
@@ -93,6 +96,7 @@ pub fn run(request: &Request) -> Result<Outcome, CacheKeyError> {
         });
     }
     let context = dockerfile.parent().unwrap_or(Path::new("."));
+    refuse_links(context, &request.dir)?;
     let on_disk = context.join(&request.dir);
     let downloads = plan(&text);
     let mut checksums = BTreeMap::new();
@@ -135,17 +139,37 @@ pub fn run(request: &Request) -> Result<Outcome, CacheKeyError> {
             .file_name()
             .map_or("Dockerfile".into(), |n| n.to_string_lossy().into_owned());
         outcome.diff = Some(unified_diff(&name, &text, &new));
-        if request.write {
-            let mut tmp = tempfile::NamedTempFile::new_in(context).map_err(io(context))?;
-            std::io::Write::write_all(&mut tmp, new.as_bytes()).map_err(io(dockerfile))?;
-            tmp.persist(dockerfile).map_err(|e| CacheKeyError::Io {
-                path: dockerfile.display().to_string(),
-                source: e.error,
-            })?;
+        // Key files first; the Dockerfile only when every one was written, so a
+        // failed run never leaves a COPY of a key file that does not exist.
+        if request.write && !outcome.failed() {
+            crate::write::write_file(dockerfile, new.as_bytes()).map_err(io(dockerfile))?;
             outcome.applied = true;
         }
     }
     Ok(outcome)
+}
+
+/// The key folder must stay inside the build context: no component of it may be a
+/// symlink (it would take the key files, and the `COPY`, somewhere else).
+fn refuse_links(context: &Path, dir: &Path) -> Result<(), CacheKeyError> {
+    let mut at = context.to_path_buf();
+    for part in dir.components() {
+        if matches!(part, std::path::Component::CurDir) {
+            continue;
+        }
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => return Err(CacheKeyError::Io {
+                path: at.display().to_string(),
+                source: std::io::Error::other(
+                    "is a symlink; the key folder must be a real folder inside the build context",
+                ),
+            }),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
 }
 
 fn key_one(fetcher: &Fetcher, dir: &Path, url: &str) -> Line {

@@ -1,7 +1,6 @@
 //! Writing key files: only when the validator changed, and atomically, so a build that
 //! reads the directory meanwhile sees the old file or the new one, never half of one.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{key_content, key_name, CacheKeyError, Validator};
@@ -49,12 +48,7 @@ pub fn write_key(dir: &Path, url: &str, validator: &Validator) -> Result<Written
         return Ok(Written::Unchanged { path });
     }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-    tmp.write_all(content.as_bytes()).map_err(io(&path))?;
-    tmp.persist(&path).map_err(|e| CacheKeyError::Io {
-        path: path.display().to_string(),
-        source: e.error,
-    })?;
+    crate::write::write_file(&path, content.as_bytes()).map_err(io(&path))?;
     Ok(match old {
         None => Written::New { path },
         Some(old) => Written::Changed {

@@ -67,16 +67,17 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> FleetError + '_ {
 
 /// Reads and parses a history file; a missing file is an empty history.
 pub fn read(path: &Path) -> Result<History, FleetError> {
-    let bytes = match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(History::default()),
-        Err(e) => return Err(io(path)(e)),
-        Ok(m) if m.len() > MAX_HISTORY_BYTES => {
+    let bytes = match crate::read::read_capped(path, MAX_HISTORY_BYTES) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => return Ok(History::default()),
+        Err(crate::read::InputError::TooLarge { .. }) => {
             return Err(FleetError::TooLarge {
                 path: path.display().to_string(),
                 limit: MAX_HISTORY_BYTES,
             })
         }
-        Ok(_) => std::fs::read(path).map_err(io(path))?,
+        Err(crate::read::InputError::Io(e)) => return Err(io(path)(e)),
+        Err(e) => return Err(io(path)(std::io::Error::other(e.to_string()))),
     };
     let text = String::from_utf8_lossy(&bytes);
     Ok(history::parse(&path.display().to_string(), &text))
@@ -90,6 +91,14 @@ pub fn append(
     keep: Option<usize>,
 ) -> Result<Vec<String>, FleetError> {
     let _lock = Lock::take(path)?;
+    // A file that exists must already be a history: a verdict or any other file
+    // given as FILE by mistake (arguments swapped) is refused, never appended to.
+    let existing = read(path)?;
+    if existing.records().next().is_none() && !existing.lines.is_empty() {
+        return Err(FleetError::NotHistory {
+            path: path.display().to_string(),
+        });
+    }
     {
         let mut f = OpenOptions::new()
             .create(true)
@@ -112,20 +121,15 @@ pub fn append(
     }
     let h = read(path)?;
     if let Some(kept) = keep.and_then(|k| history::trimmed(&h, k)) {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(path))?;
+        let mut text = String::new();
         for line in kept {
-            let text = history::line_text(line).map_err(|e| FleetError::Io {
+            text.push_str(&history::line_text(line).map_err(|e| FleetError::Io {
                 path: path.display().to_string(),
                 source: e.into(),
-            })?;
-            tmp.write_all(text.as_bytes()).map_err(io(path))?;
+            })?);
         }
-        tmp.as_file().sync_data().map_err(io(path))?;
-        tmp.persist(path).map_err(|e| io(path)(e.error))?;
+        // Through the one writer: a symlinked history file stays a symlink.
+        crate::write::write_file(path, text.as_bytes()).map_err(io(path))?;
     }
     Ok(h.warnings)
 }
@@ -140,7 +144,8 @@ mod tests {
     fn concurrent_appends_lose_no_record() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("h.jsonl");
-        std::fs::write(&path, "foreign line\n").unwrap();
+        let first = record("img0", "first", "main", 0).to_line().unwrap();
+        std::fs::write(&path, format!("foreign line\n{first}")).unwrap();
         let threads: Vec<_> = (0..8)
             .map(|t| {
                 let path = path.clone();
@@ -156,7 +161,7 @@ mod tests {
             t.join().unwrap();
         }
         let h = read(&path).unwrap();
-        assert_eq!(h.records().count(), 200);
+        assert_eq!(h.records().count(), 201);
         assert_eq!(h.warnings.len(), 1);
         append(&path, &[], Some(10)).unwrap();
         let h = read(&path).unwrap();
@@ -165,5 +170,26 @@ mod tests {
             .unwrap()
             .starts_with("foreign line\n"));
         assert!(!dir.path().join("h.jsonl.lock").exists());
+    }
+
+    /// A file that holds no record (a verdict given as FILE) is refused and unchanged;
+    /// an empty or missing one is a new history.
+    #[test]
+    fn a_file_that_is_not_a_history_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("verdict.json");
+        let verdict = "{\n  \"schema\": 2\n}\n";
+        std::fs::write(&path, verdict).unwrap();
+        let r = record("img", "c1", "main", 1);
+        let e = append(&path, std::slice::from_ref(&r), None).unwrap_err();
+        assert!(
+            e.to_string().contains("not a layergate history file"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), verdict);
+        let empty = dir.path().join("empty.jsonl");
+        std::fs::write(&empty, "").unwrap();
+        append(&empty, std::slice::from_ref(&r), None).unwrap();
+        append(&dir.path().join("new.jsonl"), &[r], None).unwrap();
     }
 }

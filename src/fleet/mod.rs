@@ -38,6 +38,8 @@ pub enum FleetError {
     TooLarge { path: String, limit: u64 },
     #[error("{path}: the record was not written in one piece (file system full?)")]
     ShortWrite { path: String },
+    #[error("{path}: not a layergate history file (it holds no history record); refusing to append to it (is FILE given first?)")]
+    NotHistory { path: String },
     #[error("{}: held for 30 s by another writer (or left by a crashed one: remove it)", path.display())]
     Locked { path: PathBuf },
 }

@@ -413,6 +413,8 @@ pub enum PolicyError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{source_name}: {why}")]
+    NotAPolicy { source_name: String, why: String },
     #[error("{0}")]
     Invalid(#[from] PolicyErrors),
     #[error(
@@ -446,12 +448,50 @@ pub fn load_str(source_name: &str, text: &str) -> Result<Policy, PolicyErrors> {
     Ok(policy)
 }
 
+/// Largest policy file read: policies are a few hundred bytes; a megabyte is not one.
+pub const MAX_POLICY_BYTES: u64 = 1 << 20;
+
 pub fn load_file(path: &Path) -> Result<Policy, PolicyError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
-        path: path.to_path_buf(),
-        source,
+    let bytes =
+        crate::read::read_capped(path, MAX_POLICY_BYTES).map_err(|e| PolicyError::Read {
+            path: path.to_path_buf(),
+            source: match e {
+                crate::read::InputError::Io(io) => io,
+                other => std::io::Error::other(other.to_string()),
+            },
+        })?;
+    load_bytes(&path.display().to_string(), &bytes)
+}
+
+/// Parses a policy file's bytes. Bytes that are not UTF-8 YAML text (a NUL byte, a
+/// binary file) and a file with nothing in it are errors, never "no rules": a broken
+/// policy must not pass every image. (`--policy none` says "no rules" on purpose.)
+pub fn load_bytes(source_name: &str, bytes: &[u8]) -> Result<Policy, PolicyError> {
+    let not = |why: String| PolicyError::NotAPolicy {
+        source_name: source_name.to_string(),
+        why,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        not(format!(
+            "not UTF-8 text (bad byte at offset {})",
+            e.valid_up_to()
+        ))
     })?;
-    Ok(load_str(&path.display().to_string(), &text)?)
+    if let Some(at) = text.find(|c: char| c.is_ascii_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(not(format!("not YAML text (control byte at offset {at})")));
+    }
+    let has_content = text.lines().any(|l| {
+        let l = l.trim();
+        !(l.is_empty() || l.starts_with('#') || l == "---" || l == "...")
+    });
+    if !has_content {
+        return Err(not(
+            "the policy file is empty; write at least `version: 1`, or pass --policy none for no rules"
+                .into(),
+        ));
+    }
+    Ok(load_str(source_name, text)?)
 }
 
 #[cfg(test)]

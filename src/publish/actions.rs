@@ -2,7 +2,6 @@
 //! step outputs (`key=value`, heredoc for multi-line values) and workflow-command
 //! annotations (`::error::` / `::warning::`) with their data escaped.
 
-use std::io::Write;
 use std::path::Path;
 
 use super::{CommentOutcome, Publication, PublishError, Severity};
@@ -17,13 +16,8 @@ pub(crate) fn append_summary(path: &Path, markdown: &str) -> Result<(), PublishE
 }
 
 fn append(path: &Path, text: &str) -> Result<(), PublishError> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| PublishError::file(path, e))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| PublishError::file(path, e))
+    // In one piece: a full disk leaves the file as it was, never half a line.
+    crate::write::append_file(path, text.as_bytes()).map_err(|e| PublishError::file(path, e))
 }
 
 /// The outputs, in the order the action documents them.

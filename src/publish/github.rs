@@ -201,7 +201,12 @@ impl Client {
         let origin = origin_of(&gh.api);
         Ok(Client {
             octo,
-            policy: RetryPolicy::from_env(|k| env.get(k).map(str::to_string)),
+            policy: RetryPolicy::from_env(|k| env.get(k).map(str::to_string)).map_err(|e| {
+                PublishError::Setting {
+                    setting: "LAYERGATE_HTTP_BACKOFF_MS",
+                    reason: e.to_string(),
+                }
+            })?,
             origin,
         })
     }

@@ -189,7 +189,12 @@ impl Client {
             })?;
         Ok(Client {
             http,
-            policy: RetryPolicy::from_env(|k| env.get(k).map(str::to_string)),
+            policy: RetryPolicy::from_env(|k| env.get(k).map(str::to_string)).map_err(|e| {
+                PublishError::Setting {
+                    setting: "LAYERGATE_HTTP_BACKOFF_MS",
+                    reason: e.to_string(),
+                }
+            })?,
             origin: origin_of(&gl.api),
         })
     }

@@ -1,9 +1,8 @@
 //! GitLab report artifacts built from a publication: Code Quality JSON (one issue per
 //! finding, fingerprints stable across runs), JUnit XML (one test case per rule) and
 //! the `artifacts:reports:metrics` text format. Building is pure; `write_requested`
-//! writes the files the flags ask for, each through a temporary file renamed into place.
+//! writes the files the flags ask for, each through `crate::write`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -32,15 +31,7 @@ pub(crate) fn write_requested(
 }
 
 pub(crate) fn write_atomic(path: &Path, body: &str) -> Result<(), PublishError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| PublishError::file(path, e))?;
-    tmp.write_all(body.as_bytes())
-        .map_err(|e| PublishError::file(path, e))?;
-    tmp.persist(path).map_err(|e| PublishError::file(path, e))?;
-    Ok(())
+    crate::write::write_file(path, body.as_bytes()).map_err(|e| PublishError::file(path, e))
 }
 
 /// Code Quality issues. The fingerprint hashes the key, code and in-image path (or,

@@ -295,8 +295,14 @@ pub fn deliver(
     };
 
     if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
-        actions::append_summary(path.as_ref(), &body)?;
-        delivery.written.push(path.into());
+        // Appended in one piece or not at all; a summary that cannot be written (a
+        // full disk) is a warning: the outputs and the comment still carry the verdict.
+        match actions::append_summary(path.as_ref(), &body) {
+            Ok(()) => delivery.written.push(path.into()),
+            Err(e) => delivery
+                .warnings
+                .push(format!("job summary not written: {e}")),
+        }
     }
     if env.is_true("GITHUB_ACTIONS") {
         delivery.annotations = actions::annotations(publication);

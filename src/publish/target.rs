@@ -41,6 +41,12 @@ pub(crate) struct GitLab {
 }
 
 pub(crate) fn resolve(args: &Settings, env: &Env) -> Result<Plan, PublishError> {
+    if args.pr == Some(0) {
+        return Err(missing(
+            "--pr",
+            "0 is not a pull or merge request number (they start at 1)",
+        ));
+    }
     match args.comment {
         CommentMode::None => Ok(plan(Target::None)),
         CommentMode::Github => github(args, env, true),
@@ -107,13 +113,13 @@ fn github(args: &Settings, env: &Env, explicit: bool) -> Result<Plan, PublishErr
             setting: "--repo",
             reason: format!("{full:?} is not OWNER/NAME"),
         })?;
-    let api = args
-        .api_url
-        .as_deref()
-        .or(env.get("GITHUB_API_URL"))
-        .unwrap_or("https://api.github.com")
-        .trim_end_matches('/')
-        .to_string();
+    let api = match args.api_url.as_deref() {
+        Some(url) => api_url("--api-url", url)?,
+        None => match env.get("GITHUB_API_URL") {
+            Some(url) => api_url("GITHUB_API_URL", url)?,
+            None => "https://api.github.com".to_string(),
+        },
+    };
     let token = args
         .github_token
         .as_ref()
@@ -121,6 +127,9 @@ fn github(args: &Settings, env: &Env, explicit: bool) -> Result<Plan, PublishErr
         .filter(|t| !t.is_empty())
         .or_else(|| env.get("GITHUB_TOKEN").map(str::to_string))
         .or_else(|| env.get("GH_TOKEN").map(str::to_string));
+    if let Some(t) = &token {
+        crate::redact::register(t);
+    }
     let Some(token) = token else {
         let reason =
             "no GitHub token: set GITHUB_TOKEN (the action passes github.token) or --github-token";
@@ -141,10 +150,15 @@ fn github(args: &Settings, env: &Env, explicit: bool) -> Result<Plan, PublishErr
     })))
 }
 
+/// Largest event payload read (GitHub's are a few hundred kilobytes at most).
+const MAX_EVENT_BYTES: u64 = 64 << 20;
+
 /// The pull request number of a `pull_request`/`pull_request_target` event, or of
 /// an `issue_comment` on a pull request; `None` for other events (push, schedule).
 fn pr_from_event(path: &Path) -> Result<Option<u64>, PublishError> {
-    let bytes = std::fs::read(path).map_err(|e| PublishError::file(path, e))?;
+    // A real byte cap (GITHUB_EVENT_PATH=/dev/zero would never end) and no FIFOs.
+    let bytes =
+        crate::read::read_capped(path, MAX_EVENT_BYTES).map_err(|e| PublishError::file(path, e))?;
     let event: serde_json::Value = crate::image::parse_json(&bytes)
         .map_err(|e| PublishError::file(path, format!("not a GitHub event payload: {e}")))?;
     if let Some(n) = event
@@ -171,9 +185,18 @@ fn pr_from_event(path: &Path) -> Result<Option<u64>, PublishError> {
 const GITLAB_TOKEN_HINT: &str = "set LAYERGATE_GITLAB_TOKEN (or GITLAB_TOKEN) to a project access token with the api scope; CI_JOB_TOKEN cannot write merge request notes";
 
 fn gitlab(args: &Settings, env: &Env, explicit: bool) -> Result<Plan, PublishError> {
-    let mr = args
-        .pr
-        .or_else(|| env.get("CI_MERGE_REQUEST_IID").and_then(|v| v.parse().ok()));
+    let mr = match args.pr {
+        Some(n) => Some(n),
+        None => env
+            .get("CI_MERGE_REQUEST_IID")
+            .map(|v| {
+                crate::setting::id("CI_MERGE_REQUEST_IID", v).map_err(|e| PublishError::Setting {
+                    setting: "CI_MERGE_REQUEST_IID",
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()?,
+    };
     let Some(mr) = mr else {
         if explicit {
             return Err(missing(
@@ -183,18 +206,16 @@ fn gitlab(args: &Settings, env: &Env, explicit: bool) -> Result<Plan, PublishErr
         }
         return Ok(plan(Target::None));
     };
-    let api = args
-        .api_url
-        .as_deref()
-        .or(env.get("CI_API_V4_URL"))
-        .ok_or_else(|| {
-            missing(
+    let api = match (args.api_url.as_deref(), env.get("CI_API_V4_URL")) {
+        (Some(url), _) => api_url("--api-url", url)?,
+        (None, Some(url)) => api_url("CI_API_V4_URL", url)?,
+        (None, None) => {
+            return Err(missing(
                 "--api-url",
                 "no GitLab API: pass --api-url or set CI_API_V4_URL",
-            )
-        })?
-        .trim_end_matches('/')
-        .to_string();
+            ))
+        }
+    };
     let project = args
         .repo
         .as_deref()
@@ -214,6 +235,9 @@ fn gitlab(args: &Settings, env: &Env, explicit: bool) -> Result<Plan, PublishErr
         .filter(|t| !t.is_empty())
         .or_else(|| env.get("LAYERGATE_GITLAB_TOKEN").map(str::to_string))
         .or_else(|| env.get("GITLAB_TOKEN").map(str::to_string));
+    if let Some(t) = &token {
+        crate::redact::register(t);
+    }
     let Some(token) = token else {
         if explicit {
             return Err(missing("LAYERGATE_GITLAB_TOKEN", GITLAB_TOKEN_HINT));
@@ -232,6 +256,45 @@ fn gitlab(args: &Settings, env: &Env, explicit: bool) -> Result<Plan, PublishErr
         token,
         web: env.get("CI_MERGE_REQUEST_PROJECT_URL").map(str::to_string),
     })))
+}
+
+/// An API base URL a token may be sent to: `https://`, or `http://` to this machine
+/// only (a test server, a local proxy). Anything else (no scheme, `ftp://`, plain
+/// HTTP across a network, credentials in the URL) is refused before a request is
+/// made: the token would travel in clear or the client would not know the scheme.
+pub(crate) fn api_url(setting: &'static str, raw: &str) -> Result<String, PublishError> {
+    let shown = crate::redact::url(raw);
+    let bad = |why: &str| PublishError::Setting {
+        setting,
+        reason: format!("{shown:?}: {why}"),
+    };
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| bad(&format!("not a URL ({e}); expected https://HOST/…")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "credentials in the URL are refused; use the token setting",
+        ));
+    }
+    let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+        return Err(bad("no host; expected https://HOST/…"));
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(bad(
+                "plain http:// would send the token in clear; use https:// (http:// is for 127.0.0.1/localhost only)",
+            ))
+        }
+        other => return Err(bad(&format!("scheme {other}:// is not https://"))),
+    }
+    Ok(raw.trim().trim_end_matches('/').to_string())
 }
 
 pub(crate) fn gitlab_token_hint() -> &'static str {

@@ -22,8 +22,18 @@ pub enum RenderError {
     Template { name: String, message: String },
 }
 
+/// Instructions one rendering may run: the built-in templates need a few hundred
+/// thousand on the largest views; a `--template` with nested loops stops here with
+/// an error instead of running for ever.
+pub const TEMPLATE_FUEL: u64 = 50_000_000;
+
+/// Largest text one rendering may produce (the comment is cut far below this; the
+/// cap stops a template that would fill memory).
+pub const TEMPLATE_OUTPUT_LIMIT: usize = 64 << 20;
+
 fn env() -> Environment<'static> {
     let mut env = Environment::new();
+    env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.set_keep_trailing_newline(true);
@@ -44,7 +54,40 @@ pub fn render_template<T: Serialize>(
     };
     let env = env();
     let tmpl = env.template_from_str(source).map_err(err)?;
-    tmpl.render(ctx).map_err(err)
+    let mut out = Capped(Vec::new());
+    match tmpl.render_captured_to(ctx, &mut out) {
+        Ok(_) => {}
+        Err(_) if out.0.len() > TEMPLATE_OUTPUT_LIMIT => {
+            return Err(RenderError::Template {
+                name: name.to_string(),
+                message: format!("renders more than {TEMPLATE_OUTPUT_LIMIT} bytes"),
+            })
+        }
+        Err(e) => return Err(err(e)),
+    }
+    String::from_utf8(out.0).map_err(|e| RenderError::Template {
+        name: name.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// A buffer that refuses to grow past [`TEMPLATE_OUTPUT_LIMIT`].
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > TEMPLATE_OUTPUT_LIMIT {
+            // Marks the overflow for the caller, then stops the rendering.
+            self.0.resize(TEMPLATE_OUTPUT_LIMIT + 1, 0);
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The `diff` comment, cut to fit `limit` characters: the longest table is halved
@@ -77,4 +120,19 @@ pub fn check_markdown(
 ) -> Result<String, RenderError> {
     let (name, source) = template.unwrap_or(("check.md.j2", CHECK_TEMPLATE));
     render_template(name, source, view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nested loops of a hundred thousand run out of fuel (or output) instead of
+    /// running for ever; an ordinary template renders.
+    #[test]
+    fn an_endless_template_is_stopped() {
+        let endless = "{% for a in range(100000) %}{% for b in range(100000) %}{{ b }}{% endfor %}{% endfor %}";
+        let e = render_template("t.j2", endless, &()).unwrap_err();
+        assert!(e.to_string().starts_with("template t.j2: "), "{e}");
+        assert_eq!(render_template("t.j2", "{{ 1 + 1 }}", &()).unwrap(), "2");
+    }
 }

@@ -17,6 +17,11 @@ use super::{Captured, Kind, LayerScan, Record};
 /// for a terabyte of zeros to be hashed.
 pub const MAX_SPARSE_HOLE_BYTES: u64 = 8 << 30;
 
+/// Most bytes of holes all the sparse entries of one layer may expand to together:
+/// without it, a 10 KB layer of a thousand entries each under the per-entry bound
+/// would hash zeros for half an hour.
+pub const MAX_SPARSE_HOLE_BYTES_PER_LAYER: u64 = 8 << 30;
+
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
 const OPAQUE: &[u8] = b".wh..wh..opq";
 
@@ -41,6 +46,8 @@ pub enum ScanError {
         size: u64,
         stored: u64,
     },
+    #[error("sparse entries expand to more than {MAX_SPARSE_HOLE_BYTES_PER_LAYER} bytes of holes in one layer (at {shown})")]
+    SparseLayerTooLarge { shown: String },
     #[error("entry {shown}: name or link target longer than {limit} bytes")]
     NameTooLong { shown: String, limit: usize },
     #[error("read error: {0}")]
@@ -201,6 +208,7 @@ fn walk<R: Read>(
     let mut captured_bytes = 0u64;
     let mut regular_bytes = 0u64;
     let mut entries = 0u64;
+    let mut sparse_holes = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
     let mut members = archive.entries().map_err(corrupt)?;
     loop {
@@ -251,11 +259,18 @@ fn walk<R: Read>(
             let size = entry.size();
             if etype.is_gnu_sparse() {
                 let stored = entry.header().entry_size().unwrap_or(0);
-                if size.saturating_sub(stored) > MAX_SPARSE_HOLE_BYTES {
+                let holes = size.saturating_sub(stored);
+                if holes > MAX_SPARSE_HOLE_BYTES {
                     return Err(ScanError::SparseTooLarge {
                         shown: display_path(&norm.path),
                         size,
                         stored,
+                    });
+                }
+                sparse_holes = sparse_holes.saturating_add(holes);
+                if sparse_holes > MAX_SPARSE_HOLE_BYTES_PER_LAYER {
+                    return Err(ScanError::SparseLayerTooLarge {
+                        shown: display_path(&norm.path),
                     });
                 }
             }

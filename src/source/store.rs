@@ -67,6 +67,8 @@ impl TarStore {
             source,
         };
         let mut spool = tempfile::NamedTempFile::new().map_err(io_err)?;
+        // A signal while standard input is copied removes the spool too.
+        crate::write::register_temp(spool.path());
         io::copy(&mut io::stdin().lock(), spool.as_file_mut()).map_err(io_err)?;
         let file = spool.reopen().map_err(io_err)?;
         let real = spool.path().to_path_buf();

@@ -139,10 +139,21 @@ pub fn build(report: &Report, base: Option<&Report>) -> (Node, Aggregation) {
     (root, agg)
 }
 
-/// Finds (creating) the directory of `path` and returns it with the last component.
+/// Deepest directory level drawn as its own cell. Everything below is one cell named
+/// by the rest of its path: the tree (and every walk of it here, in serde and on the
+/// page) is then bounded in depth whatever an image holds; a layer of a few hundred
+/// bytes can carry a 20,000-level path.
+pub const MAX_DEPTH: usize = 64;
+
+/// Finds (creating) the directory of `path` and returns it with the last component
+/// (below [`MAX_DEPTH`], the rest of the path).
 fn place(arena: &mut Vec<Dir>, path: &str) -> (usize, String) {
     let mut parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let name = parts.pop().unwrap_or("/").to_string();
+    let name = if parts.len() > MAX_DEPTH + 1 {
+        parts.split_off(MAX_DEPTH).join("/")
+    } else {
+        parts.pop().unwrap_or("/").to_string()
+    };
     let mut at = 0;
     for p in parts {
         at = match arena[at].children.get(p) {
@@ -422,6 +433,23 @@ mod tests {
 
     /// Growth is all of an added file and the increase of a grown one; shrinking
     /// is not growth.
+    #[test]
+    fn a_deep_path_is_folded_at_the_depth_limit() {
+        let deep = vec!["d"; 20_000].join("/") + "/f";
+        let r = report(&[(deep.as_str(), 7, 0)], &[]);
+        let (tree, _) = build(&r, None);
+        let mut depth = 0;
+        let mut n = &tree;
+        while let Some(c) = n.children.first() {
+            depth += 1;
+            n = c;
+        }
+        assert_eq!(depth, MAX_DEPTH + 1, "64 directories and the folded cell");
+        assert_eq!(n.bytes, 7);
+        assert!(n.name.ends_with("d/d/f"));
+        assert!(serde_json::to_string(&tree).is_ok());
+    }
+
     #[test]
     fn growth_against_the_base() {
         let base = report(&[("/a", 10, 0), ("/b", 10, 0), ("/c", 10, 0)], &[]);

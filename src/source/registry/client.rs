@@ -296,7 +296,7 @@ impl Client {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        let policy = crate::retry::RetryPolicy::from_process();
+        let policy = crate::retry::RetryPolicy::from_process()?;
         crate::retry::run(&policy, || {
             let next = attempt();
             async move {
@@ -371,7 +371,9 @@ impl Client {
 
 /// The wait after the `n`th failed attempt (1-based), by the shared policy.
 pub fn backoff(n: u32) -> Duration {
-    crate::retry::RetryPolicy::from_process().backoff(n)
+    crate::retry::RetryPolicy::from_process()
+        .unwrap_or_default()
+        .backoff(n)
 }
 
 fn transient(kind: Transient) -> Failure {

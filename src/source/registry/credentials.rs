@@ -28,6 +28,8 @@ impl Credentials {
     /// `USER:PASS`; the password may itself hold colons.
     pub fn parse(s: &str) -> Option<Credentials> {
         let (user, password) = s.split_once(':')?;
+        // Never shown again, whatever a registry echoes back.
+        crate::redact::register(password);
         (!user.is_empty()).then(|| Credentials {
             user: user.to_string(),
             password: password.to_string(),
@@ -45,7 +47,8 @@ pub fn resolve(
     }
     match (std::env::var(USER_ENV), std::env::var(PASSWORD_ENV)) {
         (Ok(user), Ok(password)) if !user.is_empty() => {
-            return Ok(Some(Credentials { user, password }))
+            crate::redact::register(&password);
+            return Ok(Some(Credentials { user, password }));
         }
         (Ok(user), Err(_)) if !user.is_empty() => {
             return Err(RegistryError::Credentials {

@@ -9,6 +9,7 @@
 
 mod descriptors;
 mod documents;
+mod hostile;
 mod names;
 mod properties;
 mod scale;

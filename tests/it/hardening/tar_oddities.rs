@@ -291,3 +291,22 @@ fn gnu_sparse_terabyte_of_holes_is_refused() {
         &[&b.digest(), "sparse entry /huge.img", "1099511627776 bytes"],
     );
 }
+
+/// Many sparse entries each under the per-entry bound must not add up to hours of
+/// hashing zeros: the holes of one layer are bounded together, and the entry that
+/// crosses the bound is refused before its zeros are hashed.
+#[test]
+fn gnu_sparse_holes_are_bounded_per_layer() {
+    let mut t = Tar::new();
+    t.raw(&sparse_hole(b"a.img", 1024), b"");
+    t.raw(&sparse_hole(b"b.img", 8 << 30), b"");
+    let b = layer(&t.end(), Comp::Gzip);
+    let (run, _, _d) = analyze_oci_archive(&oci(&[b.clone()]));
+    assert_refused(
+        &run,
+        &[
+            &b.digest(),
+            "sparse entries expand to more than 8589934592 bytes of holes in one layer (at /b.img)",
+        ],
+    );
+}
