@@ -83,6 +83,22 @@ pub fn read(path: &Path) -> Result<History, FleetError> {
     Ok(history::parse(&path.display().to_string(), &text))
 }
 
+/// Whether `path` may be appended to: missing, empty, holding a record, or not a
+/// single JSON document of another kind.
+fn is_history(path: &Path) -> Result<bool, FleetError> {
+    let existing = read(path)?;
+    if existing.records().next().is_some() || existing.lines.is_empty() {
+        return Ok(true);
+    }
+    let bytes = crate::read::read_capped(path, MAX_HISTORY_BYTES)
+        .map_err(|e| io(path)(std::io::Error::other(e.to_string())))?;
+    Ok(match crate::image::parse_json(&bytes) {
+        Ok(serde_json::Value::Object(o)) => o.contains_key("layergate-history"),
+        Ok(_) => false,
+        Err(_) => true,
+    })
+}
+
 /// Appends `records`, each with one `write`, then (with `keep`) trims every series
 /// to its newest `keep` records. Returns the warnings about skipped lines.
 pub fn append(
@@ -91,10 +107,10 @@ pub fn append(
     keep: Option<usize>,
 ) -> Result<Vec<String>, FleetError> {
     let _lock = Lock::take(path)?;
-    // A file that exists must already be a history: a verdict or any other file
-    // given as FILE by mistake (arguments swapped) is refused, never appended to.
-    let existing = read(path)?;
-    if existing.records().next().is_none() && !existing.lines.is_empty() {
+    // A file that holds no record and is one JSON document (a verdict or report
+    // given as FILE by mistake: arguments swapped) is refused, never appended to.
+    // Other lines not ours are kept and skipped, as everywhere in a history.
+    if !is_history(path)? {
         return Err(FleetError::NotHistory {
             path: path.display().to_string(),
         });

@@ -7,6 +7,7 @@
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::process::{Command, Output};
 
+use super::*;
 use crate::support::http::{Reply, Server};
 use crate::support::{bin, image, stderr};
 
@@ -565,7 +566,9 @@ fn history_append_refuses_a_file_that_is_not_a_history() {
 fn a_full_disk_leaves_no_half_summary_and_writes_the_outputs() {
     let mnt = TinyFs::mount(8192);
     let summary = mnt.path().join("summary.md");
-    std::fs::write(&summary, "previous step\n").unwrap();
+    // A whole page, so the append needs a new one.
+    let previous = "x".repeat(4095) + "\n";
+    std::fs::write(&summary, &previous).unwrap();
     // Fill the rest of the file system.
     let _ = std::fs::write(mnt.path().join("filler"), vec![1u8; 64 << 10]);
     let dir = scratch();
@@ -590,10 +593,7 @@ fn a_full_disk_leaves_no_half_summary_and_writes_the_outputs() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(
-        std::fs::read_to_string(&summary).unwrap(),
-        "previous step\n"
-    );
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), previous);
     assert!(std::fs::read_to_string(&outputs)
         .unwrap()
         .contains("verdict=pass"));
