@@ -582,7 +582,8 @@ mod tests {
         let path = cache.path_of(&key);
         let good = fs::read(&path).unwrap();
 
-        let cases: Vec<(&str, Box<dyn Fn()>)> = vec![
+        type Damage<'a> = Box<dyn Fn() + 'a>;
+        let cases: Vec<(&str, Damage)> = vec![
             (
                 "symlink",
                 Box::new(|| {
