@@ -27,7 +27,7 @@ pub fn run(args: &Args) -> Result<u8> {
     crate::flags::run::warn_once(&opts.run);
     let mut report = loaded?.pop().context("internal: no report")?;
     if let Some(path) = &args.dockerfile {
-        let text = std::fs::read_to_string(path)
+        let text = layergate::read::read_text_capped(path, layergate::read::MAX_TEXT_BYTES)
             .with_context(|| format!("{}: cannot read Dockerfile", path.display()))?;
         layergate::advice::locate(&mut report, &text);
     }

@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use std::fmt::Write as _;
+
 use anyhow::Result;
 use layergate::error::{EXIT_ERROR, EXIT_PASS};
 
@@ -55,13 +57,14 @@ pub fn run(args: Args) -> Result<u8> {
         write: args.write,
         fetch: layergate::cache_key::FetchOptions {
             timeout: args.timeout,
-            retry: layergate::retry::RetryPolicy::from_process(),
+            retry: layergate::retry::RetryPolicy::from_process()?,
             hash: args.hash,
             netrc: netrc_path.and_then(|p| std::fs::read_to_string(p).ok()),
         },
     };
     let outcome = layergate::cache_key::run(&request)?;
-    let mut stdout = std::io::stdout().lock();
+    // Built whole, then scrubbed: a URL may carry user:password.
+    let mut stdout = String::new();
     for line in &outcome.lines {
         match line {
             Line::Key { url, written } => {
@@ -74,7 +77,10 @@ pub fn run(args: Args) -> Result<u8> {
                     }
                 }
             }
-            Line::Failed(e) => eprintln!("layergate: cache-key: {e}"),
+            Line::Failed(e) => eprintln!(
+                "layergate: cache-key: {}",
+                layergate::redact::scrub(&e.to_string())
+            ),
             Line::Unresolvable { line, url, variable } => writeln!(
                 stdout,
                 "skipped    line {line}: {url}: ${variable} has no ARG default, so the URL cannot be resolved"
@@ -95,6 +101,9 @@ pub fn run(args: Args) -> Result<u8> {
         }
         write!(stdout, "{diff}")?;
     }
+    std::io::stdout()
+        .lock()
+        .write_all(layergate::redact::scrub(&stdout).as_bytes())?;
     Ok(if outcome.failed() {
         EXIT_ERROR
     } else {

@@ -17,8 +17,8 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<u8> {
-    let markdown =
-        std::fs::read_to_string(&args.file).with_context(|| format!("{}", args.file.display()))?;
+    let markdown = layergate::read::read_text_capped(&args.file, layergate::read::MAX_TEXT_BYTES)
+        .with_context(|| format!("{}", args.file.display()))?;
     let publication = Publication {
         marker: args.publish.comment_key.clone(),
         markdown,

@@ -52,7 +52,7 @@ pub fn run(cmd: &Command) -> Result<u8> {
                 })
                 .context("no ref: give --ref BRANCH (or run in GitHub Actions / GitLab CI)")?;
             let time = match &args.time {
-                Some(t) => t.clone(),
+                Some(t) => layergate::setting::rfc3339("--time", t)?,
                 None => rfc3339_now(),
             };
             if args.keep == Some(0) {

@@ -1,6 +1,5 @@
 //! `layergate init`: write a commented starter policy (never over an existing file).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -38,18 +37,18 @@ pub fn run(args: &Args) -> Result<u8> {
         }
     }
     let text = layergate::policy::starter(args.flavour);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&args.file)
-        .with_context(|| {
-            format!(
-                "{}: cannot create the policy (init never overwrites a file)",
-                args.file.display()
-            )
-        })?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("{}", args.file.display()))?;
+    // An empty file (what an interrupted write leaves) is not a policy: it may be
+    // replaced. Anything else is the user's and is never overwritten.
+    match std::fs::symlink_metadata(&args.file) {
+        Ok(m) if m.is_file() && m.len() == 0 => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        _ => anyhow::bail!(
+            "{}: cannot create the policy (init never overwrites a file)",
+            args.file.display()
+        ),
+    }
+    layergate::write::write_file(&args.file, text.as_bytes())
+        .with_context(|| format!("{}: cannot create the policy", args.file.display()))?;
     eprintln!(
         "layergate: wrote {} ({} starter policy); edit it, then run `layergate diff BASE HEAD`",
         args.file.display(),

@@ -89,7 +89,7 @@ pub fn run(args: &Args) -> Result<u8> {
     let tmpl = match &args.template {
         Some(p) => Some((
             p.display().to_string(),
-            std::fs::read_to_string(p)
+            layergate::read::read_text_capped(p, layergate::read::MAX_TEXT_BYTES)
                 .with_context(|| format!("{}: cannot read template", p.display()))?,
         )),
         None => None,

@@ -51,7 +51,7 @@ pub fn run(
         .template
         .as_deref()
         .map(|p| {
-            std::fs::read_to_string(p)
+            layergate::read::read_text_capped(p, layergate::read::MAX_TEXT_BYTES)
                 .with_context(|| format!("{}: cannot read template", p.display()))
                 .map(|text| Template {
                     name: p.display().to_string(),

@@ -35,8 +35,8 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Writes to standard output, or to FILE through a temporary file renamed into
-/// place, so a failed run never leaves a half-written file behind.
+/// Writes to standard output, or to FILE through the one writer (`write.rs`: devices
+/// written through, regular files replaced whole with their mode kept).
 pub fn write_output(path: Option<&Path>, body: &str) -> Result<()> {
     match path {
         None => {
@@ -45,14 +45,7 @@ pub fn write_output(path: Option<&Path>, body: &str) -> Result<()> {
             out.flush()?;
         }
         Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("{}", path.display()))?;
-            tmp.write_all(body.as_bytes())?;
-            tmp.persist(path)
+            layergate::write::write_file(path, body.as_bytes())
                 .with_context(|| format!("{}", path.display()))?;
         }
     }

@@ -111,13 +111,14 @@ impl CommentArgs {
 /// there), warnings and what happened to the comment to standard error.
 pub fn print_delivery(delivery: &Delivery) -> Result<()> {
     if !delivery.annotations.is_empty() {
-        write_output(None, &(delivery.annotations.join("\n") + "\n"))?;
+        let text = delivery.annotations.join("\n") + "\n";
+        write_output(None, &layergate::redact::scrub(&text))?;
     }
     for n in &delivery.notices {
-        eprintln!("layergate: {n}");
+        eprintln!("layergate: {}", layergate::redact::scrub(n));
     }
     for w in &delivery.warnings {
-        eprintln!("layergate: warning: {w}");
+        eprintln!("layergate: warning: {}", layergate::redact::scrub(w));
     }
     match &delivery.comment {
         CommentOutcome::Created { url, .. } => eprintln!("layergate: comment created: {url}"),

@@ -23,11 +23,8 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
     let mut inputs = Vec::new();
     for p in paths {
         let name = p.display().to_string();
-        let size = std::fs::metadata(p).with_context(|| name.clone())?.len();
-        if size > MAX_VERDICT_BYTES {
-            anyhow::bail!("{name}: larger than the {MAX_VERDICT_BYTES}-byte limit for a verdict");
-        }
-        let bytes = std::fs::read(p).with_context(|| name.clone())?;
+        let bytes =
+            layergate::read::read_capped(p, MAX_VERDICT_BYTES).with_context(|| name.clone())?;
         inputs.push(input::parse(&name, &bytes)?);
     }
     input::check_labels(&inputs)?;
