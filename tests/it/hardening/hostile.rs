@@ -748,3 +748,43 @@ impl Drop for TinyFs {
         let _ = Command::new("umount").arg(self.dir.path()).status();
     }
 }
+
+/// SIGTERM while a temporary file is open (here the spool of `analyze -`, held open
+/// while standard input is still coming) removes it: nothing is left in TMPDIR, and
+/// the process dies of the signal.
+#[test]
+fn sigterm_leaves_no_temporary_file() {
+    let tmp = scratch();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_layergate"))
+        .env("LAYERGATE_NO_CACHE", "1")
+        .args(["analyze", "-", "--format", "json"])
+        .env("TMPDIR", tmp.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&[0u8; 4096]).unwrap();
+    // Wait for the spool to hold the bytes given (a condition, not a time limit).
+    let spooling = || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .any(|e| e.metadata().is_ok_and(|m| m.len() >= 4096))
+    };
+    while !spooling() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    drop(stdin);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
