@@ -344,12 +344,16 @@ fn origin_of(api: &str) -> String {
 }
 
 /// octocrab's errors can span lines; ours never do. They never contain the token:
-/// octocrab keeps it in a `SecretString` and marks the header sensitive.
+/// octocrab keeps it in a `SecretString` and marks the header sensitive. With
+/// RUST_BACKTRACE set (some CI images set it), octocrab appends a captured backtrace
+/// after "Found at": that is cut, the warning stays one line.
 fn one_line(e: &dyn std::fmt::Display) -> String {
-    e.to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let text = e.to_string();
+    let text = match text.find("Found at") {
+        Some(at) if at > 0 => &text[..at],
+        _ => &text[..],
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Over-long bodies are cut at a line boundary with a note, keeping the marker
@@ -371,6 +375,14 @@ fn fit(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A backtrace octocrab appends under RUST_BACKTRACE never reaches the warning.
+    #[test]
+    fn errors_are_one_line_without_backtrace() {
+        let e = "Service Error: client error (Connect)\nFound at 0: snafu::Generate\n 1: octocrab";
+        assert_eq!(one_line(&e), "Service Error: client error (Connect)");
+        assert_eq!(one_line(&"a\n  b"), "a b");
+    }
 
     /// A huge duplicate-file table must not make GitHub reject the whole comment.
     #[test]

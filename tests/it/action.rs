@@ -367,3 +367,33 @@ fn cache_key_command_keys_the_dockerfile_downloads() {
         .count();
     assert_eq!(keys, 1);
 }
+
+/// `command: cache-key` only makes builds cacheable: a download server that gives no
+/// validator (no ETag, no Last-Modified) is a warning, and the job goes on to the
+/// build and the size gate.
+#[test]
+fn cache_key_never_fails_the_job() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = crate::support::http::Server::start(|_, _| {
+        crate::support::http::Reply::ok(b"tool".to_vec())
+    });
+    let runner = Runner::new(tmp.path());
+    let dockerfile = runner.workspace().join("Dockerfile");
+    std::fs::write(
+        &dockerfile,
+        format!("FROM busybox\nRUN wget -O /tool {}/tool\n", files.url),
+    )
+    .unwrap();
+    let run = runner
+        .input("layergate-path", env!("CARGO_BIN_EXE_layergate"))
+        .input("command", "cache-key")
+        .input("dockerfile", dockerfile.to_str().unwrap())
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("::warning title=layergate::cache-key could not key every download"),
+        "{}",
+        run.stdout
+    );
+}

@@ -413,7 +413,8 @@ jobs:
 /// A merge-request pipeline that includes the component with inputs, under
 /// gitlab-ci-local: the job fails because the gate fails (exit status = verdict), one
 /// note lands on the merge request, and the job log says why (headline and failed
-/// rules). A second pipeline updates the note.
+/// rules). A second pipeline updates the note and reads every layer from the layer
+/// cache the component keeps with GitLab's `cache:`.
 #[test]
 fn gitlab_ci_local_merge_request_pipeline_runs_the_component() {
     use crate::support::gitlab_ci_local::{self, Project};
@@ -457,6 +458,20 @@ layergate:
             "no failed rule in the job log:\n{}",
             run.log
         );
+        // The component's `cache:` keeps the layer cache: the second pipeline reads
+        // no layer.
+        if round == 1 {
+            let layers: Vec<&str> = run
+                .log
+                .lines()
+                .filter(|l| l.contains("layergate: layer "))
+                .collect();
+            assert!(!layers.is_empty(), "{}", run.log);
+            assert!(
+                layers.iter().all(|l| l.contains("from cache, not read")),
+                "{layers:#?}"
+            );
+        }
         let notes = gl.notes_on(7);
         assert_eq!(notes.len(), 1, "{notes:#?}\n{}", run.log);
         assert!(notes[0].contains("<!-- layergate:image -->"));
