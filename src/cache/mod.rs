@@ -347,8 +347,9 @@ fn trusted(meta: &fs::Metadata) -> Result<(), String> {
     Ok(())
 }
 
-/// A folder of the cache: a directory owned by this user, made private (0700) when
-/// it was not. `follow`: the root may be a symlink to a directory; folders inside may not.
+/// A folder of the cache: a directory owned by this user; a folder inside is made
+/// private (0700) when it was not. `follow` (the root): may be a symlink to a
+/// directory, and keeps its mode; folders inside may not be symlinks.
 fn own_dir(dir: &Path, follow: bool) -> Result<(), String> {
     let meta = if follow {
         fs::metadata(dir)
@@ -369,7 +370,10 @@ fn own_dir(dir: &Path, follow: bool) -> Result<(), String> {
             meta.uid()
         ));
     }
-    if meta.mode() & 0o077 != 0 {
+    // The folders inside are the cache's own: made private. The root may be a folder
+    // the user chose (`--cache-dir .`): its mode is theirs, and what is inside is
+    // protected by the folders' modes, ownership checks and the secret.
+    if !follow && meta.mode() & 0o077 != 0 {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
             .map_err(|e| format!("{}: {e}", dir.display()))?;
     }

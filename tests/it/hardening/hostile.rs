@@ -651,6 +651,7 @@ fn settings_are_validated_in_one_place() {
 #[test]
 fn the_cache_touches_only_its_own_files_and_stays_private() {
     let dir = scratch();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(dir.path().join("Cargo.toml"), "[package]\n").unwrap();
     std::fs::create_dir_all(dir.path().join("src")).unwrap();
     std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
@@ -677,6 +678,8 @@ fn the_cache_touches_only_its_own_files_and_stays_private() {
     }
     assert!(dir.path().join("Cargo.toml").exists());
     assert!(dir.path().join("src/main.rs").exists());
+    // The folder the user named keeps its mode.
+    assert_eq!(std::fs::metadata(dir.path()).unwrap().mode() & 0o777, 0o755);
     let v = dir.path().join(format!("v{}", layergate::cache::FORMAT));
     for d in [v.clone(), v.join("sha256")] {
         assert_eq!(
