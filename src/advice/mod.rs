@@ -14,12 +14,18 @@
 //! - `same_content`: `same-content`;
 //! - `download`: `download-without-cache-key`;
 //! - `dockerfile`: `--dockerfile` line numbers for the layers advice names;
+//! - `db_churn`: `package-db-churn` (a package database stored again by every
+//!   installing layer);
+//! - `build_tools`: `build-tools-in-final-stage` (compilers and -dev packages the
+//!   package attribution finds in the final image);
 //! - `hygiene`: hadolint rules (DL3009, DL3015, DL3019, DL3042, DL3060), only where
 //!   bytes in the image confirm them.
 
+mod build_tools;
 mod caches;
 mod cleanup;
 mod command;
+mod db_churn;
 mod dockerfile;
 mod download;
 mod hygiene;
@@ -61,6 +67,8 @@ pub fn advise(report: &Report) -> Vec<Advice> {
     out.extend(caches::advise(report, &cmds));
     out.extend(same_content::advise(report, &cmds));
     out.extend(download::advise(&cmds));
+    out.extend(db_churn::advise(report, &cmds));
+    out.extend(build_tools::advise(report, &cmds));
     hygiene::annotate(&cmds, &mut out);
     out.extend(hygiene::advise(report, &cmds));
     rank(&mut out);

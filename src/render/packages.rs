@@ -158,10 +158,16 @@ pub fn analyze_packages_text(r: &Report, top: usize) -> String {
             .iter()
             .take(top)
             .map(|p| {
+                // A package whose files the database does not name was not measured.
+                let (live, files) = if p.files_known {
+                    (human_bytes(p.live_bytes), p.files.to_string())
+                } else {
+                    ("files not known".into(), "—".into())
+                };
                 vec![
-                    human_bytes(p.live_bytes),
+                    live,
                     p.declared_bytes.map_or("—".into(), human_bytes),
-                    p.files.to_string(),
+                    files,
                     p.ecosystem.as_str().to_string(),
                     p.name.clone(),
                     p.version.clone(),

@@ -26,6 +26,10 @@ pub enum AdviceCode {
     DownloadWithoutCacheKey,
     /// hadolint DL3015: `apt-get install` without `--no-install-recommends`.
     NoInstallRecommends,
+    /// A package database stored again by every layer that installs packages.
+    PackageDbChurn,
+    /// Compilers and development packages left in the final image.
+    BuildToolsInFinalStage,
 }
 
 impl AdviceCode {
@@ -40,6 +44,8 @@ impl AdviceCode {
         AdviceCode::DownloadWithoutCacheKey,
         AdviceCode::SameContent,
         AdviceCode::NoInstallRecommends,
+        AdviceCode::PackageDbChurn,
+        AdviceCode::BuildToolsInFinalStage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +59,8 @@ impl AdviceCode {
             AdviceCode::SameContent => "same-content",
             AdviceCode::DownloadWithoutCacheKey => "download-without-cache-key",
             AdviceCode::NoInstallRecommends => "no-install-recommends",
+            AdviceCode::PackageDbChurn => "package-db-churn",
+            AdviceCode::BuildToolsInFinalStage => "build-tools-in-final-stage",
         }
     }
 
@@ -127,6 +135,6 @@ mod tests {
     /// The name the loader and the docs use is the one serde writes, for every code.
     #[test]
     fn names_are_the_serde_names() {
-        assert_names(AdviceCode::ALL, 9, AdviceCode::as_str, AdviceCode::parse);
+        assert_names(AdviceCode::ALL, 11, AdviceCode::as_str, AdviceCode::parse);
     }
 }

@@ -494,3 +494,94 @@ fn mariner_distroless_manifest_lists_packages_with_files_not_known() {
         5000 + manifest.len() as u64
     );
 }
+
+fn advice<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
+    report["advice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["code"] == code)
+        .collect()
+}
+
+/// rpm rewrote its database in each of the three install steps: the two dead
+/// copies of the database files are one `package-db-churn` item naming the
+/// layers and the fix.
+#[test]
+fn every_rpm_step_storing_the_database_again_is_package_db_churn() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = analyze_json(&build(dir.path(), "churn", rpm_layers(3, &sqlite_db)));
+    let items = advice(&report, "package-db-churn");
+    assert_eq!(items.len(), 1, "{:#}", report["advice"]);
+    let a = items[0];
+    let layers: Vec<u64> = a["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(layers, [1, 2, 3]);
+    // The copies written again: layer 1's and layer 2's rpmdb.sqlite (225 280 and
+    // 233 472 bytes, as rpm wrote them) and layer 1's shared-memory index (32 768),
+    // which layer 2 rewrote (layer 3 deletes the second: cleanup, not churn).
+    assert_eq!(a["bytes"], 225_280 + 233_472 + 32_768);
+    assert_eq!(a["files"], 3);
+    assert!(a["suggestion"].as_str().unwrap().contains("one RUN"));
+    assert!(advice(&report, "build-tools-in-final-stage").is_empty());
+}
+
+/// gcc, a `-dev` package and make installed by dpkg stay in the final image:
+/// one `build-tools-in-final-stage` item with their live bytes and layer; the
+/// runtime library beside them is not named.
+#[test]
+fn compilers_and_dev_packages_in_the_final_image_are_build_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let stanza = |n: &str| {
+        format!("Package: {n}\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n\n")
+    };
+    let status: String = ["gcc-12", "libc6-dev", "make", "libc6"]
+        .iter()
+        .map(|n| stanza(n))
+        .collect();
+    let report = analyze_json(&build(
+        dir.path(),
+        "tools",
+        vec![
+            (
+                "base".into(),
+                vec![
+                    Entry::file("var/lib/dpkg/status", stanza("libc6")),
+                    Entry::file("var/lib/dpkg/info/libc6:amd64.list", "/usr/lib/libc.so.6\n"),
+                    Entry::file("usr/lib/libc.so.6", vec![1u8; 2000]),
+                ],
+            ),
+            (
+                "RUN apt-get install -y gcc-12 libc6-dev make".into(),
+                vec![
+                    Entry::file("var/lib/dpkg/status", status),
+                    Entry::file("var/lib/dpkg/info/gcc-12:amd64.list", "/usr/bin/gcc-12\n"),
+                    Entry::file(
+                        "var/lib/dpkg/info/libc6-dev:amd64.list",
+                        "/usr/include/stdio.h\n",
+                    ),
+                    Entry::file("var/lib/dpkg/info/make:amd64.list", "/usr/bin/make\n"),
+                    Entry::file("usr/bin/gcc-12", vec![2u8; 30_000]),
+                    Entry::file("usr/include/stdio.h", vec![3u8; 3_000]),
+                    Entry::file("usr/bin/make", vec![4u8; 7_000]),
+                ],
+            ),
+        ],
+    ));
+    let items = advice(&report, "build-tools-in-final-stage");
+    assert_eq!(items.len(), 1, "{:#}", report["advice"]);
+    let a = items[0];
+    assert_eq!(a["bytes"], 40_000);
+    assert_eq!(a["files"], 3);
+    assert_eq!(a["layers"][0]["index"], 1);
+    assert_eq!(
+        a["title"],
+        "3 build-tool packages stay in the final image, 39.1 KiB: gcc-12 (29.3 KiB, L1), make (6.8 KiB, L1), libc6-dev (2.9 KiB, L1)"
+    );
+    // dpkg's status was stored again by the install step: its dead copy is churn.
+    assert_eq!(advice(&report, "package-db-churn").len(), 1);
+}
