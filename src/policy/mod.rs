@@ -498,6 +498,39 @@ pub fn load_bytes(source_name: &str, bytes: &[u8]) -> Result<Policy, PolicyError
 mod tests {
     use super::*;
 
+    /// A policy file's bytes: NULs, binary and empty files are errors naming the
+    /// file, never a policy without rules (what `--policy` and discovery read).
+    #[test]
+    fn bytes_that_are_not_a_policy_are_refused() {
+        let mut nul = vec![0u8; 100];
+        nul.extend_from_slice(b"limits: {layers: 1}\n");
+        for (bytes, why) in [
+            (
+                nul.as_slice(),
+                "p.yml: not YAML text (control byte at offset 0)",
+            ),
+            (
+                b"\xff\xfe".as_slice(),
+                "p.yml: not UTF-8 text (bad byte at offset 0)",
+            ),
+            (b"".as_slice(), "p.yml: the policy file is empty"),
+            (
+                b"# only a comment\n---\n\n".as_slice(),
+                "p.yml: the policy file is empty",
+            ),
+        ] {
+            let e = load_bytes("p.yml", bytes).unwrap_err().to_string();
+            assert!(e.starts_with(why), "{e}");
+        }
+        assert_eq!(
+            load_bytes("p.yml", b"limits: {layers: 3}\n")
+                .unwrap()
+                .limits
+                .len(),
+            1
+        );
+    }
+
     /// An empty file is a valid policy with no rules (every key is optional).
     #[test]
     fn empty_policy_has_no_rules() {
