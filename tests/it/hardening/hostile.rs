@@ -791,3 +791,31 @@ fn sigterm_leaves_no_temporary_file() {
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A bind-mounted output file cannot be renamed over (EBUSY): it is written in place.
+#[test]
+fn a_bind_mounted_output_is_written_in_place() {
+    let dir = scratch();
+    let source = dir.path().join("source.json");
+    let target = dir.path().join("target.json");
+    std::fs::write(&source, b"old").unwrap();
+    std::fs::write(&target, b"").unwrap();
+    let ok = Command::new("mount")
+        .arg("--bind")
+        .arg(&source)
+        .arg(&target)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "bind mounts need root");
+    let out = bin()
+        .args(["analyze", &image(APP), "--format", "json", "-o"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    let _ = Command::new("umount").arg(&target).status();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(std::fs::read_to_string(&source)
+        .unwrap()
+        .contains("\"schema\""));
+    assert!(temp_files(dir.path()).is_empty());
+}
