@@ -350,7 +350,8 @@ fn registry_diff_with_a_warm_cache_pulls_only_the_new_layer() {
     let (base, head, base_img, head_img) = images(tmp.path());
     for (archive, tag) in [(&base, "main"), (&head, "pr")] {
         let dest = format!("docker://{}/app:{tag}", reg.host());
-        let out = Command::new("skopeo")
+        let out = reg
+            .skopeo()
             .args(["copy", "-q", "--dest-tls-verify=false", archive, &dest])
             .output()
             .unwrap();

@@ -121,7 +121,7 @@ impl Registry {
     pub fn push(&self, archive: &str, repo: &str, all: bool) {
         let src = format!("oci-archive:{}", crate::support::image(archive));
         let dest = format!("docker://{}/{repo}:latest", self.host());
-        let mut cmd = Command::new("skopeo");
+        let mut cmd = self.skopeo();
         cmd.args(["copy", "-q", "--dest-tls-verify=false"]);
         if all {
             cmd.arg("--all");
@@ -135,6 +135,18 @@ impl Registry {
             "skopeo copy {src} {dest}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    /// skopeo with an empty credentials file of its own: the machine's (or the user's
+    /// `/run/containers/UID/auth.json`, which may not even be readable) never count. Run as
+    /// root (or through password-less sudo): unpacking an OCI archive of root-owned entries
+    /// needs chown.
+    pub fn skopeo(&self) -> Command {
+        let auth = self.dir.path().join("skopeo-auth.json");
+        std::fs::write(&auth, "{}").unwrap();
+        let mut cmd = super::sys::privileged("skopeo");
+        cmd.env("REGISTRY_AUTH_FILE", &auth);
+        cmd
     }
 
     pub fn log(&self, name: &str) -> String {
