@@ -14,6 +14,7 @@ pub mod cache_key;
 pub mod compare;
 pub mod dockerfile;
 pub mod error;
+pub mod fix;
 pub mod fleet;
 pub mod gate;
 pub mod image;

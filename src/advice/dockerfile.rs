@@ -50,7 +50,9 @@ pub fn layer_lines(report: &Report, dockerfile: &str) -> Vec<Option<usize>> {
         .collect()
 }
 
-fn matches(step: &Step, body: &str, ins: &Instruction) -> bool {
+/// Whether `ins` is the instruction that recorded a layer as (`step`, `body`): shared
+/// with `fix`, which maps layers the same way.
+pub(crate) fn matches(step: &Step, body: &str, ins: &Instruction) -> bool {
     let want = match step {
         Step::Run => "RUN",
         Step::Copy => "COPY",
@@ -91,7 +93,7 @@ fn trim_dir(s: &str) -> &str {
 }
 
 /// `["a", "b c"]` → `a b c`; shell form unchanged.
-fn exec_form(args: &str) -> String {
+pub(crate) fn exec_form(args: &str) -> String {
     let t = args.trim();
     if t.starts_with('[') {
         if let Ok(words) = serde_json::from_str::<Vec<String>>(t) {
@@ -101,12 +103,12 @@ fn exec_form(args: &str) -> String {
     t.to_string()
 }
 
-fn fold(s: &str) -> String {
+pub(crate) fn fold(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The last stage's instructions, preceded by those of the stages it builds on.
-fn final_stage(all: &[Instruction]) -> Vec<Instruction> {
+pub(crate) fn final_stage(all: &[Instruction]) -> Vec<Instruction> {
     // (alias, FROM argument, instructions after FROM)
     let mut stages: Vec<(Option<String>, String, Vec<Instruction>)> = Vec::new();
     for ins in all {

@@ -22,18 +22,18 @@
 //!   bytes in the image confirm them.
 
 mod build_tools;
-mod caches;
+pub(crate) mod caches;
 mod cleanup;
 mod command;
 mod db_churn;
-mod dockerfile;
+pub(crate) mod dockerfile;
 mod download;
 mod hygiene;
 mod merge;
 mod pairs;
 mod same_content;
 
-pub use command::{parse as parse_command, Command, Step};
+pub use command::{parse as parse_command, programs, Command, Program, Step};
 pub use dockerfile::{layer_lines, locate};
 pub use download::{add_download, run_download};
 

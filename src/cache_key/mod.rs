@@ -18,7 +18,7 @@ mod run;
 mod store;
 
 pub use fetch::{netrc_login, FetchOptions, Fetcher};
-pub use rewrite::{plan, rewrite, unified_diff, Download, DownloadKind, KEY_DEST};
+pub use rewrite::{copy_line, plan, rewrite, unified_diff, Download, DownloadKind, KEY_DEST};
 pub use run::{run, Line, Outcome, Request};
 pub use store::{write_key, Written};
 

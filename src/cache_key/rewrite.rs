@@ -131,7 +131,8 @@ pub fn rewrite(
     joined
 }
 
-fn copy_line(key_dir: &str, urls: &[String]) -> String {
+/// `COPY <key files> /tmp/cache-keys/` for the download of `urls` (shared with `fix`).
+pub fn copy_line(key_dir: &str, urls: &[String]) -> String {
     let mut names: Vec<String> = urls.iter().map(|u| key_name(u)).collect();
     names.dedup();
     let sources: Vec<String> = names.iter().map(|n| format!("{key_dir}/{n}")).collect();

@@ -14,6 +14,7 @@ mod docs;
 mod docs_pictures;
 mod engine;
 mod examples;
+mod fix;
 mod fleet;
 mod formats;
 mod hardening;

@@ -36,6 +36,9 @@ pub enum Command {
     History(crate::history::Command),
     /// Every platform of a multi-arch image: parity, and a base compared per platform.
     Platforms(crate::platforms::Args),
+    /// Rewrite the Dockerfile an image was built from so the advice is applied (a diff,
+    /// --write, --prove).
+    Fix(crate::fix::Args),
     /// Write a commented starter policy for an ecosystem (never overwrites a file).
     Init(crate::init::Args),
 }
@@ -54,6 +57,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => crate::check::run(args),
         Command::Comment(args) => crate::comment::run(&args),
         Command::CacheKey(args) => crate::cache_key::run(args),
+        Command::Fix(args) => crate::fix::run(args),
         Command::Merge(args) => crate::merge::run(&args),
         Command::History(cmd) => crate::history::run(&cmd),
         Command::Platforms(args) => crate::platforms::run(&args),

@@ -13,6 +13,7 @@ mod check;
 mod cli;
 mod comment;
 mod diff;
+mod fix;
 mod flags;
 mod history;
 mod init;

@@ -1,0 +1,457 @@
+//! `fix --prove`: the edge that builds the original and the rewritten Dockerfile with a
+//! local engine, reads both images back through layergate's own sources, compares them
+//! with `compare::compare`, and removes the images it built.
+//!
+//! Builders, in the order they are tried for `docker`: the CLI with `DOCKER_BUILDKIT=1`
+//! (a CLI that needs the missing buildx plugin is skipped for the next one found), then
+//! the legacy builder. `podman` builds through `podman --remote` (the service at
+//! `CONTAINER_HOST`), `buildah` with `buildah bud` and an OCI archive it pushes. Builds
+//! run with `--network host`: an engine without a bridge network builds too.
+//!
+//! What it reports: the predicted saving against the measured one (stored bytes over
+//! all layers, before minus after), and whether the final filesystems are equal apart
+//! from the cache, temp and package-list folders a rewrite may drop. Equal means the same
+//! paths with the same kinds and sizes: content is not compared, since a rebuild of a
+//! step that writes random bytes or timestamps never gives the same content.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+
+use crate::compare::{compare, CompareOptions};
+use crate::load::load_reports;
+use crate::report::Report;
+use crate::source::OpenOptions;
+use crate::text::human_bytes;
+
+/// Which engine builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The docker CLI: BuildKit when it can, else the legacy builder.
+    Docker,
+    /// The docker CLI with the legacy builder only (`DOCKER_BUILDKIT=0`).
+    DockerLegacy,
+    Podman,
+    Buildah,
+}
+
+impl Engine {
+    /// The engine the environment points at: `DOCKER_HOST` or a docker socket, else
+    /// `CONTAINER_HOST`, else buildah.
+    pub fn detect() -> Engine {
+        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+        if std::env::var("DOCKER_BUILDKIT").is_ok_and(|v| v == "0") && set("DOCKER_HOST") {
+            Engine::DockerLegacy
+        } else if set("DOCKER_HOST") || Path::new("/var/run/docker.sock").exists() {
+            Engine::Docker
+        } else if set("CONTAINER_HOST") {
+            Engine::Podman
+        } else {
+            Engine::Buildah
+        }
+    }
+}
+
+/// One `--prove` run.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The build context (the Dockerfile's folder).
+    pub context: PathBuf,
+    pub original: String,
+    pub rewritten: String,
+    pub predicted: u64,
+    /// The rewrite uses `COPY --chmod` or `RUN --mount`.
+    pub needs_buildkit: bool,
+    pub engine: Engine,
+}
+
+/// What the rebuild showed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Proof {
+    /// `docker (BuildKit)`, `docker (legacy builder)`, `podman`, `buildah`.
+    pub builder: String,
+    pub predicted_bytes: u64,
+    /// Stored bytes (regular files over all layers) of the original build.
+    pub original_bytes: u64,
+    pub rewritten_bytes: u64,
+    /// original − rewritten.
+    pub measured_bytes: i64,
+    pub original_layers: u64,
+    pub rewritten_layers: u64,
+    /// The final filesystems hold the same paths, kinds and sizes outside caches.
+    pub equal: bool,
+    /// Paths that differ outside the cache folders (at most 20).
+    pub differences: Vec<String>,
+    /// Files only the original holds in cache, temp and package-list folders.
+    pub dropped_files: usize,
+}
+
+impl Proof {
+    /// One line for the terminal.
+    pub fn summary(&self) -> String {
+        format!(
+            "layergate: fix: proved with {}: predicted {}, measured {} ({} → {} stored, {} → {} layers); final filesystems {}",
+            self.builder,
+            human_bytes(self.predicted_bytes),
+            signed(self.measured_bytes),
+            human_bytes(self.original_bytes),
+            human_bytes(self.rewritten_bytes),
+            self.original_layers,
+            self.rewritten_layers,
+            if self.equal {
+                format!("equal apart from {} dropped cache files", self.dropped_files)
+            } else {
+                format!("differ: {}", self.differences.join(", "))
+            }
+        )
+    }
+
+    pub fn markdown(&self) -> String {
+        format!(
+            "**Proven by a rebuild** ({}): predicted {}, measured **{}** ({} → {} stored in layers). \
+             Final filesystems {}.",
+            self.builder,
+            human_bytes(self.predicted_bytes),
+            signed(self.measured_bytes),
+            human_bytes(self.original_bytes),
+            human_bytes(self.rewritten_bytes),
+            if self.equal {
+                "equal apart from the dropped caches".to_string()
+            } else {
+                format!("differ in {} paths", self.differences.len())
+            }
+        )
+    }
+}
+
+fn signed(n: i64) -> String {
+    if n < 0 {
+        format!("-{}", human_bytes(n.unsigned_abs()))
+    } else {
+        human_bytes(n as u64)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    #[error("--prove: {0}")]
+    Io(String),
+    #[error("--prove: {builder} could not build the {which} Dockerfile: {message}")]
+    Build {
+        builder: String,
+        which: &'static str,
+        message: String,
+    },
+    #[error("--prove: the rewrite needs BuildKit (COPY --chmod or RUN --mount) and the legacy builder rejects it; build with BuildKit, buildah or podman")]
+    NeedsBuildKit,
+    #[error("--prove: reading the built images: {0}")]
+    Load(#[from] crate::load::LoadError),
+}
+
+/// Builds both files, compares the images, removes them.
+pub fn prove(request: &Request, open: &OpenOptions) -> Result<Proof, ProveError> {
+    let dir = tempfile::Builder::new()
+        .prefix("layergate-prove")
+        .tempdir()
+        .map_err(|e| ProveError::Io(e.to_string()))?;
+    let files = [
+        (
+            "original",
+            dir.path().join("Dockerfile.original"),
+            &request.original,
+        ),
+        (
+            "rewritten",
+            dir.path().join("Dockerfile.rewritten"),
+            &request.rewritten,
+        ),
+    ];
+    for (_, path, text) in &files {
+        std::fs::write(path, text)
+            .map_err(|e| ProveError::Io(format!("{}: {e}", path.display())))?;
+    }
+    let tag = |which: &str| format!("localhost/layergate-prove-{}:{which}", std::process::id());
+    let mut builder = Builder::new(request.engine, dir.path());
+    if builder.legacy_only() && request.needs_buildkit {
+        return Err(ProveError::NeedsBuildKit);
+    }
+    let mut built: Vec<String> = Vec::new();
+    let mut refs: Vec<String> = Vec::new();
+    let mut result = Ok(());
+    for (which, path, _) in &files {
+        match builder.build(path, &request.context, &tag(which), request.needs_buildkit) {
+            Ok(reference) => {
+                built.push(tag(which));
+                refs.push(reference);
+            }
+            Err(message) => {
+                result = Err(ProveError::Build {
+                    builder: builder.name(),
+                    which,
+                    message,
+                });
+                break;
+            }
+        }
+    }
+    let reports = match result {
+        Ok(()) => {
+            let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+            load_reports(&refs, open).map_err(ProveError::from)
+        }
+        Err(e) => Err(e),
+    };
+    builder.remove(&built);
+    let reports = reports?;
+    let [original, rewritten] = reports.as_slice() else {
+        return Err(ProveError::Io("expected two images".to_string()));
+    };
+    Ok(measure(
+        builder.name(),
+        request.predicted,
+        original,
+        rewritten,
+    ))
+}
+
+/// The proof from the two built images.
+pub fn measure(builder: String, predicted: u64, original: &Report, rewritten: &Report) -> Proof {
+    let c = compare(
+        original,
+        rewritten,
+        &CompareOptions {
+            top: usize::MAX,
+            ..CompareOptions::default()
+        },
+    );
+    let is_cache = |p: &str| crate::advice::caches::location(p).is_some();
+    let mut differences = Vec::new();
+    let mut dropped = 0;
+    for f in c.files.removed.iter() {
+        if is_cache(&f.path) {
+            dropped += 1;
+        } else {
+            differences.push(f.path.clone());
+        }
+    }
+    for f in c
+        .files
+        .added
+        .iter()
+        .chain(&c.files.grown)
+        .chain(&c.files.shrunk)
+    {
+        if !is_cache(&f.path) {
+            differences.push(f.path.clone());
+        }
+    }
+    // Kinds: a path that is a file on one side and a link on the other.
+    let kinds = |r: &Report| -> std::collections::BTreeMap<String, crate::report::FileKind> {
+        r.files.iter().map(|f| (f.path.clone(), f.kind)).collect()
+    };
+    let (ka, kb) = (kinds(original), kinds(rewritten));
+    for (p, k) in &ka {
+        if kb.get(p).is_some_and(|k2| k2 != k) && !is_cache(p) && !differences.contains(p) {
+            differences.push(p.clone());
+        }
+    }
+    let equal = differences.is_empty();
+    differences.truncate(20);
+    let stored = |r: &Report| r.totals.uncompressed_bytes.unwrap_or(0);
+    Proof {
+        builder,
+        predicted_bytes: predicted,
+        original_bytes: stored(original),
+        rewritten_bytes: stored(rewritten),
+        measured_bytes: crate::compare::signed_delta(stored(rewritten), stored(original)),
+        original_layers: original.totals.layers,
+        rewritten_layers: rewritten.totals.layers,
+        equal,
+        differences,
+        dropped_files: dropped,
+    }
+}
+
+/// One engine's build, read-back and clean-up commands.
+struct Builder<'a> {
+    engine: Engine,
+    dir: &'a Path,
+    /// The docker CLI that builds (the first that can use BuildKit, else the legacy one).
+    docker: Option<(PathBuf, bool)>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(engine: Engine, dir: &'a Path) -> Builder<'a> {
+        Builder {
+            engine,
+            dir,
+            docker: None,
+        }
+    }
+
+    fn legacy_only(&self) -> bool {
+        self.engine == Engine::DockerLegacy
+    }
+
+    fn name(&self) -> String {
+        match (self.engine, &self.docker) {
+            (Engine::Docker | Engine::DockerLegacy, Some((_, true))) => "docker (BuildKit)".into(),
+            (Engine::Docker | Engine::DockerLegacy, _) => "docker (legacy builder)".into(),
+            (Engine::Podman, _) => "podman".into(),
+            (Engine::Buildah, _) => "buildah".into(),
+        }
+    }
+
+    /// Builds `file` in `context` as `tag`; the reference layergate reads it back by.
+    fn build(
+        &mut self,
+        file: &Path,
+        context: &Path,
+        tag: &str,
+        needs_buildkit: bool,
+    ) -> Result<String, String> {
+        match self.engine {
+            Engine::Docker | Engine::DockerLegacy => {
+                self.docker_build(file, context, tag, needs_buildkit)
+            }
+            Engine::Podman => {
+                let mut cmd = Command::new("podman");
+                cmd.arg("--remote")
+                    .args(["build", "--network", "host", "-f"])
+                    .arg(file)
+                    .args(["-t", tag])
+                    .arg(context);
+                run(cmd)?;
+                Ok(format!("podman:{tag}"))
+            }
+            Engine::Buildah => {
+                let mut cmd = Command::new("buildah");
+                cmd.args(["bud", "--layers", "--network", "host", "-f"])
+                    .arg(file)
+                    .args(["-t", tag])
+                    .arg(context);
+                run(cmd)?;
+                let archive = self
+                    .dir
+                    .join(format!("{}.tar", tag.rsplit(':').next().unwrap_or("image")));
+                let mut push = Command::new("buildah");
+                push.args(["push", tag])
+                    .arg(format!("oci-archive:{}", archive.display()));
+                run(push)?;
+                Ok(format!("oci-archive:{}", archive.display()))
+            }
+        }
+    }
+
+    fn docker_build(
+        &mut self,
+        file: &Path,
+        context: &Path,
+        tag: &str,
+        needs_buildkit: bool,
+    ) -> Result<String, String> {
+        let attempt = |cli: &Path, buildkit: bool| {
+            let mut cmd = Command::new(cli);
+            cmd.env("DOCKER_BUILDKIT", if buildkit { "1" } else { "0" })
+                .args(["build", "--network", "host", "-f"])
+                .arg(file)
+                .args(["-t", tag])
+                .arg(context);
+            run(cmd)
+        };
+        if let Some((cli, buildkit)) = self.docker.clone() {
+            attempt(&cli, buildkit)?;
+            return Ok(format!("docker-daemon:{tag}"));
+        }
+        let mut clis: Vec<PathBuf> = Vec::new();
+        if let Some(c) = std::env::var_os("LAYERGATE_DOCKER_CLI") {
+            clis.push(PathBuf::from(c));
+        }
+        clis.push(PathBuf::from("docker"));
+        clis.push(PathBuf::from("/usr/bin/docker"));
+        let mut last = String::from("no docker CLI found");
+        if self.engine == Engine::Docker {
+            for cli in &clis {
+                match attempt(cli, true) {
+                    Ok(_) => {
+                        self.docker = Some((cli.clone(), true));
+                        return Ok(format!("docker-daemon:{tag}"));
+                    }
+                    // A CLI that needs the buildx plugin (or is missing): try the next.
+                    Err(e)
+                        if e.contains("buildx")
+                            || e.contains("not found")
+                            || e.contains("No such file") =>
+                    {
+                        last = e
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if needs_buildkit {
+                return Err(format!(
+                    "no docker CLI here builds with BuildKit ({last}), and the rewrite needs it"
+                ));
+            }
+        }
+        for cli in &clis {
+            match attempt(cli, false) {
+                Ok(_) => {
+                    self.docker = Some((cli.clone(), false));
+                    return Ok(format!("docker-daemon:{tag}"));
+                }
+                Err(e) if e.contains("not found") || e.contains("No such file") => last = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+
+    /// Removes what was built; a failure here leaves an image behind, never an error.
+    fn remove(&self, tags: &[String]) {
+        if tags.is_empty() {
+            return;
+        }
+        let mut cmd = match self.engine {
+            Engine::Docker | Engine::DockerLegacy => {
+                let cli = self
+                    .docker
+                    .as_ref()
+                    .map_or(PathBuf::from("docker"), |d| d.0.clone());
+                let mut c = Command::new(cli);
+                c.arg("rmi");
+                c
+            }
+            Engine::Podman => {
+                let mut c = Command::new("podman");
+                c.args(["--remote", "rmi"]);
+                c
+            }
+            Engine::Buildah => {
+                let mut c = Command::new("buildah");
+                c.arg("rmi");
+                c
+            }
+        };
+        cmd.args(tags);
+        let _ = cmd.output();
+    }
+}
+
+/// Runs a build command; `Err` holds the last lines of its output.
+fn run(mut cmd: Command) -> Result<(), String> {
+    match cmd.output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => {
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            Err(lines[lines.len().saturating_sub(3)..].join(" | "))
+        }
+        Err(e) => Err(format!("{}: {e}", cmd.get_program().to_string_lossy())),
+    }
+}
