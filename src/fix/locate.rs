@@ -139,13 +139,15 @@ impl Located {
             .collect();
         for (j, ins) in instructions.iter().enumerate() {
             let Some(other) = self.stage[j] else { continue };
-            if ins.keyword == "FROM" && other != s && !self.chain.contains(&other) {
-                if self.stages[s].alias.as_deref() == Some(self.stages[other].from.as_str()) {
-                    return Some(format!(
-                        "stage {} is built FROM it (line {})",
-                        other, ins.line
-                    ));
-                }
+            if ins.keyword == "FROM"
+                && other != s
+                && !self.chain.contains(&other)
+                && self.stages[s].alias.as_deref() == Some(self.stages[other].from.as_str())
+            {
+                return Some(format!(
+                    "stage {} is built FROM it (line {})",
+                    other, ins.line
+                ));
             }
             if matches!(ins.keyword.as_str(), "COPY" | "ADD") {
                 let from = ins

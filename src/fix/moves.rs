@@ -124,6 +124,9 @@ fn is_symbolic_mode(s: &str) -> bool {
     s.len() > 1 && s[1..].chars().all(|c| "rwxXst".contains(c)) && s.starts_with('-')
 }
 
+/// An item, where its files go, and the (command, target) pairs that do its work.
+type Claimed<'a> = (&'a Advice, Dest, Vec<(usize, usize)>);
+
 /// Where an advised file set goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dest {
@@ -227,7 +230,7 @@ fn upper_group(cx: &mut Ctx<'_>, up: usize, group: &[&Advice]) {
         .collect();
 
     // Which (command, target) pairs each item needs.
-    let mut accepted: Vec<(&Advice, Dest, Vec<(usize, usize)>)> = Vec::new();
+    let mut accepted: Vec<Claimed<'_>> = Vec::new();
     for (a, d) in dests {
         match claim(cx, a, d, &cmds) {
             Ok(pairs) => accepted.push((a, d, pairs)),
@@ -591,7 +594,7 @@ fn reads(cx: &Ctx<'_>, b: usize, a: &Advice, pairs: &[(usize, usize)], cmds: &[C
 /// is one `RUN` from the first step through the cleanup, in order.
 fn merge_instead(
     cx: &mut Ctx<'_>,
-    accepted: &[(&Advice, Dest, Vec<(usize, usize)>)],
+    accepted: &[Claimed<'_>],
     first: usize,
     reader: usize,
     ui: usize,
