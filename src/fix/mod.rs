@@ -2,7 +2,7 @@
 //! built from. Pure: takes a report and the file's text, returns the rewritten text, the
 //! changes (code, lines, predicted bytes saved) and, for every advice item it will not
 //! touch, one reason. Reading the image, writing the file and proving the saving with
-//! a rebuild are edges (`load`, `fix::write`, `fix::prove`).
+//! a rebuild are edges (`load`, `write`, `fix::prove`).
 //!
 //! One file per rewrite:
 //! - `moves`: `cleanup-in-later-layer` and `attribute-only-copy` (a deletion or a
@@ -24,7 +24,6 @@ mod merge;
 mod moves;
 pub mod prove;
 mod script;
-pub mod write;
 
 use serde::Serialize;
 

@@ -66,7 +66,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<u8> {
     let path = &args.dockerfile;
-    let text = std::fs::read_to_string(path)
+    let text = layergate::read::read_text_capped(path, layergate::read::MAX_TEXT_BYTES)
         .with_context(|| format!("{}: cannot read Dockerfile", path.display()))?;
     let opts = args.image_args.open_options()?;
     let loaded = load_reports(&[args.image.as_str()], &opts);
@@ -83,7 +83,7 @@ pub fn run(args: Args) -> Result<u8> {
     let diff = layergate::fix::unified_diff(&name, &text, &plan.text);
     let written = args.write && plan.changed(&text);
     if written {
-        layergate::fix::write::replace(path, &plan.text)
+        layergate::write::write_file(path, plan.text.as_bytes())
             .with_context(|| format!("{}: cannot write the rewrite", path.display()))?;
     }
     let proof = if args.prove {
