@@ -69,10 +69,25 @@ fn api_outage_is_a_warning_when_the_verdict_passes() {
     gh.down.store(true, Ordering::SeqCst);
     let run = pr_run(tmp.path(), &api.url).run();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    // layergate-path given: no cache key, so the binary cache step does not run.
-    assert_eq!(run.uses.len(), 1, "{:?}", run.uses);
-    assert_eq!(run.uses[0].uses, "actions/cache@v5");
-    assert!(!run.uses[0].runs, "{:?}", run.uses);
+    // layergate-path given: no binary to cache; the layer cache is restored (first
+    // layergate step of the job) and saved; no HTML report to upload. Inner actions
+    // are pinned by commit.
+    let steps: Vec<(&str, bool)> = run.uses.iter().map(|u| (u.uses.as_str(), u.runs)).collect();
+    let cache = "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830";
+    let restore = "actions/cache/restore@0057852bfaa89a56745cba8c7296529d2fc39830";
+    let save = "actions/cache/save@0057852bfaa89a56745cba8c7296529d2fc39830";
+    let upload = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02";
+    assert_eq!(
+        steps,
+        [
+            (cache, false),
+            (restore, true),
+            (save, true),
+            (upload, false)
+        ],
+        "{:?}",
+        run.uses
+    );
     assert!(
         run.stdout
             .contains("::warning title=layergate layer-count::"),

@@ -218,3 +218,49 @@ fn gitlab_component_passes_the_job_registry_credentials() {
     let env = std::fs::read_to_string(record.with_extension("env")).unwrap();
     assert!(!env.contains("LAYERGATE_REGISTRY_PASSWORD="), "{env}");
 }
+
+/// The recipes can be adopted side by side: no two workflows share a concurrency
+/// group prefix (one would cancel the other's runs) or a comment key (two verdicts
+/// would rewrite one comment), and every image name read from a registry is built
+/// lower-cased (`${GITHUB_REPOSITORY,,}`) by a job that may read packages.
+#[test]
+fn example_workflows_can_be_adopted_together() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/github");
+    let mut groups = std::collections::BTreeMap::new();
+    let mut keys = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        let text = std::fs::read_to_string(dir.join(&file)).unwrap();
+        let wf = yaml(&format!("examples/github/{file}"));
+        if let Some(group) = wf["concurrency"]["group"].as_str() {
+            let prefix = group.split("${{").next().unwrap().to_string();
+            if let Some(other) = groups.insert(prefix.clone(), file.clone()) {
+                panic!("{file} and {other} share the concurrency group {prefix}");
+            }
+        }
+        for job in wf["jobs"].as_object().unwrap().values() {
+            for step in job["steps"].as_array().unwrap() {
+                if let Some(key) = step["with"]["comment-key"].as_str() {
+                    let key_file = keys.entry(key.to_string()).or_insert(file.clone());
+                    // fork-gate.yml prepares what fork-comment.yml posts: one comment.
+                    let pair = ["fork-comment.yml", "fork-gate.yml"];
+                    assert!(
+                        *key_file == file
+                            || (pair.contains(&key_file.as_str()) && pair.contains(&file.as_str())),
+                        "{file} and {key_file} share the comment key {key}"
+                    );
+                }
+            }
+            if text.contains("docker://") {
+                assert!(
+                    text.contains("${GITHUB_REPOSITORY,,}"),
+                    "{file}: image name not lower-cased"
+                );
+                if job["steps"].to_string().contains("registry-password") {
+                    assert_eq!(job["permissions"]["packages"], "read", "{file}");
+                }
+            }
+        }
+    }
+    assert!(groups.len() >= 4, "{groups:?}");
+}

@@ -291,7 +291,8 @@ impl Context {
     }
 
     /// A step's `if:`: `EXPR == 'TEXT'`, `EXPR != 'TEXT'`, or a bare EXPR (true when
-    /// not empty). Anything else fails the test rather than being guessed.
+    /// not empty), optionally after `always() &&`. Anything else fails the test rather
+    /// than being guessed.
     fn condition(&self, cond: &str) -> bool {
         let cond = cond.trim();
         let cond = cond
@@ -299,6 +300,14 @@ impl Context {
             .and_then(|c| c.strip_suffix("}}"))
             .unwrap_or(cond)
             .trim();
+        // `always() && REST`: the stand-in stops at the first failing step, so every
+        // step it reaches runs "always"; REST decides.
+        if cond == "always()" {
+            return true;
+        }
+        if let Some(rest) = cond.strip_prefix("always() &&") {
+            return self.condition(rest);
+        }
         for (op, equal) in [("!=", false), ("==", true)] {
             if let Some((left, right)) = cond.split_once(op) {
                 let right = right.trim();
