@@ -585,3 +585,83 @@ fn compilers_and_dev_packages_in_the_final_image_are_build_tools() {
     // dpkg's status was stored again by the install step: its dead copy is churn.
     assert_eq!(advice(&report, "package-db-churn").len(), 1);
 }
+
+/// Every real database, damaged in thousands of deterministic ways (cut short,
+/// bytes flipped, 32-bit fields set to 0xffffffff as a claimed length or page
+/// would be), goes through its reader and the header parser without a panic
+/// and never yields more headers than the intact file holds.
+#[test]
+fn damaged_real_databases_never_panic() {
+    use layergate::packages::rpm::{bdb, header, ndb, sqlite};
+    type Read = fn(&[u8]) -> Option<Vec<Vec<u8>>>;
+    let readers: [(&str, Read); 5] = [
+        ("layer3.rpmdb.sqlite.zst", |b| {
+            sqlite::read(b, None).ok().map(|r| r.blobs)
+        }),
+        ("mariner.rpmdb.sqlite.zst", |b| {
+            sqlite::read(b, None).ok().map(|r| r.blobs)
+        }),
+        ("Packages.1234.zst", |b| bdb::read(b).ok().map(|r| r.blobs)),
+        ("Packages.4321.zst", |b| bdb::read(b).ok().map(|r| r.blobs)),
+        ("sle15.Packages.db.zst", |b| {
+            ndb::read(b).ok().map(|r| r.blobs)
+        }),
+    ];
+    for (file, read) in readers {
+        let good = unzst(file);
+        let intact = read(&good).unwrap().len();
+        assert!(intact > 0, "{file}");
+        let step = (good.len() / 300).max(1);
+        let mut tried = 0;
+        for at in (0..good.len()).step_by(step) {
+            let mut cases = vec![good[..at].to_vec()];
+            let mut flipped = good.clone();
+            flipped[at] ^= 0xff;
+            cases.push(flipped);
+            if at + 4 <= good.len() {
+                let mut huge = good.clone();
+                huge[at..at + 4].copy_from_slice(&[0xff; 4]);
+                cases.push(huge);
+            }
+            for case in cases {
+                tried += 1;
+                if let Some(blobs) = read(&case) {
+                    assert!(blobs.len() <= intact + 1, "{file} at {at}: {}", blobs.len());
+                    for b in &blobs {
+                        let _ = header::parse(b);
+                    }
+                }
+            }
+        }
+        assert!(tried > 800, "{file}: {tried}");
+    }
+    // The sqlite WAL too: damaged frames are ignored, never applied half.
+    let db = unzst("layer3.rpmdb.sqlite.zst");
+    let wal = unzst("layer3.rpmdb.sqlite-wal.zst");
+    assert_eq!(sqlite::read(&db, Some(&wal)).unwrap().blobs.len(), 4);
+    for at in (0..wal.len()).step_by(7) {
+        let mut w = wal.clone();
+        w[at] ^= 0x55;
+        let rows = sqlite::read(&db, Some(&w)).unwrap();
+        assert!((3..=4).contains(&rows.blobs.len()), "wal byte {at}");
+    }
+}
+
+/// An overflow chain that points back at itself (CentOS 8's Berkeley DB, whose
+/// libuuid header spans several overflow pages) stops at the loop with a
+/// problem, never a hang or a panic.
+#[test]
+fn a_looping_overflow_chain_costs_one_package() {
+    use layergate::packages::rpm::bdb;
+    let mut b = unzst("centos8.Packages.zst");
+    let page = 4096;
+    let intact = bdb::read(&b).unwrap().blobs.len();
+    // The first overflow page (type 7) that continues on another page.
+    let n = (1..b.len() / page)
+        .find(|&n| b[n * page + 25] == 7 && b[n * page + 16..n * page + 20] != [0; 4])
+        .expect("a chained overflow page");
+    b[n * page + 16..n * page + 20].copy_from_slice(&(n as u32).to_le_bytes());
+    let r = bdb::read(&b).unwrap();
+    assert_eq!((intact, r.blobs.len()), (1, 0));
+    assert!(r.problems[0].contains("reused"), "{:?}", r.problems);
+}
