@@ -15,6 +15,7 @@ mod docs_pictures;
 mod engine;
 mod examples;
 mod fix;
+mod fix_prove;
 mod fleet;
 mod formats;
 mod hardening;

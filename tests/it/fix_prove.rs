@@ -1,0 +1,174 @@
+//! `layergate fix --prove` against the real engines the suite starts (tests/it/support):
+//! dockerd through BuildKit (Debian's 20.10 CLI with DOCKER_BUILDKIT=1) and through the
+//! legacy builder, and podman. The base image is the real test images' busybox layer,
+//! imported into each engine, so nothing needs the internet. The predicted saving must
+//! be the measured one, the final filesystems equal, and no built image left behind.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::support::dockerd::Dockerd;
+use crate::support::podman::Podman;
+use crate::support::{bin, images, stderr};
+
+/// The busybox base layer (L0 of every test image) as a gzip tarball.
+fn base_layer(dir: &Path) -> PathBuf {
+    let archive = images().join("cleanup-split.oci.tar");
+    let mut files = std::collections::BTreeMap::new();
+    let mut tar = tar::Archive::new(std::fs::File::open(archive).unwrap());
+    for e in tar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        e.read_to_end(&mut bytes).unwrap();
+        files.insert(name, bytes);
+    }
+    let blob = |digest: &str| {
+        let hex = digest.strip_prefix("sha256:").unwrap();
+        files
+            .iter()
+            .find(|(k, _)| k.ends_with(&format!("blobs/sha256/{hex}")))
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let index: Value = serde_json::from_slice(
+        files
+            .iter()
+            .find(|(k, _)| k.ends_with("index.json"))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&blob(index["manifests"][0]["digest"].as_str().unwrap())).unwrap();
+    let layer = blob(manifest["layers"][0]["digest"].as_str().unwrap());
+    let path = dir.join("rootfs.tar.gz");
+    std::fs::write(&path, layer).unwrap();
+    path
+}
+
+/// A build context holding the test image's Dockerfile (and its 1 MiB payload).
+fn context(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        images().join("dockerfiles").join(name).join("Dockerfile"),
+        dir.path().join("Dockerfile"),
+    )
+    .unwrap();
+    let payload: Vec<u8> = (0..1_048_576u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    std::fs::write(dir.path().join("payload.bin"), payload).unwrap();
+    dir
+}
+
+fn prove(env: &[(&str, String)], image: &str, ctx: &Path, engine: &str) -> Output {
+    let mut cmd = bin();
+    cmd.env_remove("DOCKER_HOST")
+        .env_remove("CONTAINER_HOST")
+        .env_remove("DOCKER_BUILDKIT");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.arg("fix")
+        .arg(format!("oci-archive:{}", images().join(image).display()))
+        .arg("--dockerfile")
+        .arg(ctx.join("Dockerfile"))
+        .args(["--prove", "--engine", engine, "--format", "json"])
+        .output()
+        .unwrap()
+}
+
+fn proof(out: &Output) -> Value {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["prove"].clone()
+}
+
+fn docker_env(d: &Dockerd) -> Vec<(&'static str, String)> {
+    vec![
+        ("DOCKER_HOST", d.host()),
+        ("DOCKER_CONFIG", d.dir().join("cli").display().to_string()),
+    ]
+}
+
+fn leftovers(listing: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter(|l| l.contains("layergate-prove"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// dockerd: BuildKit builds COPY --chmod and measures exactly the predicted bytes; the
+/// legacy builder proves the cleanup move and refuses the --chmod rewrite in one line.
+#[test]
+fn prove_with_dockerd_buildkit_and_legacy() {
+    let d = Dockerd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let rootfs = base_layer(tmp.path());
+    d.run(&[
+        "import",
+        &rootfs.display().to_string(),
+        "localhost/busybox-base:latest",
+    ]);
+    let env = docker_env(&d);
+
+    let ctx = context("cleanup-split");
+    let p = proof(&prove(&env, "cleanup-split.oci.tar", ctx.path(), "docker"));
+    assert_eq!(p["builder"], "docker (BuildKit)");
+    assert_eq!(p["predicted_bytes"], 1_572_864);
+    assert_eq!(p["measured_bytes"], 1_572_864);
+    assert_eq!(p["equal"], true, "{p}");
+    assert_eq!(p["original_layers"], 4);
+    assert_eq!(p["rewritten_layers"], 3);
+
+    let ctx = context("chmod-split");
+    let p = proof(&prove(&env, "chmod-split.oci.tar", ctx.path(), "docker"));
+    assert_eq!(p["builder"], "docker (BuildKit)");
+    assert_eq!(p["predicted_bytes"], 1_048_576);
+    assert_eq!(p["measured_bytes"], 1_048_576);
+    assert_eq!(p["equal"], true, "{p}");
+
+    let ctx = context("cleanup-split");
+    let p = proof(&prove(
+        &env,
+        "cleanup-split.oci.tar",
+        ctx.path(),
+        "docker-legacy",
+    ));
+    assert_eq!(p["builder"], "docker (legacy builder)");
+    assert_eq!(p["measured_bytes"], 1_572_864);
+    assert_eq!(p["equal"], true, "{p}");
+
+    let ctx = context("chmod-split");
+    let out = prove(&env, "chmod-split.oci.tar", ctx.path(), "docker-legacy");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("legacy builder rejects it"), "{err}");
+
+    assert_eq!(leftovers(&d.run(&["images"])), Vec::<String>::new());
+}
+
+/// podman: the same proof through `podman --remote` and the service's socket.
+#[test]
+fn prove_with_podman() {
+    let p = Podman::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let rootfs = base_layer(tmp.path());
+    p.run(&[
+        "import",
+        &rootfs.display().to_string(),
+        "localhost/busybox-base:latest",
+    ]);
+    let env = vec![("CONTAINER_HOST", p.host())];
+    let ctx = context("cleanup-split");
+    let proof = proof(&prove(&env, "cleanup-split.oci.tar", ctx.path(), "podman"));
+    assert_eq!(proof["builder"], "podman");
+    assert_eq!(proof["predicted_bytes"], 1_572_864);
+    assert_eq!(proof["measured_bytes"], 1_572_864);
+    assert_eq!(proof["equal"], true, "{proof}");
+    assert_eq!(leftovers(&p.run(&["images"])), Vec::<String>::new());
+}
