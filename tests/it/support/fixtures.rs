@@ -1,8 +1,6 @@
 //! Images built in code with the testkit, written to a temporary directory in
 //! every form layergate reads.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 
 use layergate::testkit::{

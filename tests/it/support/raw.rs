@@ -3,8 +3,6 @@
 //! plain file lists that a test may tweak or break before they are written. The
 //! well-formed images come from `layergate::testkit`; this is the level below it.
 
-#![allow(dead_code)]
-
 use std::io::Write;
 
 use serde_json::{json, Value};
