@@ -819,3 +819,40 @@ fn a_bind_mounted_output_is_written_in_place() {
         .contains("\"schema\""));
     assert!(temp_files(dir.path()).is_empty());
 }
+
+/// A redirect to another host or port never carries the token there (GitHub and GitLab).
+#[test]
+fn redirects_never_carry_the_token_elsewhere() {
+    let elsewhere = Server::start(|_, _| Reply::json(200, json!([])));
+    let target = elsewhere.url.clone();
+    let api = Server::start(move |req, _| {
+        Reply::status(302).with_header("location", &format!("{target}{}", req.path))
+    });
+    let img = image(APP);
+    let gh = "ghp_REDIRECTsecret0123456789";
+    let out = bin()
+        .args(["check", &img, "--policy", "none", "--comment", "github"])
+        .args(["--pr", "1", "--repo", "o/r", "--api-url", &api.url])
+        .env("GITHUB_TOKEN", gh)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let gl = "glpat-REDIRECTsecret0123";
+    let out = bin()
+        .args(["check", &img, "--policy", "none", "--comment", "gitlab"])
+        .args(["--pr", "1", "--repo", "5", "--api-url", &api.url])
+        .env("LAYERGATE_GITLAB_TOKEN", gl)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!api.requests().is_empty());
+    for r in elsewhere.requests() {
+        for (k, v) in &r.headers {
+            assert!(
+                !v.contains(gh) && !v.contains(gl),
+                "{k}: {v} reached {}",
+                r.path
+            );
+        }
+    }
+}
