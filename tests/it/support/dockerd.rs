@@ -30,6 +30,8 @@ pub struct Dockerd {
     child: Child,
     /// For the chroot engine: the chroot and the directory's path inside it.
     chroot: Option<(PathBuf, PathBuf)>,
+    /// The daemon's log, beside its directory (the test user's, so a failed start can show it).
+    log: PathBuf,
     _cleanup: AtExit,
 }
 
@@ -132,6 +134,7 @@ impl Dockerd {
             socket,
             child,
             chroot: root.map(|r| (r, inside)),
+            log: log_path.clone(),
             _cleanup: cleanup,
         };
         engine.wait_ready(&log_path);
@@ -265,6 +268,7 @@ impl Drop for Dockerd {
             .arg(&self.dir)
             .stderr(Stdio::null())
             .status();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
