@@ -19,7 +19,9 @@ use crate::scan::LayerScan;
 
 /// The cache format. Part of the directory name and of every header; an entry of
 /// any other version is ignored (and rewritten in this version's directory).
-pub const FORMAT: u32 = 4;
+/// Also bumped when what the scan captures changes (5: rpm databases), so an
+/// older entry never stands in for a scan that would have kept more.
+pub const FORMAT: u32 = 5;
 
 const MAGIC: &[u8; 8] = b"LGSCAN\0\x01";
 /// magic, format, payload length, decoded length, keyed blake3 MAC of the payload.
@@ -207,7 +209,7 @@ pub(crate) mod tests {
         let fingerprint = blake3::hash(&plain).to_hex().to_string();
         assert_eq!(
             (FORMAT, &fingerprint[..16]),
-            (4, "2900a4edecd01353"),
+            (5, "2900a4edecd01353"),
             "the cached scan layout changed: bump cache::entry::FORMAT and update this pin"
         );
     }
