@@ -6,33 +6,78 @@
 //! `policy` → `render` → `publish`. Everything from `scan` to `render` is pure;
 //! sources, `load` and publishers sit at the edges. `gate` runs one validated
 //! request end to end; the flags (`src/bin/layergate/`) belong to the binary, not here.
+//!
+//! The modules are private: what the binary, the tests, the examples and the fuzz
+//! targets use is re-exported below, so an item nothing outside uses is dead code
+//! the compiler reports. `publish`, `fleet` and `cache_key` stay namespaces (their
+//! names would clash here), and `testkit` is the tests' image builder.
 
-pub mod advice;
-pub mod analyze;
-pub mod cache;
+mod advice;
+mod analyze;
+mod cache;
 pub mod cache_key;
-pub mod compare;
-pub mod dockerfile;
-pub mod error;
-pub mod fix;
+mod compare;
+mod dockerfile;
+mod error;
+mod fix;
 pub mod fleet;
-pub mod gate;
-pub mod image;
-pub mod load;
-pub mod marker;
-pub mod overlay;
-pub mod packages;
-pub mod policy;
+mod gate;
+mod image;
+mod load;
+mod marker;
+mod overlay;
+mod packages;
+mod policy;
 pub mod publish;
-pub mod read;
-pub mod redact;
-pub mod render;
-pub mod report;
-pub mod retry;
-pub mod scan;
-pub mod setting;
-pub mod source;
+mod read;
+mod redact;
+mod render;
+mod report;
+mod retry;
+mod scan;
+mod setting;
+mod source;
 #[cfg(feature = "testkit")]
 pub mod testkit;
-pub mod text;
-pub mod write;
+mod text;
+mod write;
+
+pub use advice::locate as locate_advice;
+pub use analyze::{analyze, analyze_with, Job, Progress, RunOptions};
+pub use cache::{default_dir as default_cache_dir, LayerCache, FORMAT as CACHE_FORMAT};
+// The cache entry codec, for the fuzz target only.
+#[doc(hidden)]
+pub use cache::{decode as decode_cache_entry, encode as encode_cache_entry};
+pub use compare::{Delta, SCHEMA};
+pub use error::{EXIT_ERROR, EXIT_PASS, EXIT_POLICY};
+pub use fix::prove::{prove as prove_fix, Engine, Request as ProveRequest};
+pub use fix::{plan as fix_plan, unified_diff as fix_diff, Options as FixOptions};
+pub use gate::{run, Format, Outcome, Request, Template};
+pub use image::{Compression, Digest, Platform};
+pub use load::load_reports;
+pub use marker::{Marker, DEFAULT_KEY};
+pub use overlay::Overlay;
+// The RPM database readers, for their tests only.
+#[doc(hidden)]
+pub use packages::rpm;
+pub use policy::{
+    load_bytes as load_policy_bytes, load_file as load_policy_file, load_str as load_policy_str,
+    select as select_policy, starter as starter_policy, units::parse_size, Finding, FindingCode,
+    Flavour, Policy, PolicyError, Severity, Verdict, DEFAULT_YAML, DISCOVERED_FILES,
+};
+pub use read::{read_capped, read_text_capped, MAX_TEXT_BYTES};
+pub use redact::scrub;
+pub use render::{
+    analyze_markdown, analyze_text, escape::link_url, fix_markdown, html::analyze_html,
+    html::analyze_payload, markdown::render_template, COMMENT_LIMIT,
+};
+pub use report::{AdviceCode, ImageInfo, Report};
+pub use retry::RetryPolicy;
+pub use scan::{scan_layer, Kind, LayerScan, Limits};
+pub use setting::{prepare_environment, rfc3339};
+pub use source::{
+    open_image, open_local, registry::Credentials, ImageRef, OpenOptions, RegistryOptions,
+    SourceError,
+};
+pub use text::human_bytes;
+pub use write::write_file;

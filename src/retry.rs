@@ -97,6 +97,7 @@ pub struct Failed<E> {
     /// Attempts made, the last included.
     pub attempts: u32,
     /// Whether the last failure was transient (the retries ran out) or final.
+    #[cfg_attr(not(test), allow(dead_code))] // read by the retry tests
     pub transient: bool,
 }
 

@@ -290,6 +290,7 @@ pub fn register_temp(path: &Path) {
 }
 
 /// Forgets a temporary file registered with [`register_temp`] (it was removed or kept).
+#[allow(dead_code)] // no caller yet; the spool removes its own file
 pub fn unregister_temp(path: &Path) {
     unregister(path);
 }

@@ -6,9 +6,9 @@
 
 use std::io::Write;
 
-use layergate::analyze::{analyze, Job};
-use layergate::scan::Limits;
-use layergate::source::{open_local, ImageRef, OpenOptions};
+use layergate::{analyze, Job};
+use layergate::Limits;
+use layergate::{open_local, ImageRef, OpenOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,8 +4,8 @@
 
 #![no_main]
 
-use layergate::overlay::Overlay;
-use layergate::scan::{scan_layer, Limits};
+use layergate::Overlay;
+use layergate::{scan_layer, Limits};
 use libfuzzer_sys::fuzz_target;
 
 /// Separates layers inside one fuzz input.

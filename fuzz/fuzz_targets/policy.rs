@@ -1,4 +1,4 @@
-//! The policy parser (`layergate::policy::load_str`): any text must load or give
+//! The policy parser (`layergate::load_policy_str`): any text must load or give
 //! errors, never panic.
 
 #![no_main]
@@ -9,5 +9,5 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = layergate::policy::load_str("fuzz.yml", text);
+    let _ = layergate::load_policy_str("fuzz.yml", text);
 });

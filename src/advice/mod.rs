@@ -33,8 +33,8 @@ mod merge;
 mod pairs;
 mod same_content;
 
-pub use command::{parse as parse_command, programs, Command, Program, Step};
-pub use dockerfile::{layer_lines, locate};
+pub use command::{parse as parse_command, programs, Command, Step};
+pub use dockerfile::locate;
 pub use download::{add_download, run_download};
 
 pub use crate::report::advice::{Advice, AdviceLayer, Severity};

@@ -42,12 +42,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-pub use entry::{decode, encode, EntryError, Secret, FORMAT};
+pub use entry::{decode, encode, Secret, FORMAT};
 
 use crate::image::{Algorithm, Digest};
 use crate::scan::LayerScan;
 
 /// The default size bound: 1 GB (a few hundred large layers' scans).
+#[cfg(test)]
 pub const DEFAULT_MAX_BYTES: u64 = 1_000_000_000;
 
 /// Largest entry read: the decoded limit is 1 GiB and scans compress well.

@@ -17,9 +17,9 @@ use crate::report::Advice;
 use crate::report::{Duplicate, DuplicateKind, MergeSaving, Report, Totals};
 
 pub use compressed::{comparable, CompressedBasis};
-pub use files::{DirChange, FileChange, FilesDiff};
+pub use files::{FileChange, FilesDiff};
 pub use layers::{LayerRow, LayerStatus, LayersDiff};
-pub use packages::{compare_versions, PackageChange, PackageChangeKind, PackagesDiff};
+pub use packages::{PackageChange, PackageChangeKind, PackagesDiff};
 
 pub const SCHEMA: u32 = 2;
 

@@ -48,8 +48,6 @@ impl Descriptor {
 #[serde(rename_all = "camelCase")]
 pub struct Index {
     #[serde(default)]
-    pub media_type: Option<MediaType>,
-    #[serde(default)]
     pub manifests: Vec<Descriptor>,
 }
 
@@ -57,8 +55,6 @@ pub struct Index {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
-    #[serde(default)]
-    pub media_type: Option<MediaType>,
     pub config: Descriptor,
     #[serde(default)]
     pub layers: Vec<Descriptor>,

@@ -8,11 +8,11 @@ mod manifest;
 mod media_type;
 mod platform;
 
-pub use config::{History, ImageConfig, RootFs};
-pub use digest::{Algorithm, Digest, DigestError, Hasher};
+pub use config::{History, ImageConfig};
+pub use digest::{Algorithm, Digest, Hasher};
 pub use manifest::{Descriptor, DockerSaveEntry, Index, Manifest};
 pub use media_type::{Compression, MediaType};
-pub use platform::{Platform, PlatformError};
+pub use platform::Platform;
 
 /// Largest JSON document (index, manifest, config) we accept. Real configs are
 /// a few KiB; anything this big is hostile or broken. Enforced by the sources

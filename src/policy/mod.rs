@@ -24,7 +24,7 @@ use globset::GlobSet;
 use serde::{Deserialize, Serialize};
 
 pub use code::FindingCode;
-pub use defaults::{discover, select, DEFAULT_YAML, DISCOVERED_FILES};
+pub use defaults::{select, DEFAULT_YAML, DISCOVERED_FILES};
 pub use evaluate::verdict;
 pub use starter::{starter, Flavour};
 

@@ -15,10 +15,9 @@ pub mod markdown;
 pub mod packages;
 pub mod view;
 
-pub use advice_text::advice_text;
 pub use analyze::analyze_text;
 pub use analyze_md::analyze_markdown;
 pub use diff_text::{check_text, diff_text};
 pub use fix_md::fix_markdown;
 pub use markdown::{check_markdown, diff_markdown, RenderError, COMMENT_LIMIT};
-pub use view::{check_view, diff_view, CheckView, DiffInput, DiffView};
+pub use view::{check_view, diff_view, DiffInput};

@@ -13,7 +13,7 @@ mod duplicates;
 mod merge;
 mod partial;
 
-pub use advice::{Advice, AdviceLayer};
+pub use advice::Advice;
 pub use build::{build, LayerInput};
 #[cfg(test)]
 pub(crate) use codes::assert_names;

@@ -12,10 +12,10 @@ mod path;
 mod pipe;
 mod walk;
 
-pub use capture::{capture_bound, is_node_package_dir, Captured, MAX_CAPTURED_PER_LAYER};
+pub use capture::{capture_bound, is_node_package_dir, Captured};
 pub use decompress::Limits;
-pub use guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge, MAX_HEADER_BYTES};
-pub use path::{clean_message, display_path, normalize, Normalized};
+pub use guard::{is_headers_too_large, HeaderGuard};
+pub use path::{clean_message, display_path, normalize};
 pub use walk::{scan_layer, scan_layer_estimating, ScanError};
 
 use serde::{Deserialize, Serialize};

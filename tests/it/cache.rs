@@ -88,7 +88,7 @@ fn warnings(out: &Output) -> Vec<String> {
 }
 
 fn entries(cache: &Path) -> Vec<PathBuf> {
-    let dir = cache.join(format!("v{}/sha256", layergate::cache::FORMAT));
+    let dir = cache.join(format!("v{}/sha256", layergate::CACHE_FORMAT));
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|rd| rd.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -420,7 +420,7 @@ fn pull_cost_is_the_new_layers_compressed_bytes_and_a_policy_limits_it() {
     let v = json(&out);
     assert_eq!(v["comparison"]["layers"]["pull_bytes"], new, "{v:#}");
     assert_eq!(v["comparison"]["layers"]["pull_layers"], 1);
-    let shown = format!("pull cost {} (1 layer)", layergate::text::human_bytes(new));
+    let shown = format!("pull cost {} (1 layer)", layergate::human_bytes(new));
     for format in ["text", "markdown"] {
         let out = bin()
             .args(["diff", &base, &head, "--format", format])

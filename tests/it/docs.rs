@@ -525,7 +525,7 @@ fn readme_marked(name: &str) -> String {
 fn readme_policy_fails_growth_over_ten_percent() {
     let text = readme_marked("readme-policy");
     assert_eq!(text.trim().lines().count(), 1, "a policy of one line");
-    let p = layergate::policy::load_str(".layergate.yml", &text).unwrap();
+    let p = layergate::load_policy_str(".layergate.yml", &text).unwrap();
     assert_eq!(p.rule_codes(), ["size-growth"]);
     assert!(p.drift.is_empty() && p.parity.is_none() && p.ignore.is_empty());
     let g: Vec<_> = p
@@ -638,7 +638,7 @@ fn docs_show_the_default_policy() {
         .into_iter()
         .find(|b| b.lang == "yaml")
         .unwrap();
-    assert_eq!(block.body, layergate::policy::DEFAULT_YAML);
+    assert_eq!(block.body, layergate::DEFAULT_YAML);
 }
 
 /// The README's shape: short, with its contents, workflow and include early.

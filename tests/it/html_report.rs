@@ -351,9 +351,9 @@ fn two_hundred_thousand_files_open_in_under_two_seconds() {
 #[test]
 fn analyze_payload_snapshot() {
     let report = analyze_json(&image("app-pr.oci.tar"));
-    let mut report: layergate::report::Report = serde_json::from_value(report).unwrap();
+    let mut report: layergate::Report = serde_json::from_value(report).unwrap();
     report.image.reference = "app-pr.oci.tar".into();
-    let payload = layergate::render::html::analyze_payload(&report);
+    let payload = layergate::analyze_payload(&report);
     insta::assert_json_snapshot!("html_payload_app_pr", payload);
 }
 

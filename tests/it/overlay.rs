@@ -215,8 +215,8 @@ fn long_gnu_and_pax_names_are_read_whole() {
 /// in every figure; refusing them would be an error where exact figures exist.
 #[test]
 fn paths_and_link_targets_far_beyond_path_max_are_read_exactly() {
-    use layergate::image::Compression;
-    use layergate::scan::{scan_layer, Kind, Limits};
+    use layergate::Compression;
+    use layergate::{scan_layer, Kind, Limits};
     const PATH_MAX: usize = 4096;
     // Components of 200 bytes (under NAME_MAX 255), 5 × PATH_MAX in all.
     let deep: String = (0..(5 * PATH_MAX / 201) + 1)

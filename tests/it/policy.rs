@@ -388,7 +388,7 @@ fn misspelled_advice_code_is_an_error_listing_the_valid_codes() {
     let out = run_in(dir.path(), &["check", &image("cleanup-split.oci.tar")]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
-    let valid = layergate::report::AdviceCode::ALL
+    let valid = layergate::AdviceCode::ALL
         .iter()
         .map(|c| c.as_str())
         .collect::<Vec<_>>()
@@ -487,7 +487,7 @@ fn docs_list_exactly_the_codes() {
             })
             .collect()
     };
-    let findings: Vec<&str> = layergate::policy::FindingCode::ALL
+    let findings: Vec<&str> = layergate::FindingCode::ALL
         .iter()
         .map(|c| c.as_str())
         .collect();
@@ -495,7 +495,7 @@ fn docs_list_exactly_the_codes() {
         first_column("docs/policy.md", "Finding codes (stable"),
         findings
     );
-    let advice: Vec<&str> = layergate::report::AdviceCode::ALL
+    let advice: Vec<&str> = layergate::AdviceCode::ALL
         .iter()
         .map(|c| c.as_str())
         .collect();

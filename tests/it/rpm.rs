@@ -592,7 +592,7 @@ fn compilers_and_dev_packages_in_the_final_image_are_build_tools() {
 /// and never yields more headers than the intact file holds.
 #[test]
 fn damaged_real_databases_never_panic() {
-    use layergate::packages::rpm::{bdb, header, ndb, sqlite};
+    use layergate::rpm::{bdb, header, ndb, sqlite};
     type Read = fn(&[u8]) -> Option<Vec<Vec<u8>>>;
     let readers: [(&str, Read); 5] = [
         ("layer3.rpmdb.sqlite.zst", |b| {
@@ -652,7 +652,7 @@ fn damaged_real_databases_never_panic() {
 /// problem, never a hang or a panic.
 #[test]
 fn a_looping_overflow_chain_costs_one_package() {
-    use layergate::packages::rpm::bdb;
+    use layergate::rpm::bdb;
     let mut b = unzst("centos8.Packages.zst");
     let page = 4096;
     let intact = bdb::read(&b).unwrap().blobs.len();

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use layergate::error::EXIT_PASS;
+use layergate::EXIT_PASS;
 
 use crate::flags::image::ImageArgs;
 use crate::flags::output::{write_output, Format, OutputArgs};
@@ -23,19 +23,19 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<u8> {
     let opts = args.image_args.open_options()?;
-    let loaded = layergate::load::load_reports(&[args.image.as_str()], &opts);
+    let loaded = layergate::load_reports(&[args.image.as_str()], &opts);
     crate::flags::run::warn_once(&opts.run);
     let mut report = loaded?.pop().context("internal: no report")?;
     if let Some(path) = &args.dockerfile {
-        let text = layergate::read::read_text_capped(path, layergate::read::MAX_TEXT_BYTES)
+        let text = layergate::read_text_capped(path, layergate::MAX_TEXT_BYTES)
             .with_context(|| format!("{}: cannot read Dockerfile", path.display()))?;
-        layergate::advice::locate(&mut report, &text);
+        layergate::locate_advice(&mut report, &text);
     }
     let body = match args.out.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Text => layergate::render::analyze_text(&report),
-        Format::Markdown => layergate::render::analyze_markdown(&report),
-        Format::Html => layergate::render::html::analyze_html(&report),
+        Format::Text => layergate::analyze_text(&report),
+        Format::Markdown => layergate::analyze_markdown(&report),
+        Format::Html => layergate::analyze_html(&report),
     };
     write_output(args.out.output.as_deref(), &body)?;
     Ok(EXIT_PASS)

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use layergate::error::{EXIT_ERROR, EXIT_PASS};
+use layergate::{EXIT_ERROR, EXIT_PASS};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,7 +57,7 @@ pub fn run(args: Args) -> Result<u8> {
         write: args.write,
         fetch: layergate::cache_key::FetchOptions {
             timeout: args.timeout,
-            retry: layergate::retry::RetryPolicy::from_process()?,
+            retry: layergate::RetryPolicy::from_process()?,
             hash: args.hash,
             netrc: netrc_path.and_then(|p| std::fs::read_to_string(p).ok()),
         },
@@ -79,7 +79,7 @@ pub fn run(args: Args) -> Result<u8> {
             }
             Line::Failed(e) => eprintln!(
                 "layergate: cache-key: {}",
-                layergate::redact::scrub(&e.to_string())
+                layergate::scrub(&e.to_string())
             ),
             Line::Unresolvable { line, url, variable } => writeln!(
                 stdout,
@@ -103,7 +103,7 @@ pub fn run(args: Args) -> Result<u8> {
     }
     std::io::stdout()
         .lock()
-        .write_all(layergate::redact::scrub(&stdout).as_bytes())?;
+        .write_all(layergate::scrub(&stdout).as_bytes())?;
     Ok(if outcome.failed() {
         EXIT_ERROR
     } else {

@@ -45,7 +45,7 @@ pub enum Command {
 
 pub fn main() -> Result<u8> {
     // Empty means unset; a bad number is one line and exit 2, before anything runs.
-    layergate::setting::prepare_environment()?;
+    layergate::prepare_environment()?;
     run(Cli::parse())
 }
 

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use layergate::error::EXIT_PASS;
 use layergate::publish::{deliver, Env, Publication, Settings};
+use layergate::EXIT_PASS;
 
 use crate::flags::publish::{print_delivery, CommentArgs};
 
@@ -17,7 +17,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<u8> {
-    let markdown = layergate::read::read_text_capped(&args.file, layergate::read::MAX_TEXT_BYTES)
+    let markdown = layergate::read_text_capped(&args.file, layergate::MAX_TEXT_BYTES)
         .with_context(|| format!("{}", args.file.display()))?;
     let publication = Publication {
         marker: args.publish.comment_key.clone(),

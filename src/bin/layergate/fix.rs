@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 
-use layergate::error::EXIT_PASS;
-use layergate::fix::prove::Engine;
-use layergate::load::load_reports;
+use layergate::load_reports;
+use layergate::Engine;
+use layergate::EXIT_PASS;
 
 use crate::flags::image::ImageArgs;
 use crate::flags::output::write_output;
@@ -66,31 +66,31 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<u8> {
     let path = &args.dockerfile;
-    let text = layergate::read::read_text_capped(path, layergate::read::MAX_TEXT_BYTES)
+    let text = layergate::read_text_capped(path, layergate::MAX_TEXT_BYTES)
         .with_context(|| format!("{}: cannot read Dockerfile", path.display()))?;
     let opts = args.image_args.open_options()?;
     let loaded = load_reports(&[args.image.as_str()], &opts);
     crate::flags::run::warn_once(&opts.run);
     let report = loaded?.pop().context("internal: no report")?;
-    let options = layergate::fix::Options {
+    let options = layergate::FixOptions {
         aggressive: args.aggressive,
         key_dir: ".cache-keys".to_string(),
     };
-    let plan = layergate::fix::plan(&report, &text, &options);
+    let plan = layergate::fix_plan(&report, &text, &options);
     let name = path
         .file_name()
         .map_or("Dockerfile".into(), |n| n.to_string_lossy().into_owned());
-    let diff = layergate::fix::unified_diff(&name, &text, &plan.text);
+    let diff = layergate::fix_diff(&name, &text, &plan.text);
     let written = args.write && plan.changed(&text);
     if written {
-        layergate::write::write_file(path, plan.text.as_bytes())
+        layergate::write_file(path, plan.text.as_bytes())
             .with_context(|| format!("{}: cannot write the rewrite", path.display()))?;
     }
     let proof = if args.prove {
         let context = path.parent().filter(|p| !p.as_os_str().is_empty());
         let context = context.unwrap_or(std::path::Path::new("."));
-        Some(layergate::fix::prove::prove(
-            &layergate::fix::prove::Request {
+        Some(layergate::prove_fix(
+            &layergate::ProveRequest {
                 context: context.to_path_buf(),
                 original: text.clone(),
                 rewritten: plan.text.clone(),
@@ -114,7 +114,7 @@ pub fn run(args: Args) -> Result<u8> {
             let mut err = std::io::stderr().lock();
             for c in &plan.changes {
                 let saving = c.bytes.map_or_else(String::new, |b| {
-                    format!(" (saves {})", layergate::text::human_bytes(b))
+                    format!(" (saves {})", layergate::human_bytes(b))
                 });
                 writeln!(
                     err,
@@ -156,7 +156,7 @@ pub fn run(args: Args) -> Result<u8> {
             serde_json::to_string_pretty(&v)? + "\n"
         }
         FixFormat::Markdown => {
-            let mut md = layergate::render::fix_markdown(&plan, &name, &diff);
+            let mut md = layergate::fix_markdown(&plan, &name, &diff);
             if let Some(p) = &proof {
                 md.push_str(&format!("\n{}\n", p.markdown()));
             }

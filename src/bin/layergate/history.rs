@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use layergate::error::EXIT_PASS;
 use layergate::fleet::history::{Outcome, Record, FORMAT};
 use layergate::fleet::history_file;
+use layergate::EXIT_PASS;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -52,7 +52,7 @@ pub fn run(cmd: &Command) -> Result<u8> {
                 })
                 .context("no ref: give --ref BRANCH (or run in GitHub Actions / GitLab CI)")?;
             let time = match &args.time {
-                Some(t) => layergate::setting::rfc3339("--time", t)?,
+                Some(t) => layergate::rfc3339("--time", t)?,
                 None => rfc3339_now(),
             };
             if args.keep == Some(0) {

@@ -3,13 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use layergate::error::EXIT_PASS;
+use layergate::EXIT_PASS;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The ecosystem whose caches and package lists the policy forbids.
     #[arg(long, alias = "flavor", value_enum, default_value = "generic")]
-    pub flavour: layergate::policy::Flavour,
+    pub flavour: layergate::Flavour,
     /// Where to write the policy.
     #[arg(default_value = ".layergate.yml", value_name = "FILE")]
     pub file: PathBuf,
@@ -24,9 +24,9 @@ pub fn run(args: &Args) -> Result<u8> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let name = args.file.file_name().and_then(|n| n.to_str());
-    if name.is_some_and(|n| layergate::policy::DISCOVERED_FILES.contains(&n)) {
+    if name.is_some_and(|n| layergate::DISCOVERED_FILES.contains(&n)) {
         // Discovery refuses two policy files in one directory: do not make a second.
-        if let Some(other) = layergate::policy::DISCOVERED_FILES
+        if let Some(other) = layergate::DISCOVERED_FILES
             .iter()
             .find(|f| Some(**f) != name && dir.join(f).is_file())
         {
@@ -36,7 +36,7 @@ pub fn run(args: &Args) -> Result<u8> {
             );
         }
     }
-    let text = layergate::policy::starter(args.flavour);
+    let text = layergate::starter_policy(args.flavour);
     // An empty file (what an interrupted write leaves) is not a policy: it may be
     // replaced. Anything else is the user's and is never overwritten.
     match std::fs::symlink_metadata(&args.file) {
@@ -47,7 +47,7 @@ pub fn run(args: &Args) -> Result<u8> {
             args.file.display()
         ),
     }
-    layergate::write::write_file(&args.file, text.as_bytes())
+    layergate::write_file(&args.file, text.as_bytes())
         .with_context(|| format!("{}: cannot create the policy", args.file.display()))?;
     eprintln!(
         "layergate: wrote {} ({} starter policy); edit it, then run `layergate diff BASE HEAD`",

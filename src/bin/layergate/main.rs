@@ -36,10 +36,10 @@ fn main() -> ExitCode {
             }
             // One line, whatever the causes carried.
             // Tokens and URL passwords never reach the log, whatever a server echoed.
-            eprintln!("{}", layergate::redact::scrub(&msg.replace('\n', " ")));
+            eprintln!("{}", layergate::scrub(&msg.replace('\n', " ")));
             // Every error that reaches `main` is a usage or input problem; a crossed
             // rule is not an error and never gets here (exit 1 comes from the verdict).
-            ExitCode::from(layergate::error::EXIT_ERROR)
+            ExitCode::from(layergate::EXIT_ERROR)
         }
     }
 }

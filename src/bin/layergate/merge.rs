@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use layergate::error::{EXIT_ERROR, EXIT_PASS, EXIT_POLICY};
 use layergate::fleet::history_file;
 use layergate::fleet::merge::{self, HistoryInput};
+use layergate::{EXIT_ERROR, EXIT_PASS, EXIT_POLICY};
 
 use crate::flags::output::{write_output, Format, OutputArgs};
 use crate::flags::publish::{deliver, publication, CommentArgs};
@@ -45,9 +45,9 @@ pub fn run(args: &Args) -> Result<u8> {
     let inputs = crate::flags::verdicts::read_inputs(&args.verdicts)?;
     let rules = match &args.policy {
         None => Vec::new(),
-        Some(path) => match layergate::policy::load_file(path) {
+        Some(path) => match layergate::load_policy_file(path) {
             Ok(p) => p.drift,
-            Err(layergate::policy::PolicyError::Invalid(errors)) => {
+            Err(layergate::PolicyError::Invalid(errors)) => {
                 eprintln!("{errors}");
                 return Ok(EXIT_ERROR);
             }
@@ -79,7 +79,7 @@ pub fn run(args: &Args) -> Result<u8> {
         last: args.trend,
         rules,
     });
-    let limit = layergate::render::COMMENT_LIMIT;
+    let limit = layergate::COMMENT_LIMIT;
     let merged = merge::merge(
         &inputs,
         &args.publish.comment_key,
@@ -89,7 +89,7 @@ pub fn run(args: &Args) -> Result<u8> {
     let tmpl = match &args.template {
         Some(p) => Some((
             p.display().to_string(),
-            layergate::read::read_text_capped(p, layergate::read::MAX_TEXT_BYTES)
+            layergate::read_text_capped(p, layergate::MAX_TEXT_BYTES)
                 .with_context(|| format!("{}: cannot read template", p.display()))?,
         )),
         None => None,

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use layergate::error::{EXIT_ERROR, EXIT_PASS, EXIT_POLICY};
 use layergate::fleet::platforms;
+use layergate::{EXIT_ERROR, EXIT_PASS, EXIT_POLICY};
 
 use crate::flags::output::{write_output, Format, OutputArgs};
 use crate::flags::publish::{deliver, publication, CommentArgs};
@@ -45,12 +45,9 @@ pub struct Args {
 /// The platforms an image offers, asked of the source itself: a request for a
 /// platform no image has is answered with the list of those present (an image
 /// without an index has exactly its own).
-fn platforms_of(
-    r: &layergate::source::ImageRef,
-    opts: &layergate::source::OpenOptions,
-) -> Result<Vec<String>> {
-    use layergate::image::Platform;
-    use layergate::source::SourceError;
+fn platforms_of(r: &layergate::ImageRef, opts: &layergate::OpenOptions) -> Result<Vec<String>> {
+    use layergate::Platform;
+    use layergate::SourceError;
     let mut probe = opts.clone();
     probe.platform = Some(Platform {
         os: "layergate-probe".into(),
@@ -58,7 +55,7 @@ fn platforms_of(
         variant: None,
     });
     probe.manifest_only = true;
-    match layergate::source::open_image(r, &probe) {
+    match layergate::open_image(r, &probe) {
         Ok(o) => Ok(vec![platform_name(&o.image.info)]),
         Err(SourceError::NoPlatform { present, .. }) => {
             let mut out: Vec<String> = Vec::new();
@@ -75,7 +72,7 @@ fn platforms_of(
     }
 }
 
-fn platform_name(i: &layergate::report::ImageInfo) -> String {
+fn platform_name(i: &layergate::ImageInfo) -> String {
     match &i.variant {
         Some(v) => format!("{}/{}/{v}", i.os, i.architecture),
         None => format!("{}/{}", i.os, i.architecture),
@@ -90,10 +87,10 @@ fn chosen(present: Vec<String>, want: &str, strict: bool, image: &str) -> Result
     }
     let mut out = Vec::new();
     for w in want.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        let w = layergate::image::Platform::parse(w)?;
+        let w = layergate::Platform::parse(w)?;
         match present
             .iter()
-            .find(|p| layergate::image::Platform::parse(p).is_ok_and(|p| w.matches(&p)))
+            .find(|p| layergate::Platform::parse(p).is_ok_and(|p| w.matches(&p)))
         {
             Some(p) => out.push(p.clone()),
             None if strict => anyhow::bail!(
@@ -107,17 +104,14 @@ fn chosen(present: Vec<String>, want: &str, strict: bool, image: &str) -> Result
 }
 
 pub fn run(args: &Args) -> Result<u8> {
-    use layergate::source::{open_image, ImageRef};
+    use layergate::{open_image, ImageRef};
     let creds = match args.creds.as_deref() {
-        Some(c) => Some(
-            layergate::source::registry::Credentials::parse(c)
-                .context("--creds: expected USER:PASS")?,
-        ),
+        Some(c) => Some(layergate::Credentials::parse(c).context("--creds: expected USER:PASS")?),
         None => None,
     };
-    let opts = layergate::source::OpenOptions {
+    let opts = layergate::OpenOptions {
         platform: None,
-        registry: layergate::source::RegistryOptions {
+        registry: layergate::RegistryOptions {
             creds,
             insecure: args.insecure_registry.clone(),
         },
@@ -126,9 +120,9 @@ pub fn run(args: &Args) -> Result<u8> {
     };
     let parity_rule = match &args.policy {
         None => None,
-        Some(path) => match layergate::policy::load_file(path) {
+        Some(path) => match layergate::load_policy_file(path) {
             Ok(p) => p.parity,
-            Err(layergate::policy::PolicyError::Invalid(errors)) => {
+            Err(layergate::PolicyError::Invalid(errors)) => {
                 eprintln!("{errors}");
                 return Ok(EXIT_ERROR);
             }
@@ -162,25 +156,24 @@ pub fn run(args: &Args) -> Result<u8> {
     {
         for p in platforms {
             let mut o = opts.clone();
-            o.platform = Some(layergate::image::Platform::parse(p)?);
+            o.platform = Some(layergate::Platform::parse(p)?);
             opened.push(open_image(r, &o)?);
         }
     }
-    let jobs: Vec<layergate::analyze::Job<'_>> = opened
+    let jobs: Vec<layergate::Job<'_>> = opened
         .iter()
-        .map(|o| layergate::analyze::Job {
+        .map(|o| layergate::Job {
             image: &o.image,
             blobs: o.blobs.as_ref(),
         })
         .collect();
-    let reports =
-        layergate::analyze::analyze_with(&jobs, &layergate::scan::Limits::default(), &opts.run);
+    let reports = layergate::analyze_with(&jobs, &layergate::Limits::default(), &opts.run);
     crate::flags::run::warn_once(&opts.run);
     let reports = reports?;
     let (head_reports, base_reports) = reports.split_at(head_platforms.len());
-    let head: Vec<(String, &layergate::report::Report)> =
+    let head: Vec<(String, &layergate::Report)> =
         head_platforms.iter().cloned().zip(head_reports).collect();
-    let base: Vec<(String, &layergate::report::Report)> =
+    let base: Vec<(String, &layergate::Report)> =
         base_platforms.iter().cloned().zip(base_reports).collect();
     let platforms::Pairing {
         pairs,
@@ -204,11 +197,8 @@ pub fn run(args: &Args) -> Result<u8> {
         parity_rule.as_ref(),
         &args.publish.comment_key,
     );
-    let markdown = layergate::render::markdown::render_template(
-        "platforms.md.j2",
-        platforms::PARITY_TEMPLATE,
-        &view,
-    )?;
+    let markdown =
+        layergate::render_template("platforms.md.j2", platforms::PARITY_TEMPLATE, &view)?;
     let body = match args.out.format {
         Format::Markdown => markdown.clone(),
         Format::Text => platforms::text(&view),
@@ -217,7 +207,7 @@ pub fn run(args: &Args) -> Result<u8> {
         }
         Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
-                "schema": layergate::compare::SCHEMA,
+                "schema": layergate::SCHEMA,
                 "layergate": env!("CARGO_PKG_VERSION"),
                 "label": label,
                 "verdict": view.verdict,

@@ -12,11 +12,7 @@ mod payload;
 mod tree;
 
 pub use page::page;
-pub use payload::{
-    analyze as analyze_payload, check as check_payload, diff as diff_payload, Change, ImageSummary,
-    LayerSummary, PageKind, Payload, TotalRow, Unit,
-};
-pub use tree::{Aggregation, Node, MAX_FILE_CELLS};
+pub use payload::{analyze as analyze_payload, check as check_payload, diff as diff_payload};
 
 use crate::compare::Comparison;
 use crate::policy::{Finding, Verdict};

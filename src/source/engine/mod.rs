@@ -16,8 +16,7 @@ mod export;
 
 use std::sync::Arc;
 
-pub use client::MAX_API_VERSION;
-pub use endpoint::{Endpoint, DOCKER_SOCKET, PODMAN_ROOTFUL_SOCKET};
+pub use endpoint::Endpoint;
 pub use error::EngineError;
 
 use client::Client;
@@ -75,11 +74,6 @@ impl Engine {
 
     pub fn address(&self) -> String {
         self.client.address()
-    }
-
-    /// The API version the engine announced on `/_ping`.
-    pub fn api_version(&self) -> Option<&str> {
-        self.client.api_version.as_deref()
     }
 
     /// Whether the engine holds `name` (used by the bare-name rule).

@@ -18,9 +18,8 @@ mod target;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-pub use client::{MAX_CONCURRENT_PULLS, TIMEOUT_ENV};
-pub use credentials::{Credentials, PASSWORD_ENV, USER_ENV};
-pub use error::{RegistryError, AUTH_HINT};
+pub use credentials::Credentials;
+pub use error::RegistryError;
 
 use crate::image::{parse_json, Descriptor, Digest, Index, Manifest, MediaType};
 use crate::report::ImageInfo;

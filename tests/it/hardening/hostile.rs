@@ -680,7 +680,7 @@ fn the_cache_touches_only_its_own_files_and_stays_private() {
     assert!(dir.path().join("src/main.rs").exists());
     // The folder the user named keeps its mode.
     assert_eq!(std::fs::metadata(dir.path()).unwrap().mode() & 0o777, 0o755);
-    let v = dir.path().join(format!("v{}", layergate::cache::FORMAT));
+    let v = dir.path().join(format!("v{}", layergate::CACHE_FORMAT));
     for d in [v.clone(), v.join("sha256")] {
         assert_eq!(
             std::fs::metadata(&d).unwrap().mode() & 0o777,
@@ -710,7 +710,7 @@ fn another_users_cache_entry_is_skipped() {
     };
     let cold = run();
     assert_eq!(code(&cold), 0, "{}", stderr(&cold));
-    let entries = cache.join(format!("v{}/sha256", layergate::cache::FORMAT));
+    let entries = cache.join(format!("v{}/sha256", layergate::CACHE_FORMAT));
     for e in std::fs::read_dir(&entries).unwrap().flatten() {
         std::os::unix::fs::chown(e.path(), Some(65534), Some(65534)).unwrap();
     }

@@ -5,9 +5,9 @@
 //! - the figures do not depend on how a layer is stored (plain, gzip, zstd);
 //! - the order of whiteouts inside a layer does not matter.
 
-use layergate::image::Compression;
-use layergate::overlay::Overlay;
-use layergate::scan::{scan_layer, LayerScan, Limits};
+use layergate::Compression;
+use layergate::Overlay;
+use layergate::{scan_layer, LayerScan, Limits};
 use proptest::prelude::*;
 
 use super::*;

@@ -118,7 +118,7 @@ fn one_gib_of_zeros_in_a_small_zstd_layer_streams() {
 /// (checked through the library with a small limit; the default is 2,000,000).
 #[test]
 fn entry_limit_is_an_error() {
-    use layergate::scan::{scan_layer, Limits};
+    use layergate::{scan_layer, Limits};
     let limits = Limits {
         max_entries: 1000,
         ..Limits::default()

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use layergate::error::EXIT_ERROR;
-use layergate::gate::{Request, Template};
-use layergate::policy::{Policy, PolicyError};
+use layergate::EXIT_ERROR;
+use layergate::{Policy, PolicyError};
+use layergate::{Request, Template};
 
 use super::image::ImageArgs;
 use super::output::{write_output, OutputArgs};
@@ -28,7 +28,7 @@ pub struct GateArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Link the comment to the HTML report published at URL (e.g. the CI run's artifacts).
-    #[arg(long, value_name = "URL", env = "LAYERGATE_HTML_URL", value_parser = layergate::render::escape::link_url)]
+    #[arg(long, value_name = "URL", env = "LAYERGATE_HTML_URL", value_parser = layergate::link_url)]
     pub html_url: Option<String>,
     /// Name of this image in `--format json`, for `layergate merge` (e.g. the service).
     #[arg(long, value_name = "NAME")]
@@ -51,7 +51,7 @@ pub fn run(
         .template
         .as_deref()
         .map(|p| {
-            layergate::read::read_text_capped(p, layergate::read::MAX_TEXT_BYTES)
+            layergate::read_text_capped(p, layergate::MAX_TEXT_BYTES)
                 .with_context(|| format!("{}: cannot read template", p.display()))
                 .map(|text| Template {
                     name: p.display().to_string(),
@@ -71,7 +71,7 @@ pub fn run(
         html_url: args.html_url.clone(),
         label: args.label.clone(),
     };
-    let outcome = layergate::gate::run(&request);
+    let outcome = layergate::run(&request);
     super::run::warn_once(&request.open.run);
     let outcome = outcome?;
     if let (Some(path), Some(html)) = (&args.html, &outcome.html) {
@@ -94,7 +94,7 @@ pub fn run(
 /// cannot be read is an ordinary error.
 fn policy_or_exit(args: &GateArgs, image_args: &ImageArgs) -> Result<Option<Policy>> {
     let dir = Path::new(".");
-    match layergate::policy::select(args.policy.as_deref(), dir, image_args.manifest_only) {
+    match layergate::select_policy(args.policy.as_deref(), dir, image_args.manifest_only) {
         Ok(p) => Ok(Some(p)),
         Err(PolicyError::Invalid(errors)) => {
             eprintln!("{errors}");

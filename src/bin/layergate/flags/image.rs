@@ -2,8 +2,8 @@
 //! cache and progress; turned into the library's `OpenOptions`.
 
 use anyhow::{Context, Result};
-use layergate::image::Platform;
-use layergate::source::OpenOptions;
+use layergate::OpenOptions;
+use layergate::Platform;
 
 use super::run::{CacheArgs, ProgressArgs};
 
@@ -43,15 +43,12 @@ impl ImageArgs {
 pub fn registry_options(
     creds: Option<&str>,
     insecure: &[String],
-) -> Result<layergate::source::RegistryOptions> {
+) -> Result<layergate::RegistryOptions> {
     let creds = match creds {
-        Some(c) => Some(
-            layergate::source::registry::Credentials::parse(c)
-                .context("--creds: expected USER:PASS")?,
-        ),
+        Some(c) => Some(layergate::Credentials::parse(c).context("--creds: expected USER:PASS")?),
         None => None,
     };
-    Ok(layergate::source::RegistryOptions {
+    Ok(layergate::RegistryOptions {
         creds,
         insecure: insecure.to_vec(),
     })

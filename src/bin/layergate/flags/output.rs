@@ -15,13 +15,13 @@ pub enum Format {
     Html,
 }
 
-impl From<Format> for layergate::gate::Format {
+impl From<Format> for layergate::Format {
     fn from(f: Format) -> Self {
         match f {
-            Format::Text => layergate::gate::Format::Text,
-            Format::Json => layergate::gate::Format::Json,
-            Format::Markdown => layergate::gate::Format::Markdown,
-            Format::Html => layergate::gate::Format::Html,
+            Format::Text => layergate::Format::Text,
+            Format::Json => layergate::Format::Json,
+            Format::Markdown => layergate::Format::Markdown,
+            Format::Html => layergate::Format::Html,
         }
     }
 }
@@ -45,7 +45,7 @@ pub fn write_output(path: Option<&Path>, body: &str) -> Result<()> {
             out.flush()?;
         }
         Some(path) => {
-            layergate::write::write_file(path, body.as_bytes())
+            layergate::write_file(path, body.as_bytes())
                 .with_context(|| format!("{}", path.display()))?;
         }
     }

@@ -1,12 +1,12 @@
 //! The progress display on standard error: live bars on a terminal (indicatif),
 //! one plain line per finished layer in logs. The scan calls
-//! [`Progress`](layergate::analyze::Progress); nothing here reaches the report.
+//! [`Progress`](layergate::Progress); nothing here reaches the report.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use layergate::analyze::Progress;
+use layergate::Progress;
 
 /// Live bars: one per layer being read, one for the run.
 pub struct Bars {
@@ -134,7 +134,7 @@ impl Progress for Lines {
         let how = if cached {
             "from cache, not read".to_string()
         } else {
-            format!("{} read", layergate::text::human_bytes(read))
+            format!("{} read", layergate::human_bytes(read))
         };
         eprintln!("layergate: layer {done}/{total} {label}: {how}");
     }

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use layergate::marker::Marker;
 use layergate::publish::{CommentMode, CommentOn, CommentOutcome, Delivery, Secret, Settings};
+use layergate::Marker;
 
 use super::output::write_output;
 
@@ -38,7 +38,7 @@ pub struct CommentArgs {
     pub comment: CommentWhere,
     /// One comment per pull request and key: re-runs update it, another key adds
     /// another. 1-64 letters, digits, '-', '_' or '.'.
-    #[arg(long, default_value = layergate::marker::DEFAULT_KEY, value_name = "KEY")]
+    #[arg(long, default_value = layergate::DEFAULT_KEY, value_name = "KEY")]
     pub comment_key: Marker,
     /// Fail when the comment cannot be posted (default: a warning naming the status).
     #[arg(long)]
@@ -112,13 +112,13 @@ impl CommentArgs {
 pub fn print_delivery(delivery: &Delivery) -> Result<()> {
     if !delivery.annotations.is_empty() {
         let text = delivery.annotations.join("\n") + "\n";
-        write_output(None, &layergate::redact::scrub(&text))?;
+        write_output(None, &layergate::scrub(&text))?;
     }
     for n in &delivery.notices {
-        eprintln!("layergate: {}", layergate::redact::scrub(n));
+        eprintln!("layergate: {}", layergate::scrub(n));
     }
     for w in &delivery.warnings {
-        eprintln!("layergate: warning: {}", layergate::redact::scrub(w));
+        eprintln!("layergate: warning: {}", layergate::scrub(w));
     }
     match &delivery.comment {
         CommentOutcome::Created { url, .. } => eprintln!("layergate: comment created: {url}"),
@@ -147,11 +147,11 @@ pub fn deliver(args: &CommentArgs, publication: &layergate::publish::Publication
 
 /// The publication of a fleet verdict (`merge`, `platforms`).
 pub fn publication(
-    verdict: &layergate::policy::Verdict,
-    findings: &[layergate::policy::Finding],
-    compressed: Option<layergate::compare::Delta>,
+    verdict: &layergate::Verdict,
+    findings: &[layergate::Finding],
+    compressed: Option<layergate::Delta>,
     markdown: String,
-    key: &layergate::marker::Marker,
+    key: &layergate::Marker,
 ) -> layergate::publish::Publication {
     use layergate::publish::{Output, PublishedFinding, Severity as PubSeverity};
     let mut rules: Vec<String> = Vec::new();
@@ -189,8 +189,8 @@ pub fn publication(
             .map(|f| PublishedFinding {
                 code: f.code.to_string(),
                 severity: match f.severity {
-                    layergate::policy::Severity::Fail => PubSeverity::Fail,
-                    layergate::policy::Severity::Warn => PubSeverity::Warn,
+                    layergate::Severity::Fail => PubSeverity::Fail,
+                    layergate::Severity::Warn => PubSeverity::Warn,
                 },
                 message: f.message.clone(),
                 path: f.path.clone(),

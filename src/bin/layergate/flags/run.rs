@@ -7,13 +7,13 @@
 //! indicatif; off a terminal (CI logs) nothing unless `--progress` asks, and then
 //! one plain line per finished layer, since redrawn bars make unreadable logs.
 //! `--quiet` silences both. The scan only calls
-//! [`Progress`](layergate::analyze::Progress).
+//! [`Progress`](layergate::Progress).
 
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use layergate::analyze::{Progress, RunOptions};
-use layergate::cache::LayerCache;
+use layergate::LayerCache;
+use layergate::{Progress, RunOptions};
 
 use super::progress::{Bars, Lines};
 
@@ -27,7 +27,7 @@ pub struct CacheArgs {
     #[arg(long, env = "LAYERGATE_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_cache: bool,
     /// Size bound of the cache; least recently used entries are evicted (e.g. 500MB, 2GB).
-    #[arg(long, value_name = "SIZE", value_parser = layergate::policy::units::parse_size, default_value = "1GB")]
+    #[arg(long, value_name = "SIZE", value_parser = layergate::parse_size, default_value = "1GB")]
     pub cache_max: u64,
 }
 
@@ -41,7 +41,7 @@ impl CacheArgs {
         let dir = self
             .cache_dir
             .clone()
-            .or_else(layergate::cache::default_dir)?;
+            .or_else(layergate::default_cache_dir)?;
         Some(LayerCache::new(&dir, self.cache_max))
     }
 }

@@ -23,8 +23,7 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
     let mut inputs = Vec::new();
     for p in paths {
         let name = p.display().to_string();
-        let bytes =
-            layergate::read::read_capped(p, MAX_VERDICT_BYTES).with_context(|| name.clone())?;
+        let bytes = layergate::read_capped(p, MAX_VERDICT_BYTES).with_context(|| name.clone())?;
         inputs.push(input::parse(&name, &bytes)?);
     }
     input::check_labels(&inputs)?;
