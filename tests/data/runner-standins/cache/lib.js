@@ -49,7 +49,10 @@ function restore() {
     console.log(`Cache not found for input keys: ${[key, ...lines("restore-keys")].join(", ")}`);
     return;
   }
-  execFileSync("tar", ["-xPf", file(matched), "-C", workspace()]);
+  // Matrix legs under act share one host HOME, so two legs may restore the same
+  // entry at once: --overwrite writes over a file another leg just created instead of
+  // failing with "File exists" (a real runner gives each job its own disk).
+  execFileSync("tar", ["--overwrite", "-xPf", file(matched), "-C", workspace()]);
   output("cache-matched-key", matched);
   output("cache-hit", String(matched === key));
   state("CACHE_RESULT", matched);
