@@ -34,7 +34,14 @@ if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
 fi
 
 ctr=$(buildah from scratch)
-step() { buildah config --created-by "$1" "$ctr"; buildah commit --quiet "$ctr" layergate-bench-real >/dev/null; }
+# Each step commits, then goes on from a new container of what it committed: committing one
+# container again and again would squash every step into a single layer.
+step() {
+    buildah config --created-by "$1" "$ctr"
+    buildah commit --quiet "$ctr" layergate-bench-real >/dev/null
+    buildah rm "$ctr" >/dev/null
+    ctr=$(buildah from layergate-bench-real)
+}
 buildah add "$ctr" "$OUT/real-rootfs.tar" / >/dev/null
 step "debootstrap --variant=minbase bookworm"
 buildah run --network host "$ctr" -- sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential >/dev/null'
