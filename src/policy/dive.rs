@@ -11,7 +11,7 @@
 //! copies only. userWastedPercent keeps dive's denominator (the bytes of every layer
 //! except L0) over our wasted bytes.
 
-use super::load::{describe, Ctx};
+use super::context::{describe, Ctx};
 use super::units::parse_dive_size;
 use super::yaml::{Node, Value};
 use super::{Limit, Metric, Policy, PolicyFormat, Severity, Threshold};

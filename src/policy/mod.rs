@@ -8,6 +8,7 @@
 //! is not an error. Only `load_file` touches the filesystem.
 
 mod code;
+mod context;
 mod defaults;
 mod dive;
 mod evaluate;
@@ -437,7 +438,7 @@ pub fn load_str(source_name: &str, text: &str) -> Result<Policy, PolicyErrors> {
         Ok(root) => root,
         Err((p, msg)) => return Err(fail(p.line.max(1), p.column.max(1), msg)),
     };
-    let mut ctx = load::Ctx::new(source_name);
+    let mut ctx = context::Ctx::new(source_name);
     let policy = if dive::looks_like_dive(&root) {
         dive::load(&mut ctx, &root)
     } else {

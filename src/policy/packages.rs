@@ -12,7 +12,7 @@
 
 use globset::{Glob, GlobMatcher};
 
-use super::load::{describe, Ctx};
+use super::context::{describe, Ctx};
 use super::yaml::{Node, Value};
 use super::{Finding, FindingCode, Severity, Unit};
 use crate::compare::{Comparison, PackageChangeKind};
