@@ -52,6 +52,9 @@ pub struct Request {
     pub html_url: Option<String>,
     /// `--label`: the name `layergate merge` shows this verdict under.
     pub label: Option<String>,
+    /// `--dockerfile`: the file HEAD was built from; the comment gains a "Fix it"
+    /// section with the rewrite `layergate fix` makes of it.
+    pub dockerfile: Option<render::FixInput>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,7 +176,7 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
     // differ and the compressed sizes need estimating to compare.
     let read = if req.open.manifest_only {
         ReadLayers::Never
-    } else if policy.needs_layers() {
+    } else if policy.needs_layers() || req.dockerfile.is_some() {
         ReadLayers::Always
     } else {
         ReadLayers::WhenFormsDiffer
@@ -223,6 +226,7 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
             });
             view.html_url = html_url;
             let markdown = render::diff_markdown(view.clone(), tmpl, render::COMMENT_LIMIT)?;
+            let markdown = fix_section(markdown, &head, req);
             let html = want_html
                 .then(|| render::html::diff_html(base, &head, comparison, &findings, &verdict));
             let body = match req.format {
@@ -246,6 +250,7 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
             let mut view = render::check_view(&head, &findings, &verdict, &req.key, &label);
             view.html_url = html_url;
             let markdown = render::check_markdown(&view, tmpl)?;
+            let markdown = fix_section(markdown, &head, req);
             let html = want_html.then(|| render::html::check_html(&head, &findings, &verdict));
             let body = match req.format {
                 Format::Markdown => markdown.clone(),
@@ -283,6 +288,14 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
         compressed: comparison.and_then(|c| c.totals.compressed),
         html,
     })
+}
+
+/// The comment with the "Fix it" section when the request names the Dockerfile.
+fn fix_section(markdown: String, head: &crate::report::Report, req: &Request) -> String {
+    match &req.dockerfile {
+        Some(input) => render::with_fix_section(&markdown, head, input, render::COMMENT_LIMIT),
+        None => markdown,
+    }
 }
 
 /// The neutral form a publisher takes: the comment, the verdict, every rule

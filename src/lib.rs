@@ -51,7 +51,7 @@ pub use cache::{decode as decode_cache_entry, encode as encode_cache_entry};
 pub use compare::{Delta, SCHEMA};
 pub use error::{EXIT_ERROR, EXIT_PASS, EXIT_POLICY};
 pub use fix::prove::{prove as prove_fix, Engine, Request as ProveRequest};
-pub use fix::{plan as fix_plan, unified_diff as fix_diff, Options as FixOptions};
+pub use fix::{plan as fix_plan, unified_diff as fix_diff, Options as FixOptions, Plan as FixPlan};
 pub use gate::{run, Format, Outcome, Request, Template};
 pub use image::{Compression, Digest, Platform};
 pub use load::load_reports;
@@ -69,7 +69,7 @@ pub use read::{read_capped, read_text_capped, MAX_TEXT_BYTES};
 pub use redact::scrub;
 pub use render::{
     analyze_markdown, analyze_text, escape::link_url, fix_markdown, html::analyze_html,
-    html::analyze_payload, markdown::render_template, COMMENT_LIMIT,
+    html::analyze_payload, markdown::render_template, FixInput, COMMENT_LIMIT,
 };
 pub use report::{AdviceCode, ImageInfo, Report};
 pub use retry::RetryPolicy;

@@ -425,3 +425,46 @@ fn the_control_with_nothing_to_fix_comes_back_unchanged() {
     assert_eq!(p.text, df);
     assert!(p.changes.is_empty() && p.refused.is_empty());
 }
+
+/// The verdict comment's "Fix it" section: whole when it fits, the diff cut at a line
+/// with a note when it does not, one line when even the table does not, and never over
+/// the limit.
+#[test]
+fn the_fix_section_keeps_the_comment_limit() {
+    use crate::render::{with_fix_section, FixInput};
+    let r = cleanup_report();
+    let input = FixInput {
+        name: "Dockerfile".into(),
+        text: CLEANUP.into(),
+    };
+    let base = "## Verdict\n\nok\n";
+    let whole = with_fix_section(base, &r, &input, 65_000);
+    assert!(
+        whole.starts_with("## Verdict\n\nok\n\n### Fix it\n"),
+        "{whole}"
+    );
+    assert!(
+        whole.contains("+ && rm -rf /var/lib/pkg/lists\n"),
+        "{whole}"
+    );
+    let size = whole.chars().count();
+    for limit in [size - 1, size - 40, size - 200, 200, 40, 10] {
+        let cut = with_fix_section(base, &r, &input, limit);
+        assert!(
+            cut.chars().count() <= limit.max(base.len()),
+            "{limit}: {cut}"
+        );
+        assert!(cut.starts_with("## Verdict\n\nok"), "{cut}");
+    }
+    assert!(with_fix_section(base, &r, &input, size - 1).contains("cut to fit the comment"));
+    assert_eq!(with_fix_section(base, &r, &input, 10), base);
+    // Nothing to fix: nothing added.
+    let plain = FixInput {
+        name: "Dockerfile".into(),
+        text: "FROM base\n".into(),
+    };
+    assert_eq!(
+        with_fix_section(base, &report(&["rootfs"]), &plain, 65_000),
+        base
+    );
+}

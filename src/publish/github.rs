@@ -23,7 +23,7 @@ const MAX_BODY_CHARS: usize = 65_536;
 /// comments as; such tokens cannot read `GET /user`.
 const ACTIONS_BOT: &str = "github-actions[bot]";
 /// Names the commenting identity when `GET /user` cannot (another app's token).
-const AUTHOR_ENV: &str = "LAYERGATE_COMMENT_AUTHOR";
+pub(crate) const AUTHOR_ENV: &str = "LAYERGATE_COMMENT_AUTHOR";
 
 #[derive(Debug, Deserialize)]
 struct Comment {
@@ -56,7 +56,7 @@ impl Mine<'_> {
     }
 }
 
-struct Client {
+pub(crate) struct Client {
     octo: octocrab::Octocrab,
     policy: RetryPolicy,
     /// `scheme://authority` of the API, to refuse pagination links elsewhere.
@@ -179,7 +179,7 @@ enum Found {
 }
 
 impl Client {
-    fn new(gh: &GitHub, env: &Env) -> Result<Self, PublishError> {
+    pub(crate) fn new(gh: &GitHub, env: &Env) -> Result<Self, PublishError> {
         let setting = |e: octocrab::Error| PublishError::Setting {
             setting: "GITHUB_API_URL",
             reason: format!("{}: {}", gh.api, one_line(&e)),
@@ -211,13 +211,13 @@ impl Client {
         })
     }
 
-    fn url_of(&self, path: &str) -> String {
+    pub(crate) fn url_of(&self, path: &str) -> String {
         format!("{}{}", self.origin, path)
     }
 
     /// The token's login: `GET /user`, or for tokens that cannot read it (the
     /// workflow's `GITHUB_TOKEN` answers 403) the GitHub Actions bot.
-    async fn login(&self) -> Result<String, PublishError> {
+    pub(crate) async fn login(&self) -> Result<String, PublishError> {
         let answer = self.send("GET", "/user", None).await?;
         if matches!(answer.status, 403 | 404) {
             return Ok(ACTIONS_BOT.to_string());
@@ -260,7 +260,7 @@ impl Client {
 
     /// Pagination links are absolute; octocrab only sends the token with relative
     /// paths, which is what we want, and only for the API's own origin.
-    fn relative(&self, url: &str) -> Result<String, PublishError> {
+    pub(crate) fn relative(&self, url: &str) -> Result<String, PublishError> {
         let rest = url
             .strip_prefix(&self.origin)
             .filter(|r| r.starts_with('/'))
@@ -277,12 +277,22 @@ impl Client {
         path: &str,
         body: Option<&str>,
     ) -> Result<Answer, PublishError> {
-        let url = self.url_of(path);
         let payload = body.map(|b| json!({ "body": b }));
+        self.send_json(method, path, payload.as_ref()).await
+    }
+
+    /// Any JSON payload (a review with its comments), under the same retries.
+    pub(crate) async fn send_json(
+        &self,
+        method: &'static str,
+        path: &str,
+        payload: Option<&serde_json::Value>,
+    ) -> Result<Answer, PublishError> {
+        let url = self.url_of(path);
         with_retries(&self.policy, method, &url, || async {
             let response = match method {
-                "POST" => self.octo._post(path, payload.as_ref()).await,
-                "PATCH" => self.octo._patch(path, payload.as_ref()).await,
+                "POST" => self.octo._post(path, payload).await,
+                "PATCH" => self.octo._patch(path, payload).await,
                 "DELETE" => self.octo._delete(path, None::<&()>).await,
                 _ => self.octo._get(path).await,
             }
@@ -303,7 +313,7 @@ impl Client {
         .await
     }
 
-    fn expect_json<T: serde::de::DeserializeOwned>(
+    pub(crate) fn expect_json<T: serde::de::DeserializeOwned>(
         &self,
         method: &'static str,
         url: &str,

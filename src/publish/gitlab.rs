@@ -29,7 +29,7 @@ struct Author {
     username: String,
 }
 
-struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     policy: RetryPolicy,
     origin: String,
@@ -149,7 +149,7 @@ fn refused(gl: &GitLab, reason: String) -> CommentOutcome {
 }
 
 /// GitLab sends both a `Link` header and `x-next-page`; either is enough.
-fn next_page(answer: &Answer, current: &str) -> Option<String> {
+pub(crate) fn next_page(answer: &Answer, current: &str) -> Option<String> {
     if let Some(link) = answer.header("link").and_then(next_link) {
         return Some(link);
     }
@@ -167,7 +167,7 @@ fn next_page(answer: &Answer, current: &str) -> Option<String> {
 }
 
 impl Client {
-    fn new(gl: &GitLab, env: &Env) -> Result<Self, PublishError> {
+    pub(crate) fn new(gl: &GitLab, env: &Env) -> Result<Self, PublishError> {
         let mut token = HeaderValue::from_str(&gl.token).map_err(|_| PublishError::Setting {
             setting: "LAYERGATE_GITLAB_TOKEN",
             reason: "the token contains characters not allowed in an HTTP header".into(),
@@ -203,7 +203,7 @@ impl Client {
     /// `all` through every page. `Err` carries the reason of a 403 (no access).
     /// The token's user name: `GET /user` (a project access token answers with its
     /// bot user); `None` when the token may not read it.
-    async fn username(&self, gl: &GitLab) -> Result<Option<String>, PublishError> {
+    pub(crate) async fn username(&self, gl: &GitLab) -> Result<Option<String>, PublishError> {
         let url = format!("{}/user", gl.api);
         let answer = self.send(reqwest::Method::GET, "GET", &url, None).await?;
         if matches!(answer.status, 403 | 404) {
@@ -244,7 +244,7 @@ impl Client {
     }
 
     /// Pagination links must stay on the API's origin: the token goes with them.
-    fn same_origin(&self, url: String) -> Result<String, PublishError> {
+    pub(crate) fn same_origin(&self, url: String) -> Result<String, PublishError> {
         let rest = url.strip_prefix(&self.origin).unwrap_or("");
         if rest.starts_with('/') {
             Ok(url)
@@ -264,9 +264,20 @@ impl Client {
         body: Option<&str>,
     ) -> Result<Answer, PublishError> {
         let payload = body.map(|b| json!({ "body": b }));
+        self.send_json(verb, method, url, payload.as_ref()).await
+    }
+
+    /// Any JSON payload (a discussion with its position), under the same retries.
+    pub(crate) async fn send_json(
+        &self,
+        verb: reqwest::Method,
+        method: &'static str,
+        url: &str,
+        payload: Option<&serde_json::Value>,
+    ) -> Result<Answer, PublishError> {
         with_retries(&self.policy, method, url, || async {
             let mut req = self.http.request(verb.clone(), url);
-            if let Some(p) = &payload {
+            if let Some(p) = payload {
                 req = req.json(p);
             }
             let response = req.send().await.map_err(|e| one_line(&e.without_url()))?;
@@ -286,7 +297,7 @@ impl Client {
     }
 }
 
-fn expect_json<T: serde::de::DeserializeOwned>(
+pub(crate) fn expect_json<T: serde::de::DeserializeOwned>(
     method: &'static str,
     url: &str,
     answer: Answer,

@@ -15,6 +15,7 @@ mod github;
 mod gitlab;
 mod gitlab_reports;
 mod http;
+mod suggest;
 mod target;
 
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ pub use comment_on::CommentOn;
 pub use env::Env;
 pub use error::PublishError;
 pub use gitlab_reports::{codequality_json, junit_xml, metrics_text};
+pub use suggest::{fallback_marker, repo_path, suggest, Request as SuggestRequest, Suggested};
 
 /// Everything publishing needs, independent of how the verdict was computed.
 #[derive(Debug, Clone, PartialEq)]

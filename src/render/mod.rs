@@ -18,6 +18,6 @@ pub mod view;
 pub use analyze::analyze_text;
 pub use analyze_md::analyze_markdown;
 pub use diff_text::{check_text, diff_text};
-pub use fix_md::fix_markdown;
+pub use fix_md::{fix_markdown, with_fix_section, FixInput};
 pub use markdown::{check_markdown, diff_markdown, RenderError, COMMENT_LIMIT};
 pub use view::{check_view, diff_view, DiffInput};

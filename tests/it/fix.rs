@@ -268,3 +268,42 @@ fn bad_input_is_one_line_and_exit_2() {
         stderr(&out)
     );
 }
+
+/// `check --dockerfile`: the verdict comment gains the collapsed "Fix it" section (the
+/// same rewrite `fix` prints); without the flag it has none. The verdict is unchanged.
+#[test]
+fn the_verdict_comment_gains_a_fix_it_section() {
+    let df = dockerfile("cleanup-split");
+    let md = |extra: &[&str]| {
+        let out = bin()
+            .args(["check", &image("cleanup-split.oci.tar")])
+            .args([
+                "--policy",
+                "none",
+                "--comment",
+                "none",
+                "--format",
+                "markdown",
+            ])
+            .args(extra)
+            .code(0);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let with = md(&["--dockerfile", df.to_str().unwrap()]);
+    assert!(with.contains("### Fix it\n"), "{with}");
+    assert!(
+        with.contains("<details><summary>Dockerfile diff</summary>"),
+        "{with}"
+    );
+    assert!(
+        with.contains("+ && rm -rf /var/lib/pkg/lists /var/cache/pkg\n"),
+        "{with}"
+    );
+    assert!(with.contains("predicted to save **1.5 MiB**"), "{with}");
+    let without = md(&[]);
+    assert!(!without.contains("Fix it"), "{without}");
+    assert!(
+        with.starts_with(without.trim_end()),
+        "the section is added at the end"
+    );
+}

@@ -16,6 +16,7 @@ mod engine;
 mod examples;
 mod fix;
 mod fix_prove;
+mod fix_suggest;
 mod fleet;
 mod formats;
 mod hardening;

@@ -13,6 +13,7 @@ use layergate::EXIT_PASS;
 
 use crate::flags::image::ImageArgs;
 use crate::flags::output::write_output;
+use crate::flags::suggest::SuggestArgs;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum FixFormat {
@@ -62,6 +63,9 @@ pub struct Args {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub image_args: ImageArgs,
+    /// Suggestions on the pull request's diff.
+    #[command(flatten)]
+    pub suggest: SuggestArgs,
 }
 
 pub fn run(args: Args) -> Result<u8> {
@@ -164,7 +168,36 @@ pub fn run(args: Args) -> Result<u8> {
         }
     };
     write_output(args.output.as_deref(), &body)?;
+    if args.suggest.suggest {
+        suggest(&args.suggest, path, &text, &plan, &name, &diff)?;
+    }
     Ok(EXIT_PASS)
+}
+
+/// Posts the rewrite as suggestions on the pull request (never fails the run once the
+/// settings are valid: what the forge refuses is a warning and the fallback comment).
+fn suggest(
+    args: &SuggestArgs,
+    path: &std::path::Path,
+    text: &str,
+    plan: &layergate::FixPlan,
+    name: &str,
+    diff: &str,
+) -> Result<()> {
+    use layergate::publish;
+    let env = publish::Env::from_process();
+    let repo_path = match &args.repo_path {
+        Some(p) => p.trim_start_matches("./").to_string(),
+        None => publish::repo_path(path, &env)?,
+    };
+    let request = publish::SuggestRequest {
+        marker: &args.comment_key,
+        path: repo_path,
+        original: text,
+        plan,
+        patch_markdown: layergate::fix_markdown(plan, name, diff),
+    };
+    crate::flags::suggest::print(&publish::suggest(&args.settings(), &request, &env)?)
 }
 
 fn lines(l: &[usize]) -> String {

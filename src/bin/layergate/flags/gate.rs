@@ -33,6 +33,10 @@ pub struct GateArgs {
     /// Name of this image in `--format json`, for `layergate merge` (e.g. the service).
     #[arg(long, value_name = "NAME")]
     pub label: Option<String>,
+    /// The Dockerfile HEAD was built from: the comment gains a collapsed "Fix it" section
+    /// with the rewrite `layergate fix` makes of it.
+    #[arg(long, value_name = "FILE")]
+    pub dockerfile: Option<PathBuf>,
 }
 
 /// `diff` (with a base) and `check` (without): one request, one path.
@@ -59,6 +63,20 @@ pub fn run(
                 })
         })
         .transpose()?;
+    let dockerfile = args
+        .dockerfile
+        .as_deref()
+        .map(|p| {
+            layergate::read_text_capped(p, layergate::MAX_TEXT_BYTES)
+                .with_context(|| format!("{}: cannot read Dockerfile", p.display()))
+                .map(|text| layergate::FixInput {
+                    name: p
+                        .file_name()
+                        .map_or("Dockerfile".into(), |n| n.to_string_lossy().into_owned()),
+                    text,
+                })
+        })
+        .transpose()?;
     let request = Request {
         base,
         head,
@@ -70,6 +88,7 @@ pub fn run(
         html: args.html.is_some(),
         html_url: args.html_url.clone(),
         label: args.label.clone(),
+        dockerfile,
     };
     let outcome = layergate::run(&request);
     super::run::warn_once(&request.open.run);

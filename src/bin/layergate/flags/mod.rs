@@ -7,4 +7,5 @@ pub mod output;
 pub mod progress;
 pub mod publish;
 pub mod run;
+pub mod suggest;
 pub mod verdicts;
