@@ -1,6 +1,6 @@
 //! `layergate fix --prove` against the real engines the suite starts (tests/it/support):
 //! dockerd through BuildKit (Debian's 20.10 CLI with DOCKER_BUILDKIT=1) and through the
-//! legacy builder, and podman. The base image is the real test images' busybox layer,
+//! legacy builder, podman, and buildah (daemonless, on its own storage in a temp dir). The base image is the real test images' busybox layer,
 //! imported into each engine, so nothing needs the internet. The predicted saving must
 //! be the measured one, the final filesystems equal, and no built image left behind.
 
@@ -171,4 +171,69 @@ fn prove_with_podman() {
     assert_eq!(proof["measured_bytes"], 1_572_864);
     assert_eq!(proof["equal"], true, "{proof}");
     assert_eq!(leftovers(&p.run(&["images"])), Vec::<String>::new());
+}
+
+/// buildah: `buildah bud` on a private vfs storage (never the machine's), read back from
+/// the OCI archive it pushes; the cleanup move and `COPY --chmod` proved exactly.
+#[test]
+fn prove_with_buildah() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let conf = root.join("storage.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[storage]\ndriver = \"vfs\"\nrunroot = \"{}\"\ngraphroot = \"{}\"\n",
+            root.join("run").display(),
+            root.join("graph").display()
+        ),
+    )
+    .unwrap();
+    let env = vec![
+        ("CONTAINERS_STORAGE_CONF", conf.display().to_string()),
+        ("BUILDAH_ISOLATION", "chroot".to_string()),
+    ];
+    let buildah = |args: &[&str]| {
+        let out = std::process::Command::new("buildah")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .args(args)
+            .output()
+            .expect("buildah (apt-get install buildah)");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "buildah {args:?}: {}",
+            stderr(&out)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let rootfs = base_layer(root);
+    let ctr = buildah(&["from", "scratch"]);
+    let ctr = ctr.trim();
+    buildah(&["add", ctr, &rootfs.display().to_string(), "/"]);
+    buildah(&["commit", "-q", ctr, "localhost/busybox-base:latest"]);
+    buildah(&["rm", ctr]);
+
+    let ctx = context("cleanup-split");
+    let p = proof(&prove(&env, "cleanup-split.oci.tar", ctx.path(), "buildah"));
+    assert_eq!(p["builder"], "buildah");
+    assert_eq!(p["predicted_bytes"], 1_572_864);
+    assert_eq!(p["measured_bytes"], 1_572_864);
+    assert_eq!(p["equal"], true, "{p}");
+    assert_eq!(p["original_layers"], 4);
+    assert_eq!(p["rewritten_layers"], 3);
+
+    let ctx = context("chmod-split");
+    let p = proof(&prove(&env, "chmod-split.oci.tar", ctx.path(), "buildah"));
+    assert_eq!(p["predicted_bytes"], 1_048_576);
+    assert_eq!(p["measured_bytes"], 1_048_576);
+    assert_eq!(p["equal"], true, "{p}");
+
+    let images = std::process::Command::new("buildah")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .args(["images", "-a"])
+        .output()
+        .unwrap();
+    assert_eq!(images.status.code(), Some(0));
+    assert_eq!(leftovers(&images), Vec::<String>::new());
 }
