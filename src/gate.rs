@@ -5,34 +5,16 @@
 //! from its flags (`src/bin/layergate/`); this module never sees them, never prints, never
 //! posts: the outcome keeps the Markdown body and the marker key for a publisher.
 
-use std::path::Path;
-
 use serde::Serialize;
 
 use crate::compare::{compare, CompareOptions, Comparison};
-use crate::error::{EXIT_PASS, EXIT_POLICY};
-use crate::load::{load, LoadError, ReadLayers};
+use crate::image::Platform;
+use crate::load::{load, load_platforms, platforms_of, LoadError, ReadLayers};
+use crate::outcome::{Exit, Outcome, SizeKind};
 use crate::policy::{verdict, Finding, NotMeasured, Policy, Verdict};
-use crate::publish::Publication;
-use crate::render::{self, RenderError};
-use crate::source::OpenOptions;
-
-/// What `--format` asks the gate to produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-    Markdown,
-    /// A self-contained HTML page with a treemap (`render::html`).
-    Html,
-}
-
-/// A replacement Markdown template: its name (for messages) and its text.
-#[derive(Debug, Clone)]
-pub struct Template {
-    pub name: String,
-    pub text: String,
-}
+use crate::render::{self, Format, RenderError, Template};
+use crate::report::Report;
+use crate::source::{ImageRef, OpenOptions};
 
 /// Everything a `diff` or `check` run needs, validated before anything runs.
 #[derive(Debug, Clone)]
@@ -55,6 +37,11 @@ pub struct Request {
     /// `--dockerfile`: the file HEAD was built from; the comment gains a "Fix it"
     /// section with the rewrite `layergate fix` makes of it.
     pub dockerfile: Option<render::FixInput>,
+    /// `--warn-only`: report failed rules but exit 0.
+    pub warn_only: bool,
+    /// `--platform all`: every platform of the images judged, one verdict with a
+    /// row per platform (`open.platform` is then `None`).
+    pub all_platforms: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,50 +55,9 @@ pub enum GateError {
     /// A rule's figure was not measured and cannot be: exit 2, never a pass.
     #[error("cannot judge the policy, figures were not measured: {missing} ({why})")]
     NotMeasured { missing: NotMeasured, why: String },
-}
-
-/// What `diff` or `check` produced: the verdict and the renderings.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    pub verdict: Verdict,
-    /// The pull-request comment (always rendered, whatever `--format` asked).
-    pub markdown: String,
-    /// The hidden marker inside `markdown`.
-    pub key: crate::marker::Marker,
-    /// What `--format` asked for, ready to write.
-    pub body: String,
-    /// Compressed size before and after (`diff` only), exported as outputs/metrics.
-    pub compressed: Option<crate::compare::Delta>,
-    /// What those sizes measure (plain tar for `docker save` archives).
-    pub size_kind: Option<crate::publish::SizeKind>,
-    /// The HTML report, when the request asked for it beside the body.
-    pub html: Option<String>,
-}
-
-impl Outcome {
-    pub fn exit_code(&self, warn_only: bool) -> u8 {
-        if self.verdict.passed || warn_only {
-            EXIT_PASS
-        } else {
-            EXIT_POLICY
-        }
-    }
-
-    /// What the publisher posts.
-    pub fn publication(&self, policy: &Policy, report_path: Option<&Path>) -> Publication {
-        let mut p = publication(
-            &self.key,
-            &self.markdown,
-            &self.verdict,
-            &self.findings,
-            policy,
-            self.compressed.as_ref(),
-            report_path,
-        );
-        p.size_kind = self.size_kind;
-        p
-    }
+    /// An output that draws one image asked of `--platform all`.
+    #[error("--platform all: {option} shows one platform; give --platform OS/ARCH[/VARIANT]")]
+    OnePlatform { option: &'static str },
 }
 
 /// `diff --format json`: the comparison plus the findings and the verdict.
@@ -181,6 +127,9 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
     } else {
         ReadLayers::WhenFormsDiffer
     };
+    if req.all_platforms {
+        return all_platforms(req, read);
+    }
     let refs: Vec<&str> = req
         .base
         .iter()
@@ -209,10 +158,7 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
         })?;
     let verdict = verdict(&findings, comparison.as_ref(), &head);
     let label = policy_label(policy);
-    let tmpl = req
-        .template
-        .as_ref()
-        .map(|t| (t.name.as_str(), t.text.as_str()));
+    let tmpl = req.template.as_ref().map(Template::as_pair);
     let want_html = req.html || req.format == Format::Html;
     let html_url = req.html_url.clone().unwrap_or_default();
     let (markdown, body, html) = match (&comparison, &base) {
@@ -272,13 +218,16 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
         }
     };
     Ok(Outcome {
+        exit: Exit::of(&verdict, req.warn_only),
+        rules: policy.rule_codes(),
         findings,
         verdict,
         markdown,
         key: req.key.clone(),
         body,
+        notices: Vec::new(),
         size_kind: base.as_ref().and_then(|base| {
-            crate::publish::SizeKind::of(
+            SizeKind::of(
                 [base, &head]
                     .into_iter()
                     .flat_map(|r| &r.layers)
@@ -298,49 +247,168 @@ fn fix_section(markdown: String, head: &crate::report::Report, req: &Request) ->
     }
 }
 
-/// The neutral form a publisher takes: the comment, the verdict, every rule
-/// evaluated, the findings, and the size figures exported as outputs/metrics.
-fn publication(
-    key: &crate::marker::Marker,
-    markdown: &str,
-    verdict: &Verdict,
-    findings: &[Finding],
-    policy: &Policy,
-    compressed: Option<&crate::compare::Delta>,
-    report_path: Option<&Path>,
-) -> Publication {
-    use crate::publish::{Output, PublishedFinding};
-    let mut outputs = Vec::new();
-    if let Some(d) = compressed {
-        let figure = |name: &str, value: f64| Output {
-            name: name.into(),
-            value,
-        };
-        outputs.push(figure("size-before", d.before as f64));
-        outputs.push(figure("size-after", d.after as f64));
-        outputs.push(figure("size-delta", d.delta as f64));
-        if let Some(p) = d.percent {
-            // Two decimals: a step output is for humans and `if:` comparisons.
-            outputs.push(figure("size-delta-percent", (p * 100.0).round() / 100.0));
+/// `diff`/`check --format json --platform all`: one verdict over the platforms, and
+/// each platform's own verdict with its comparison (or, checked alone, its totals).
+#[derive(Serialize)]
+struct PlatformsJson<'a> {
+    schema: u32,
+    layergate: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
+    verdict: &'a Verdict,
+    /// Every platform's findings, each message prefixed with its platform.
+    findings: &'a [Finding],
+    platforms: Vec<PlatformJson<'a>>,
+    only_base: &'a [String],
+    only_head: &'a [String],
+}
+
+#[derive(Serialize)]
+struct PlatformJson<'a> {
+    platform: &'a str,
+    verdict: &'a Verdict,
+    findings: &'a [Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comparison: Option<&'a Comparison>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a crate::report::ImageInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    totals: Option<&'a crate::report::Totals>,
+}
+
+/// Each report under its platform's name, as `fleet::platforms::pair` takes them.
+fn named(side: &[(Platform, Report)]) -> Vec<(String, &Report)> {
+    side.iter().map(|(p, r)| (p.to_string(), r)).collect()
+}
+
+/// `--platform all`: every platform of HEAD (and BASE) read in one run, so a blob
+/// several platforms share is read once; the platforms paired by os/arch/variant;
+/// each pair compared and judged by every rule; one verdict over them, drawn with a
+/// row per platform (`fleet::merge`, whose rows are then platforms). A platform only
+/// HEAD has is checked alone (growth needs a base); one only BASE has is reported.
+fn all_platforms(req: &Request, read: ReadLayers) -> Result<Outcome, GateError> {
+    use crate::fleet::input::{Body, Input};
+    use crate::fleet::merge::{self, Rows};
+    if req.format == Format::Html {
+        return Err(GateError::OnePlatform {
+            option: "--format html",
+        });
+    }
+    for (given, option) in [
+        (req.html, "--html"),
+        (req.template.is_some(), "--template"),
+        (req.dockerfile.is_some(), "--dockerfile"),
+    ] {
+        if given {
+            return Err(GateError::OnePlatform { option });
         }
     }
-    Publication {
-        marker: key.clone(),
-        markdown: markdown.to_string(),
-        passed: Some(verdict.passed),
-        headline: verdict.headline.clone(),
-        rules: policy.rule_codes(),
-        findings: findings
-            .iter()
-            .map(|f| PublishedFinding {
-                code: f.code.to_string(),
-                severity: f.severity,
-                message: f.message.clone(),
-                path: f.path.clone(),
-            })
-            .collect(),
-        outputs,
-        size_kind: None,
-        report_path: report_path.map(|p| p.display().to_string()),
+    let policy = &req.policy;
+    let parse = |r: &str| ImageRef::parse(r).map_err(LoadError::from);
+    let head_ref = parse(&req.head)?;
+    let base_ref = req.base.as_deref().map(parse).transpose()?;
+    let mut wanted = Vec::new();
+    for r in base_ref.iter().chain([&head_ref]) {
+        wanted.push((r, platforms_of(r, &req.open)?));
     }
+    let mut sides = load_platforms(&wanted, &req.open, read)?;
+    let count = sides.len();
+    let head = sides.pop().ok_or(LoadError::Count(count, wanted.len()))?;
+    let base = sides.pop().unwrap_or_default();
+    let (base_named, head_named) = (named(&base), named(&head));
+    let pairing = crate::fleet::platforms::pair(&base_named, &head_named);
+    let options = CompareOptions {
+        ignore: policy.ignore_globs(),
+        ..CompareOptions::default()
+    };
+    let mut inputs = Vec::new();
+    for (platform, base, head) in &pairing.pairs {
+        let comparison = base.map(|base| compare(base, head, &options));
+        let findings = policy
+            .evaluate(head, comparison.as_ref())
+            .map_err(|missing| GateError::NotMeasured {
+                why: why_not_measured(req, &missing),
+                missing,
+            })?;
+        let verdict = verdict(&findings, comparison.as_ref(), head);
+        inputs.push(Input {
+            source: platform.to_string(),
+            label: platform.to_string(),
+            verdict,
+            findings,
+            body: match comparison {
+                Some(c) => Body::Diff(Box::new(c)),
+                None => Body::Check {
+                    image: Box::new(head.image.clone()),
+                    totals: head.totals.clone(),
+                },
+            },
+        });
+    }
+    let merged = merge::merge(
+        &inputs,
+        &req.key,
+        None,
+        render::COMMENT_LIMIT,
+        Rows::Platforms,
+    )?;
+    let mut view = merged.view;
+    view.only_base = pairing.only_base;
+    view.only_head = pairing.only_head;
+    let markdown = merge::markdown(view.clone(), None, render::COMMENT_LIMIT)?;
+    let body = match req.format {
+        Format::Markdown => markdown.clone(),
+        Format::Text => merge::text(&view),
+        Format::Html => String::new(),
+        Format::Json => {
+            let platforms = inputs
+                .iter()
+                .map(|i| {
+                    let (comparison, image, totals) = match &i.body {
+                        Body::Diff(c) => (Some(c.as_ref()), None, None),
+                        Body::Check { image, totals } => (None, Some(image.as_ref()), Some(totals)),
+                    };
+                    PlatformJson {
+                        platform: &i.label,
+                        verdict: &i.verdict,
+                        findings: &i.findings,
+                        comparison,
+                        image,
+                        totals,
+                    }
+                })
+                .collect();
+            serde_json::to_string_pretty(&PlatformsJson {
+                schema: crate::compare::SCHEMA,
+                layergate: env!("CARGO_PKG_VERSION"),
+                label: req.label.as_deref(),
+                verdict: &view.verdict,
+                findings: &merged.findings,
+                platforms,
+                only_base: &view.only_base,
+                only_head: &view.only_head,
+            })? + "\n"
+        }
+    };
+    let size_kind = base_ref.as_ref().and_then(|_| {
+        SizeKind::of(
+            base.iter()
+                .chain(&head)
+                .flat_map(|(_, r)| &r.layers)
+                .map(|l| l.compression != crate::image::Compression::None),
+        )
+    });
+    Ok(Outcome {
+        exit: Exit::of(&view.verdict, req.warn_only),
+        rules: policy.rule_codes(),
+        verdict: view.verdict,
+        findings: merged.findings,
+        markdown,
+        key: req.key.clone(),
+        body,
+        compressed: merged.compressed,
+        size_kind,
+        html: None,
+        notices: Vec::new(),
+    })
 }

@@ -18,13 +18,13 @@ mod cache;
 pub mod cache_key;
 mod compare;
 mod dockerfile;
-mod error;
 mod fix;
 pub mod fleet;
 mod gate;
 mod image;
 mod load;
 mod marker;
+mod outcome;
 mod overlay;
 mod packages;
 mod policy;
@@ -49,13 +49,13 @@ pub use cache::{default_dir as default_cache_dir, LayerCache, FORMAT as CACHE_FO
 #[doc(hidden)]
 pub use cache::{decode as decode_cache_entry, encode as encode_cache_entry};
 pub use compare::{Delta, SCHEMA};
-pub use error::{EXIT_ERROR, EXIT_PASS, EXIT_POLICY};
 pub use fix::prove::{prove as prove_fix, Engine, Request as ProveRequest};
 pub use fix::{plan as fix_plan, unified_diff as fix_diff, Options as FixOptions, Plan as FixPlan};
-pub use gate::{run, Format, Outcome, Request, Template};
+pub use gate::{run, Request};
 pub use image::{Compression, Digest, Platform};
 pub use load::load_reports;
 pub use marker::{Marker, DEFAULT_KEY};
+pub use outcome::{Exit, Notice, Outcome};
 pub use overlay::Overlay;
 // The RPM database readers, for their tests only.
 #[doc(hidden)]
@@ -69,7 +69,7 @@ pub use read::{read_capped, read_text_capped, MAX_TEXT_BYTES};
 pub use redact::scrub;
 pub use render::{
     analyze_markdown, analyze_text, escape::link_url, fix_markdown, html::analyze_html,
-    html::analyze_payload, markdown::render_template, FixInput, COMMENT_LIMIT,
+    html::analyze_payload, markdown::render_template, FixInput, Format, Template, COMMENT_LIMIT,
 };
 pub use report::{AdviceCode, ImageInfo, Report};
 pub use retry::RetryPolicy;

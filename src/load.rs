@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::analyze::{analyze_estimating, plan_estimates, AnalyzeError, Job};
+use crate::image::Platform;
 use crate::report::Report;
 use crate::scan::Limits;
 use crate::source::{open_image, ImageRef, OpenOptions, SourceError};
@@ -81,12 +82,76 @@ pub fn load(refs: &[&str], opts: &OpenOptions, read: ReadLayers) -> Result<Vec<R
         .iter()
         .map(|r| ImageRef::parse(r))
         .collect::<Result<_, _>>()?;
+    let items: Vec<(&ImageRef, Option<&Platform>)> =
+        parsed.iter().map(|r| (r, opts.platform.as_ref())).collect();
+    load_items(&items, opts, read)
+}
+
+/// The platforms to read of one reference, as [`load_platforms`] takes them.
+pub type Wanted<'a> = (&'a ImageRef, Vec<Platform>);
+
+/// The platforms `reference` offers ([`source::platforms`](crate::source::platforms));
+/// a saved report offers the one its image was read for.
+pub fn platforms_of(reference: &ImageRef, opts: &OpenOptions) -> Result<Vec<Platform>, LoadError> {
+    match reference {
+        ImageRef::Report(path) => Ok(vec![platform_of(&read_report(path)?)]),
+        _ => Ok(crate::source::platforms(reference, opts)?),
+    }
+}
+
+/// The platform a report was read for.
+pub fn platform_of(report: &Report) -> Platform {
+    let i = &report.image;
+    Platform {
+        os: i.os.clone(),
+        architecture: i.architecture.clone(),
+        variant: i.variant.clone(),
+    }
+    .normalized()
+}
+
+/// Reads the given platforms of each reference and analyses them all in one run, so
+/// a layer blob several platforms (or base and head) share is read once. Returns,
+/// per reference, each platform with its report, in the order asked. A saved
+/// report is read as it is, whatever platform is asked of it.
+pub fn load_platforms(
+    wanted: &[Wanted<'_>],
+    opts: &OpenOptions,
+    read: ReadLayers,
+) -> Result<Vec<Vec<(Platform, Report)>>, LoadError> {
+    let items: Vec<(&ImageRef, Option<&Platform>)> = wanted
+        .iter()
+        .flat_map(|(r, platforms)| platforms.iter().map(move |p| (*r, Some(p))))
+        .collect();
+    let mut reports = load_items(&items, opts, read)?.into_iter();
+    let mut out = Vec::new();
+    for (_, platforms) in wanted {
+        let mut side = Vec::new();
+        for p in platforms {
+            let report = reports
+                .next()
+                .ok_or(LoadError::Count(side.len(), items.len()))?;
+            side.push((p.clone(), report));
+        }
+        out.push(side);
+    }
+    Ok(out)
+}
+
+/// Opens each (reference, platform) and analyses every image of them together.
+fn load_items(
+    items: &[(&ImageRef, Option<&Platform>)],
+    opts: &OpenOptions,
+    read: ReadLayers,
+) -> Result<Vec<Report>, LoadError> {
     let mut opened = Vec::new();
-    for r in &parsed {
+    for (r, platform) in items {
         if let ImageRef::Report(path) = r {
             opened.push(Loaded::Report(Box::new(read_report(path)?)));
         } else {
-            opened.push(Loaded::Image(Box::new(open_image(r, opts)?)));
+            let mut one = opts.clone();
+            one.platform = platform.cloned();
+            opened.push(Loaded::Image(Box::new(open_image(r, &one)?)));
         }
     }
     let jobs: Vec<Job<'_>> = opened
@@ -131,7 +196,7 @@ pub fn load(refs: &[&str], opts: &OpenOptions, read: ReadLayers) -> Result<Vec<R
             Loaded::Image(_) => out.push(
                 scanned
                     .next()
-                    .ok_or(LoadError::Count(n_scanned, refs.len()))?,
+                    .ok_or(LoadError::Count(n_scanned, items.len()))?,
             ),
             Loaded::Report(report) => out.push(*report),
         }

@@ -25,6 +25,25 @@ pub struct HistoryInput<'a> {
     pub rules: Vec<Drift>,
 }
 
+/// What the rows of a merge are: the images of a CI matrix (`merge`), or the
+/// platforms of one image (`diff`/`check --platform all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    Images,
+    Platforms,
+}
+
+impl Rows {
+    fn noun(self, n: usize) -> &'static str {
+        match (self, n == 1) {
+            (Rows::Images, true) => "image",
+            (Rows::Images, false) => "images",
+            (Rows::Platforms, true) => "platform",
+            (Rows::Platforms, false) => "platforms",
+        }
+    }
+}
+
 /// One image's row.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -68,6 +87,8 @@ pub struct Detail {
 #[derive(Debug, Clone, Serialize)]
 pub struct MergeView {
     pub marker: String,
+    /// What a row is (`image`, `platform`): the table's first column.
+    pub noun: &'static str,
     pub icon: String,
     pub headline: String,
     pub verdict: Verdict,
@@ -78,6 +99,14 @@ pub struct MergeView {
     /// Findings of `growth.since` (the only rule that needs the history).
     pub drift_failed: Vec<FindingRow>,
     pub drift_warned: Vec<FindingRow>,
+    /// Every finding, when the rows are platforms: the terminal has no collapsed
+    /// details to show them in (a matrix's images list theirs in their own runs).
+    pub failed: Vec<FindingRow>,
+    pub warned: Vec<FindingRow>,
+    /// Platforms only the base has, and only the head has (`--platform all`):
+    /// reported, not judged as a pair.
+    pub only_base: Vec<String>,
+    pub only_head: Vec<String>,
     pub truncated: bool,
 }
 
@@ -157,12 +186,13 @@ fn detail_body(input: &Input, budget: usize, key: &Marker) -> Result<String, Ren
 }
 
 /// Merges `inputs` (labels already checked unique) under the comment key `key`.
-/// `history` adds the trends and the drift rules.
+/// `history` adds the trends and the drift rules; `rows` says what an input is.
 pub fn merge(
     inputs: &[Input],
     key: &Marker,
     history: Option<&HistoryInput<'_>>,
     limit: usize,
+    rows_are: Rows,
 ) -> Result<Merged, RenderError> {
     let mut findings: Vec<Finding> = Vec::new();
     let mut rows = Vec::new();
@@ -232,6 +262,7 @@ pub fn merge(
     let verdict = Verdict {
         passed: failed == 0,
         headline: headline(
+            rows_are.noun(inputs.len()),
             inputs.len(),
             images_failed,
             images_warned,
@@ -266,6 +297,7 @@ pub fn merge(
     }
     let view = MergeView {
         marker: key.text(),
+        noun: rows_are.noun(1),
         icon: verdict_icon(&verdict).into(),
         headline: verdict.headline.clone(),
         verdict,
@@ -275,6 +307,16 @@ pub fn merge(
         trends,
         drift_failed: finding_rows(&drift_findings, Severity::Fail),
         drift_warned: finding_rows(&drift_findings, Severity::Warn),
+        failed: match rows_are {
+            Rows::Platforms => finding_rows(&findings, Severity::Fail),
+            Rows::Images => Vec::new(),
+        },
+        warned: match rows_are {
+            Rows::Platforms => finding_rows(&findings, Severity::Warn),
+            Rows::Images => Vec::new(),
+        },
+        only_base: Vec::new(),
+        only_head: Vec::new(),
         truncated: false,
     };
     let compressed = before_total.map(|b| crate::compare::Delta::new(b, after_total));
@@ -285,8 +327,14 @@ pub fn merge(
     })
 }
 
-fn headline(n: usize, failed: usize, warned: usize, drift: usize, total_delta: &str) -> String {
-    let images = if n == 1 { "image" } else { "images" };
+fn headline(
+    images: &str,
+    n: usize,
+    failed: usize,
+    warned: usize,
+    drift: usize,
+    total_delta: &str,
+) -> String {
     let mut parts = Vec::new();
     if failed > 0 {
         parts.push(format!("{failed} failed"));
@@ -363,11 +411,17 @@ pub fn text(view: &MergeView) -> String {
     let mut out = format!("{} layergate: {}\n\n", view.icon, view.headline);
     out += &crate::text::table(
         &[
-            "image", "before", "after", "delta", "verdict", "failed", "warned",
+            view.noun, "before", "after", "delta", "verdict", "failed", "warned",
         ],
         &rows,
         &[1, 2, 3],
     );
+    for p in &view.only_base {
+        out += &format!("only in the base: {p}\n");
+    }
+    for p in &view.only_head {
+        out += &format!("only in the head: {p}\n");
+    }
     for t in &view.trends {
         if !t.drift.is_empty() {
             out += &format!("\ntrend {}: {}", plain(&t.image), t.drift);
@@ -376,7 +430,13 @@ pub fn text(view: &MergeView) -> String {
     if !view.trends.is_empty() {
         out.push('\n');
     }
-    for f in view.drift_failed.iter().chain(&view.drift_warned) {
+    for f in view
+        .failed
+        .iter()
+        .chain(&view.warned)
+        .chain(&view.drift_failed)
+        .chain(&view.drift_warned)
+    {
         out += &format!("{} {}: {}\n", f.severity, f.code, plain(&f.message));
     }
     out

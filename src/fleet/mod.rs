@@ -1,18 +1,22 @@
-//! Fleet: many images, over time. `merge` turns the JSON verdicts of several
-//! `diff`/`check` runs (a CI matrix, one job per image) into one verdict and one
-//! comment; `history` keeps one record per analysed commit in an append-only JSON
-//! lines file, from which the comment draws a trend and `growth.since` a drift
-//! rule; `platforms` is the parity view of a multi-arch image. The core here
-//! (`input`, `merge`, `history`, `trend`, `platforms`) is pure; `history_file.rs`
-//! is the edge that reads and appends the history. The commands themselves
-//! (flags, reading verdicts, printing) live in the binary, `src/bin/layergate/` (`merge.rs`, `history.rs`, `platforms.rs`).
+//! Fleet: many images, every platform, over time. `merge` turns the JSON verdicts
+//! of several `diff`/`check` runs (a CI matrix, one job per image) into one verdict
+//! and one comment; `history` keeps one record per analysed commit in an
+//! append-only JSON lines file, from which the comment draws a trend and
+//! `growth.since` a drift rule; `platforms` is the parity view of a multi-arch
+//! image. The core here (`input`, `merge`, `history`, `trend`, `platforms`) is pure;
+//! `history_file.rs` is the edge that reads and appends the history, and `run.rs`
+//! takes `merge` and `platforms` from a request to the `Outcome` every verdict
+//! command returns. The binary (`src/bin/layergate/`) holds only their flags.
 
 pub mod history;
 pub mod history_file;
 pub mod input;
 pub mod merge;
 pub mod platforms;
+mod run;
 pub mod trend;
+
+pub use run::{read_verdicts, run_merge, run_platforms, MergeRequest, PlatformsRequest, Selection};
 
 use std::path::PathBuf;
 
@@ -42,4 +46,29 @@ pub enum FleetError {
     NotHistory { path: String },
     #[error("{}: held for 30 s by another writer (or left by a crashed one: remove it)", path.display())]
     Locked { path: PathBuf },
+    /// A verdict file that could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: crate::read::InputError,
+    },
+    #[error("{command}: --format html is not available (text, markdown or json)")]
+    NoHtml { command: &'static str },
+    #[error("{reference}: `platforms` reads images, not saved reports")]
+    NotAnImage { reference: String },
+    #[error("{image}: no image for platform {wanted}; present: {present}")]
+    NoPlatform {
+        image: String,
+        wanted: String,
+        present: String,
+    },
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    #[error(transparent)]
+    Load(#[from] crate::load::LoadError),
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::image::Platform;
 use crate::policy::{Finding, ParityRule, Severity, Unit, Verdict};
 use crate::render::view::{band, finding_rows, pct_text, verdict_icon, FindingRow};
 use crate::report::Report;
@@ -92,7 +93,7 @@ pub fn pair<'a, T>(base: &'a [(String, T)], head: &'a [(String, T)]) -> Pairing<
     let mut pairs = Vec::new();
     let mut only_head = Vec::new();
     for (p, h) in head {
-        let b = base.iter().find(|(bp, _)| bp == p).map(|(_, b)| b);
+        let b = base.iter().find(|(bp, _)| same(bp, p)).map(|(_, b)| b);
         if !base.is_empty() && b.is_none() {
             only_head.push(p.clone());
         }
@@ -100,13 +101,22 @@ pub fn pair<'a, T>(base: &'a [(String, T)], head: &'a [(String, T)]) -> Pairing<
     }
     let only_base = base
         .iter()
-        .filter(|(p, _)| !head.iter().any(|(hp, _)| hp == p))
+        .filter(|(p, _)| !head.iter().any(|(hp, _)| same(hp, p)))
         .map(|(p, _)| p.clone())
         .collect();
     Pairing {
         pairs,
         only_base,
         only_head,
+    }
+}
+
+/// Whether two platform names are one platform: os, architecture and variant
+/// (arm64's implicit `v8` included); a name that does not parse only equals itself.
+fn same(a: &str, b: &str) -> bool {
+    match (Platform::parse(a), Platform::parse(b)) {
+        (Ok(a), Ok(b)) => a.same(&b),
+        _ => a == b,
     }
 }
 

@@ -57,6 +57,23 @@ impl Platform {
         }
     }
 
+    /// The same platform with the architecture in OCI spelling (`x86_64` → `amd64`),
+    /// so platforms read from different documents compare and print alike.
+    pub fn normalized(&self) -> Platform {
+        Platform {
+            os: self.os.clone(),
+            architecture: normalize_arch(&self.architecture).to_string(),
+            variant: self.variant.clone(),
+        }
+    }
+
+    /// Whether two platforms name the same one: os, architecture and variant equal,
+    /// arm64's implicit `v8` included (base and head of a multi-arch comparison
+    /// are paired by this).
+    pub fn same(&self, other: &Platform) -> bool {
+        self.normalized().matches(other) && other.normalized().matches(self)
+    }
+
     /// Whether an index entry's platform satisfies this request. A request without
     /// a variant accepts any variant; arm64's implicit variant is `v8`.
     pub fn matches(&self, candidate: &Platform) -> bool {

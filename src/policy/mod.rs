@@ -280,7 +280,7 @@ impl Policy {
 
     /// The code of every rule this policy checks, once each, in policy order (a
     /// JUnit report has one test case per rule, passing ones included).
-    pub fn rule_codes(&self) -> Vec<String> {
+    pub fn rule_codes(&self) -> Vec<FindingCode> {
         let mut codes: Vec<FindingCode> = Vec::new();
         let all = self
             .limits
@@ -296,7 +296,7 @@ impl Policy {
                 codes.push(code);
             }
         }
-        codes.iter().map(|c| c.to_string()).collect()
+        codes
     }
 
     /// Findings of every rule, or [`NotMeasured`] when a rule's figure is missing

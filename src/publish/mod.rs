@@ -20,7 +20,10 @@ mod target;
 
 use std::path::PathBuf;
 
+use crate::outcome::Outcome;
+
 pub use crate::marker::{Marker, DEFAULT_KEY};
+pub use crate::outcome::SizeKind;
 pub use crate::policy::Severity;
 pub use actions::{escape_data, escape_property};
 pub use comment_on::CommentOn;
@@ -53,6 +56,56 @@ pub struct Publication {
     pub report_path: Option<String>,
 }
 
+impl From<&Outcome> for Publication {
+    /// The one publication of every verdict command (`diff`, `check`, `merge`,
+    /// `platforms`): the comment, the verdict, every rule evaluated, the findings,
+    /// and the size figures as outputs/metrics when there is a comparable base.
+    fn from(outcome: &Outcome) -> Publication {
+        let mut outputs = Vec::new();
+        if let Some(d) = &outcome.compressed {
+            let figure = |name: &str, value: f64| Output {
+                name: name.into(),
+                value,
+            };
+            outputs.push(figure("size-before", d.before as f64));
+            outputs.push(figure("size-after", d.after as f64));
+            outputs.push(figure("size-delta", d.delta as f64));
+            if let Some(p) = d.percent {
+                // Two decimals: a step output is for humans and `if:` comparisons.
+                outputs.push(figure("size-delta-percent", (p * 100.0).round() / 100.0));
+            }
+        }
+        Publication {
+            marker: outcome.key.clone(),
+            markdown: outcome.markdown.clone(),
+            passed: Some(outcome.verdict.passed),
+            headline: outcome.verdict.headline.clone(),
+            rules: outcome.rules.iter().map(ToString::to_string).collect(),
+            findings: outcome
+                .findings
+                .iter()
+                .map(|f| PublishedFinding {
+                    code: f.code.to_string(),
+                    severity: f.severity,
+                    message: f.message.clone(),
+                    path: f.path.clone(),
+                })
+                .collect(),
+            outputs,
+            size_kind: outcome.size_kind,
+            report_path: None,
+        }
+    }
+}
+
+impl Publication {
+    /// Names the file the command's output was written to (the `report-path` output).
+    pub fn with_report_path(mut self, path: Option<&std::path::Path>) -> Publication {
+        self.report_path = path.map(|p| p.display().to_string());
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublishedFinding {
     /// The rule's stable kebab-case code, e.g. `size-growth`.
@@ -69,44 +122,6 @@ pub struct Output {
     /// kebab-case, e.g. `size-after`.
     pub name: String,
     pub value: f64,
-}
-
-/// Whether the size figures are what a registry transfers (every layer stored
-/// compressed) or plain tar bytes (`docker save` archives), or a mix of both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SizeKind {
-    Compressed,
-    Uncompressed,
-    Mixed,
-}
-
-impl SizeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SizeKind::Compressed => "compressed",
-            SizeKind::Uncompressed => "uncompressed",
-            SizeKind::Mixed => "mixed",
-        }
-    }
-
-    /// From whether each layer of the compared images is stored compressed.
-    pub fn of(compressed: impl IntoIterator<Item = bool>) -> Option<SizeKind> {
-        let (mut yes, mut no) = (false, false);
-        for c in compressed {
-            if c {
-                yes = true;
-            } else {
-                no = true;
-            }
-        }
-        match (yes, no) {
-            (true, false) => Some(SizeKind::Compressed),
-            (false, true) => Some(SizeKind::Uncompressed),
-            (true, true) => Some(SizeKind::Mixed),
-            (false, false) => None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -396,14 +411,5 @@ mod tests {
         let shown = format!("{settings:?}");
         assert!(!shown.contains("ghp_secret"), "{shown}");
         assert!(shown.contains("***"));
-    }
-
-    /// docker save stores plain tar, registries and OCI archives gzip or zstd.
-    #[test]
-    fn size_kind_says_what_the_figures_measure() {
-        assert_eq!(SizeKind::of([true, true]), Some(SizeKind::Compressed));
-        assert_eq!(SizeKind::of([false]), Some(SizeKind::Uncompressed));
-        assert_eq!(SizeKind::of([true, false]), Some(SizeKind::Mixed));
-        assert_eq!(SizeKind::of([]), None);
     }
 }

@@ -178,6 +178,60 @@ pub fn open_image(reference: &ImageRef, opts: &OpenOptions) -> Result<Opened, So
     }
 }
 
+/// The platforms an image offers, in the source's order, once each, architectures
+/// in OCI spelling: the entries of its index (BuildKit's attestations are not
+/// platforms), or the one platform the config of an image without an index names.
+/// Asked of the documents, never of the layers; a saved report is not an image.
+pub fn platforms(reference: &ImageRef, opts: &OpenOptions) -> Result<Vec<Platform>, SourceError> {
+    let listed = match reference {
+        ImageRef::Registry(rest) => registry::platforms(rest, opts)?,
+        ImageRef::OciArchive { path, name } => {
+            oci_layout::platforms(&TarStore::open(path)?, name.as_deref())?
+        }
+        ImageRef::OciLayout { dir, name } => {
+            oci_layout::platforms(&DirStore::open(dir)?, name.as_deref())?
+        }
+        ImageRef::Path(path) if path.is_dir() => {
+            oci_layout::platforms(&DirStore::open(path)?, None)?
+        }
+        ImageRef::Path(path) => {
+            // Docker 25 writes both documents; `open_archive` reads such a save
+            // through manifest.json, one image.
+            let store = TarStore::open(path)?;
+            if !store.exists("manifest.json") && store.exists("index.json") {
+                oci_layout::platforms(&store, None)?
+            } else {
+                None
+            }
+        }
+        ImageRef::Report(path) => {
+            return Err(SourceError::Unsupported(format!(
+                "{}: a saved report is not an image; it has no platforms to list",
+                path.display()
+            )))
+        }
+        // docker-save archives, engines and standard input hold one image.
+        ImageRef::DockerArchive { .. }
+        | ImageRef::Engine { .. }
+        | ImageRef::Name(_)
+        | ImageRef::Stdin => None,
+    };
+    match listed {
+        Some(platforms) => Ok(platforms),
+        None => {
+            let mut one = opts.clone();
+            one.manifest_only = true;
+            let info = open_image(reference, &one)?.image.info;
+            Ok(vec![Platform {
+                os: info.os,
+                architecture: info.architecture,
+                variant: info.variant,
+            }
+            .normalized()])
+        }
+    }
+}
+
 /// A bare `NAME:TAG` that is not a file: the local Docker engine when one answers
 /// and holds the image, else the registry. The report's `image.format` says which.
 fn open_bare_name(name: &str, opts: &OpenOptions) -> Result<Opened, SourceError> {

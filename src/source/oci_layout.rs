@@ -22,12 +22,11 @@ pub fn open<S: Store + 'static>(
     format: &str,
 ) -> Result<Opened, SourceError> {
     let src = store.describe();
-    let raw = read_document(&store, "index.json", "index.json", None)?;
-    let top: Index = parse_json(&raw).map_err(|msg| SourceError::BadDocument {
-        what: format!("{src}: index.json"),
-        msg,
-    })?;
-    let chosen = select(&top, name, opts, &src)?;
+    let top = read_top(&store, &src)?;
+    let chosen = match select(&top, name, &src)? {
+        Top::One(d) => d,
+        Top::Variants(many) => pick_platform(many, opts, &src)?,
+    };
     let ref_name = chosen
         .ref_name()
         .or(chosen.image_name())
@@ -95,14 +94,66 @@ fn check_not_negative(d: &Descriptor, what: &str) -> Result<(), SourceError> {
     }
 }
 
-/// Picks the top-level entry: by ref name or digest when asked, the only one when
-/// there is one, by platform when the entries are platform variants of one image.
-fn select<'a>(
-    top: &'a Index,
+/// The platforms of the image `name` picks (see [`select`]): the entries of the
+/// index it is, or points to; `None` for an image without an index, whose one
+/// platform its config names (the caller opens it to learn which).
+pub(super) fn platforms(
+    store: &dyn Store,
     name: Option<&str>,
-    opts: &OpenOptions,
-    src: &str,
-) -> Result<&'a Descriptor, SourceError> {
+) -> Result<Option<Vec<Platform>>, SourceError> {
+    let src = store.describe();
+    let top = read_top(store, &src)?;
+    let chosen = match select(&top, name, &src)? {
+        Top::Variants(many) => return Ok(Some(listed(many))),
+        Top::One(d) => d,
+    };
+    let value = read_node(store, chosen, &src)?;
+    if !is_index_node(chosen, &value) {
+        return Ok(None);
+    }
+    let index: Index = serde_json::from_value(value).map_err(|e| SourceError::BadDocument {
+        what: format!("manifest {}", chosen.digest),
+        msg: e.to_string(),
+    })?;
+    Ok(Some(listed(&index.manifests)))
+}
+
+/// The platforms an index offers, once each, in its order, architectures in OCI
+/// spelling. BuildKit's attestation entries are not platforms.
+pub(super) fn listed(entries: &[Descriptor]) -> Vec<Platform> {
+    let mut out: Vec<Platform> = Vec::new();
+    for p in entries
+        .iter()
+        .filter(|d| !is_attestation(d))
+        .filter_map(|d| d.platform.as_ref())
+    {
+        let p = p.normalized();
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `index.json`, parsed.
+fn read_top(store: &dyn Store, src: &str) -> Result<Index, SourceError> {
+    let raw = read_document(store, "index.json", "index.json", None)?;
+    parse_json(&raw).map_err(|msg| SourceError::BadDocument {
+        what: format!("{src}: index.json"),
+        msg,
+    })
+}
+
+/// What `index.json` names: one entry, or platform variants of one image (the
+/// caller picks one, or lists them).
+enum Top<'a> {
+    One(&'a Descriptor),
+    Variants(&'a [Descriptor]),
+}
+
+/// Picks the top-level entry: by ref name or digest when asked, the only one when
+/// there is one, the platform variants when the entries are those of one image.
+fn select<'a>(top: &'a Index, name: Option<&str>, src: &str) -> Result<Top<'a>, SourceError> {
     let names = || {
         top.manifests
             .iter()
@@ -123,6 +174,7 @@ fn select<'a>(
                     r == want || r.rsplit_once(':').is_some_and(|(_, t)| t == want)
                 }) || d.digest.to_string() == want
             })
+            .map(Top::One)
             .ok_or_else(|| SourceError::NoSuchImage {
                 source_name: src.into(),
                 wanted: want.into(),
@@ -133,12 +185,12 @@ fn select<'a>(
         [] => Err(SourceError::NotAnImage(format!(
             "{src}: index.json lists no image"
         ))),
-        [one] => Ok(one),
+        [one] => Ok(Top::One(one)),
         many if many
             .iter()
             .all(|d| d.platform.is_some() && d.ref_name().is_none()) =>
         {
-            pick_platform(many, opts, src)
+            Ok(Top::Variants(many))
         }
         _ => Err(SourceError::Ambiguous {
             source_name: src.into(),
@@ -175,6 +227,39 @@ fn is_attestation(d: &Descriptor) -> bool {
         || d.platform.as_ref().is_some_and(|p| p.os == "unknown")
 }
 
+/// Reads the manifest or index `desc` names, verified against its digest and size.
+fn read_node(
+    store: &dyn Store,
+    desc: &Descriptor,
+    src: &str,
+) -> Result<serde_json::Value, SourceError> {
+    let path = blob_path(&desc.digest);
+    if !store.exists(&path) {
+        return Err(SourceError::NotFound(format!(
+            "{src}: manifest blob {}",
+            desc.digest
+        )));
+    }
+    let bytes = read_document(store, &path, "manifest", Some(&desc.digest))?;
+    check_size(desc, bytes.len() as u64, "manifest")?;
+    parse_json(&bytes).map_err(|msg| SourceError::BadDocument {
+        what: format!("manifest {}", desc.digest),
+        msg,
+    })
+}
+
+/// Whether a document is an index: by its own media type, its descriptor's, or
+/// its shape (some writers name neither).
+fn is_index_node(desc: &Descriptor, value: &serde_json::Value) -> bool {
+    let declared = value
+        .get("mediaType")
+        .and_then(|m| m.as_str())
+        .map(MediaType::parse);
+    declared.as_ref().map(MediaType::is_index).unwrap_or(false)
+        || desc.media_type.is_index()
+        || (value.get("manifests").is_some() && value.get("layers").is_none())
+}
+
 /// Follows indexes down to one image manifest.
 fn resolve(
     store: &dyn Store,
@@ -190,26 +275,8 @@ fn resolve(
             msg: "indexes refer to each other in a cycle or nest too deep".into(),
         });
     }
-    let path = blob_path(&desc.digest);
-    if !store.exists(&path) {
-        return Err(SourceError::NotFound(format!(
-            "{src}: manifest blob {}",
-            desc.digest
-        )));
-    }
-    let bytes = read_document(store, &path, "manifest", Some(&desc.digest))?;
-    check_size(&desc, bytes.len() as u64, "manifest")?;
-    let value: serde_json::Value = parse_json(&bytes).map_err(|msg| SourceError::BadDocument {
-        what: format!("manifest {}", desc.digest),
-        msg,
-    })?;
-    let declared = value
-        .get("mediaType")
-        .and_then(|m| m.as_str())
-        .map(MediaType::parse);
-    let is_index = declared.as_ref().map(MediaType::is_index).unwrap_or(false)
-        || desc.media_type.is_index()
-        || (value.get("manifests").is_some() && value.get("layers").is_none());
+    let value = read_node(store, &desc, src)?;
+    let is_index = is_index_node(&desc, &value);
     let bad = |e: serde_json::Error| SourceError::BadDocument {
         what: format!("manifest {}", desc.digest),
         msg: e.to_string(),

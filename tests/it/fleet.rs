@@ -500,3 +500,130 @@ fn platforms_all_on_the_real_multiarch_image() {
         stderr(&o)
     );
 }
+
+/// The test case names of a JUnit report, in order.
+fn junit_cases(xml: &str) -> Vec<String> {
+    xml.split("<testcase ")
+        .skip(1)
+        .map(|c| {
+            let name = c.split(" name=\"").nth(1).unwrap();
+            name[..name.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+/// The failures a JUnit report counts (its `<testsuites>` line).
+fn junit_failures(xml: &str) -> &str {
+    let rest = xml.split("failures=\"").nth(1).unwrap();
+    &rest[..rest.find('"').unwrap()]
+}
+
+/// A merge's JUnit report is one test case per rule the matrix evaluated, the ones
+/// that passed included (a JUnit consumer counts them): the policy's rules and the
+/// drift rule the history judged, not only those that fired. Its metrics carry the
+/// size delta in percent, as a diff's do.
+#[test]
+fn merge_publishes_every_evaluated_rule_and_the_delta_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let policy = write(
+        d,
+        "policy.yml",
+        "limits:\n  compressed_size: 100MB\ngrowth:\n  compressed:\n    max_percent: 200%\n  since: {records: 3, max_percent: 500%}\n",
+    );
+    let (api, web) = (d.join("api.json"), d.join("web.json"));
+    let (base, pr) = (image("app-base.oci.tar"), image("app-pr.oci.tar"));
+    let p = path_str(&policy);
+    assert_eq!(
+        verdict(&["diff", &base, &pr, "--label", "api", "--policy", p], &api),
+        0
+    );
+    assert_eq!(
+        verdict(&["diff", &base, &pr, "--label", "web", "--policy", p], &web),
+        0
+    );
+    let history = d.join("history.jsonl");
+    append(&history, &[&api, &web], "0123abcdef", "main", &[]);
+    let (junit, metrics) = (d.join("junit.xml"), d.join("metrics.txt"));
+    let (code, _, err) = merge(&[
+        path_str(&api),
+        path_str(&web),
+        "--policy",
+        p,
+        "--history",
+        path_str(&history),
+        "--junit",
+        path_str(&junit),
+        "--gitlab-metrics",
+        path_str(&metrics),
+        "--comment-key",
+        "images",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(
+        junit_cases(&xml),
+        ["compressed-size", "size-growth", "size-drift"],
+        "{xml}"
+    );
+    assert_eq!(junit_failures(&xml), "0", "{xml}");
+    // 2 × 1 485 074 bytes before, 2 × 2 733 728 after: +84.08 %.
+    let metrics = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        metrics.contains("layergate_images_size_delta_percent 84.08\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("layergate_images_size_before 2970148\n"),
+        "{metrics}"
+    );
+
+    // Without a history the drift rule is not judged, and says so.
+    let (code, _, err) = merge(&[path_str(&api), "--policy", p, "--junit", path_str(&junit)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: growth.since needs --history FILE; drift not judged"),
+        "{err}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(
+        junit_cases(&xml),
+        ["compressed-size", "size-growth"],
+        "{xml}"
+    );
+}
+
+/// `platforms` evaluates one rule, `platforms.max_ratio`: its JUnit report has that
+/// test case whether it passed or failed.
+#[test]
+fn platforms_junit_lists_the_parity_rule_passing_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let amd = platform_image("amd64", None, 300_000);
+    let arm = platform_image("arm64", Some("v8"), 100_000);
+    let head = multiarch_archive(d, "head.tar", &[&amd, &arm]);
+    let junit = d.join("junit.xml");
+    // amd64 is about 3× arm64.
+    for (max_ratio, code, failures) in [("4", 0, "0"), ("2", 1, "1")] {
+        let policy = write(
+            d,
+            "p.yml",
+            &format!("platforms:\n  max_ratio: {max_ratio}\n"),
+        );
+        let o = run(&[
+            "platforms",
+            &head,
+            "--policy",
+            path_str(&policy),
+            "--junit",
+            path_str(&junit),
+            "--comment",
+            "none",
+            "--quiet",
+        ]);
+        assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert_eq!(junit_cases(&xml), ["platform-ratio"], "{xml}");
+        assert_eq!(junit_failures(&xml), failures, "{xml}");
+    }
+}

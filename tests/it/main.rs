@@ -13,6 +13,7 @@ mod diff;
 mod docs;
 mod docs_pictures;
 mod engine;
+mod every_platform;
 mod examples;
 mod fix;
 mod fix_prove;

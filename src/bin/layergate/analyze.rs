@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use layergate::EXIT_PASS;
+use layergate::Exit;
 
 use crate::flags::image::ImageArgs;
 use crate::flags::output::{write_output, Format, OutputArgs};
@@ -21,7 +21,7 @@ pub struct Args {
     pub dockerfile: Option<PathBuf>,
 }
 
-pub fn run(args: &Args) -> Result<u8> {
+pub fn run(args: &Args) -> Result<Exit> {
     let opts = args.image_args.open_options()?;
     let loaded = layergate::load_reports(&[args.image.as_str()], &opts);
     crate::flags::run::warn_once(&opts.run);
@@ -38,5 +38,5 @@ pub fn run(args: &Args) -> Result<u8> {
         Format::Html => layergate::analyze_html(&report),
     };
     write_output(args.out.output.as_deref(), &body)?;
-    Ok(EXIT_PASS)
+    Ok(Exit::Pass)
 }

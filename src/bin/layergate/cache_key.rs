@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use layergate::{EXIT_ERROR, EXIT_PASS};
+use layergate::Exit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -45,7 +45,7 @@ fn parse_seconds(text: &str) -> std::result::Result<std::time::Duration, String>
     Ok(std::time::Duration::from_secs_f64(secs))
 }
 
-pub fn run(args: Args) -> Result<u8> {
+pub fn run(args: Args) -> Result<Exit> {
     use layergate::cache_key::{Line, Written};
     let netrc_path = std::env::var_os("NETRC")
         .map(PathBuf::from)
@@ -105,8 +105,8 @@ pub fn run(args: Args) -> Result<u8> {
         .lock()
         .write_all(layergate::scrub(&stdout).as_bytes())?;
     Ok(if outcome.failed() {
-        EXIT_ERROR
+        Exit::Error
     } else {
-        EXIT_PASS
+        Exit::Pass
     })
 }

@@ -2,13 +2,17 @@
 //! path as `diff`, without a base).
 
 use anyhow::Result;
+use layergate::Exit;
 
 use crate::flags::gate::GateArgs;
-use crate::flags::image::ImageArgs;
+use crate::flags::image::{ImageArgs, PLATFORM_HELP};
 use crate::flags::output::OutputArgs;
 use crate::flags::publish::CommentArgs;
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("platform", |a| a
+    .help(PLATFORM_HELP)
+    .value_name("all|OS/ARCH[/VARIANT]")))]
 pub struct Args {
     /// The image, or a saved report (`report:FILE` or `FILE.json`).
     pub image: String,
@@ -23,7 +27,7 @@ pub struct Args {
     pub publish: CommentArgs,
 }
 
-pub fn run(args: Args) -> Result<u8> {
+pub fn run(args: Args) -> Result<Exit> {
     crate::flags::gate::run(
         None,
         args.image,

@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use layergate::Exit;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,14 +44,14 @@ pub enum Command {
     Init(crate::init::Args),
 }
 
-pub fn main() -> Result<u8> {
+pub fn main() -> Result<Exit> {
     // Empty means unset; a bad number is one line and exit 2, before anything runs.
     layergate::prepare_environment()?;
     run(Cli::parse())
 }
 
 /// Runs one subcommand; the `u8` is the process's exit code.
-pub fn run(cli: Cli) -> Result<u8> {
+pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Analyze(args) => crate::analyze::run(&args),
         Command::Diff(args) => crate::diff::run(args),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use layergate::publish::{deliver, Env, Publication, Settings};
-use layergate::EXIT_PASS;
+use layergate::Exit;
 
 use crate::flags::publish::{print_delivery, CommentArgs};
 
@@ -16,7 +16,7 @@ pub struct Args {
     pub publish: CommentArgs,
 }
 
-pub fn run(args: &Args) -> Result<u8> {
+pub fn run(args: &Args) -> Result<Exit> {
     let markdown = layergate::read_text_capped(&args.file, layergate::MAX_TEXT_BYTES)
         .with_context(|| format!("{}", args.file.display()))?;
     let publication = Publication {
@@ -38,5 +38,5 @@ pub fn run(args: &Args) -> Result<u8> {
     };
     let delivery = deliver(&settings, &publication, &env)?;
     print_delivery(&delivery)?;
-    Ok(EXIT_PASS)
+    Ok(Exit::Pass)
 }

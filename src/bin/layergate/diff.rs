@@ -2,13 +2,17 @@
 //! on the policy (the same path as `check`, with a base).
 
 use anyhow::Result;
+use layergate::Exit;
 
 use crate::flags::gate::GateArgs;
-use crate::flags::image::ImageArgs;
+use crate::flags::image::{ImageArgs, PLATFORM_HELP};
 use crate::flags::output::OutputArgs;
 use crate::flags::publish::CommentArgs;
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("platform", |a| a
+    .help(PLATFORM_HELP)
+    .value_name("all|OS/ARCH[/VARIANT]")))]
 pub struct Args {
     /// The base image, or a saved report (`report:FILE` or `FILE.json`).
     pub base: String,
@@ -25,7 +29,7 @@ pub struct Args {
     pub publish: CommentArgs,
 }
 
-pub fn run(args: Args) -> Result<u8> {
+pub fn run(args: Args) -> Result<Exit> {
     crate::flags::gate::run(
         Some(args.base),
         args.head,

@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 use layergate::load_reports;
 use layergate::Engine;
-use layergate::EXIT_PASS;
+use layergate::Exit;
 
 use crate::flags::image::ImageArgs;
 use crate::flags::output::write_output;
@@ -68,7 +68,7 @@ pub struct Args {
     pub suggest: SuggestArgs,
 }
 
-pub fn run(args: Args) -> Result<u8> {
+pub fn run(args: Args) -> Result<Exit> {
     let path = &args.dockerfile;
     let text = layergate::read_text_capped(path, layergate::MAX_TEXT_BYTES)
         .with_context(|| format!("{}: cannot read Dockerfile", path.display()))?;
@@ -171,7 +171,7 @@ pub fn run(args: Args) -> Result<u8> {
     if args.suggest.suggest {
         suggest(&args.suggest, path, &text, &plan, &name, &diff)?;
     }
-    Ok(EXIT_PASS)
+    Ok(Exit::Pass)
 }
 
 /// Posts the rewrite as suggestions on the pull request (never fails the run once the

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use layergate::fleet::history::{Outcome, Record, FORMAT};
 use layergate::fleet::history_file;
-use layergate::EXIT_PASS;
+use layergate::Exit;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -35,10 +35,10 @@ pub struct AppendArgs {
     pub keep: Option<usize>,
 }
 
-pub fn run(cmd: &Command) -> Result<u8> {
+pub fn run(cmd: &Command) -> Result<Exit> {
     match cmd {
         Command::Append(args) => {
-            let inputs = crate::flags::verdicts::read_inputs(&args.verdicts)?;
+            let inputs = layergate::fleet::read_verdicts(&args.verdicts)?;
             let commit = args
                 .commit
                 .clone()
@@ -84,7 +84,7 @@ pub fn run(cmd: &Command) -> Result<u8> {
                 records.len(),
                 args.file.display()
             );
-            Ok(EXIT_PASS)
+            Ok(Exit::Pass)
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use layergate::EXIT_PASS;
+use layergate::Exit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,7 +17,7 @@ pub struct Args {
 
 /// `init`: writes the starter policy, refusing to replace any file, and refusing a
 /// second policy file where discovery would then find two.
-pub fn run(args: &Args) -> Result<u8> {
+pub fn run(args: &Args) -> Result<Exit> {
     let dir = args
         .file
         .parent()
@@ -54,5 +54,5 @@ pub fn run(args: &Args) -> Result<u8> {
         args.file.display(),
         args.flavour
     );
-    Ok(EXIT_PASS)
+    Ok(Exit::Pass)
 }

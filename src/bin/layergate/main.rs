@@ -4,7 +4,7 @@
 //! the binary prints; the library returns typed errors, which `main` prints on one
 //! line and maps to exit code 2.
 //!
-//! Adding a subcommand: a file `NAME.rs` with `Args` and `run(&Args) -> Result<u8>`,
+//! Adding a subcommand: a file `NAME.rs` with `Args` and `run(&Args) -> Result<Exit>`,
 //! one `mod NAME;` below, one arm in `cli::Command` and one in `cli::run`.
 
 mod analyze;
@@ -24,7 +24,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     match cli::main() {
-        Ok(code) => code.into(),
+        Ok(exit) => exit.code().into(),
         Err(err) => {
             let mut msg = format!("layergate: {err}");
             for cause in err.chain().skip(1) {
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             eprintln!("{}", layergate::scrub(&msg.replace('\n', " ")));
             // Every error that reaches `main` is a usage or input problem; a crossed
             // rule is not an error and never gets here (exit 1 comes from the verdict).
-            ExitCode::from(layergate::EXIT_ERROR)
+            ExitCode::from(layergate::Exit::Error.code())
         }
     }
 }

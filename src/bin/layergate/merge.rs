@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use layergate::fleet::history_file;
-use layergate::fleet::merge::{self, HistoryInput};
-use layergate::{EXIT_ERROR, EXIT_PASS, EXIT_POLICY};
+use anyhow::Result;
+use layergate::fleet::MergeRequest;
+use layergate::Exit;
 
-use crate::flags::output::{write_output, Format, OutputArgs};
-use crate::flags::publish::{deliver, publication, CommentArgs};
+use crate::flags::gate::{finish, policy_file, read_template};
+use crate::flags::output::OutputArgs;
+use crate::flags::publish::CommentArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,34 +41,18 @@ pub struct Args {
     pub publish: CommentArgs,
 }
 
-pub fn run(args: &Args) -> Result<u8> {
-    let inputs = crate::flags::verdicts::read_inputs(&args.verdicts)?;
-    let rules = match &args.policy {
-        None => Vec::new(),
-        Some(path) => match layergate::load_policy_file(path) {
-            Ok(p) => p.drift,
-            Err(layergate::PolicyError::Invalid(errors)) => {
-                eprintln!("{errors}");
-                return Ok(EXIT_ERROR);
-            }
-            Err(e) => return Err(e.into()),
+pub fn run(args: &Args) -> Result<Exit> {
+    let policy = match &args.policy {
+        None => None,
+        Some(path) => match policy_file(path)? {
+            Some(policy) => Some(policy),
+            None => return Ok(Exit::Error),
         },
     };
-    if !rules.is_empty() && args.history.is_none() {
-        eprintln!("layergate: warning: growth.since needs --history FILE; drift not judged");
-    }
-    let history = match &args.history {
-        Some(p) => {
-            let h = history_file::read(p)?;
-            for w in &h.warnings {
-                eprintln!("layergate: warning: {w}");
-            }
-            Some(h)
-        }
-        None => None,
-    };
-    let hist_input = history.as_ref().map(|h| HistoryInput {
-        records: h.records().collect(),
+    let request = MergeRequest {
+        verdicts: args.verdicts.clone(),
+        policy,
+        history: args.history.clone(),
         base_ref: args.base_ref.clone().unwrap_or_else(|| {
             crate::flags::verdicts::env_first(&[
                 "GITHUB_BASE_REF",
@@ -76,49 +60,16 @@ pub fn run(args: &Args) -> Result<u8> {
             ])
             .unwrap_or_else(|| "main".into())
         }),
-        last: args.trend,
-        rules,
-    });
-    let limit = layergate::COMMENT_LIMIT;
-    let merged = merge::merge(
-        &inputs,
-        &args.publish.comment_key,
-        hist_input.as_ref(),
-        limit,
-    )?;
-    let tmpl = match &args.template {
-        Some(p) => Some((
-            p.display().to_string(),
-            layergate::read_text_capped(p, layergate::MAX_TEXT_BYTES)
-                .with_context(|| format!("{}: cannot read template", p.display()))?,
-        )),
-        None => None,
+        trend: args.trend,
+        template: read_template(args.template.as_deref())?,
+        format: args.out.format.into(),
+        key: args.publish.comment_key.clone(),
+        warn_only: args.warn_only,
     };
-    let markdown = merge::markdown(
-        merged.view.clone(),
-        tmpl.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-        limit,
-    )?;
-    let body = match args.out.format {
-        Format::Markdown => markdown.clone(),
-        Format::Text => merge::text(&merged.view),
-        Format::Json => merge::json(&inputs, &merged)?,
-        Format::Html => {
-            anyhow::bail!("merge: --format html is not available (text, markdown or json)")
-        }
-    };
-    write_output(args.out.output.as_deref(), &body)?;
-    let publication = publication(
-        &merged.view.verdict,
-        &merged.findings,
-        merged.compressed,
-        markdown,
-        &args.publish.comment_key,
-    );
-    deliver(&args.publish, &publication)?;
-    Ok(if merged.view.verdict.passed || args.warn_only {
-        EXIT_PASS
-    } else {
-        EXIT_POLICY
-    })
+    finish(
+        &layergate::fleet::run_merge(&request)?,
+        &args.out,
+        &args.publish,
+        None,
+    )
 }

@@ -21,7 +21,7 @@ use std::sync::Arc;
 pub use credentials::Credentials;
 pub use error::RegistryError;
 
-use crate::image::{parse_json, Descriptor, Digest, Index, Manifest, MediaType};
+use crate::image::{parse_json, Descriptor, Digest, Index, Manifest, MediaType, Platform};
 use crate::report::ImageInfo;
 
 use super::{DocumentNames, OpenOptions, Opened, ResolvedImage, SourceError};
@@ -67,6 +67,49 @@ pub fn open(rest: &str, opts: &OpenOptions) -> Result<Opened, SourceError> {
         blobs: Box::new(RegistryBlobs {
             client: Arc::new(client),
         }),
+    })
+}
+
+/// The platforms of a multi-arch reference (its index's entries, see
+/// `oci_layout::listed`); `None` when it names one image, whose platform its config
+/// says (the caller opens it to learn which).
+pub(super) fn platforms(
+    rest: &str,
+    opts: &OpenOptions,
+) -> Result<Option<Vec<Platform>>, SourceError> {
+    let target = Target::parse(rest, &opts.registry.insecure)?;
+    let creds = credentials::resolve(&target.registry, opts.registry.creds.as_ref())?;
+    let edge = edge()?;
+    edge.rt.block_on(async {
+        let client = Client::connect(target, creds).await?;
+        let target = &client.target;
+        let src = target.name();
+        let reference = &target.reference;
+        let what = format!("manifest {reference}");
+        let (bytes, headers) = client
+            .document(
+                &format!("manifests/{reference}"),
+                MANIFEST_ACCEPT,
+                &what,
+                crate::image::MAX_JSON_BYTES,
+            )
+            .await?;
+        let header = headers
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Digest::parse(v).ok());
+        verify(
+            &bytes,
+            target.digest.as_ref().or(header.as_ref()),
+            &format!("{src}: {what}"),
+        )?;
+        let value: serde_json::Value = parse_json(&bytes).map_err(|msg| bad(&src, &what, msg))?;
+        if !is_index(&value) {
+            return Ok(None);
+        }
+        let index: Index =
+            serde_json::from_value(value).map_err(|e| bad(&src, &what, e.to_string()))?;
+        Ok(Some(super::oci_layout::listed(&index.manifests)))
     })
 }
 

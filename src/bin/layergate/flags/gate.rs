@@ -1,16 +1,16 @@
 //! The flags of a verdict (`diff` and `check`): policy, template, HTML report and
-//! label; and the one path both take, request to outcome to output and comment.
+//! label; the one path both take to their request; and what every verdict command
+//! (`merge` and `platforms` too) does with its outcome: print, write, publish, exit.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use layergate::EXIT_ERROR;
-use layergate::{Policy, PolicyError};
-use layergate::{Request, Template};
+use layergate::publish::Publication;
+use layergate::{Exit, Outcome, Policy, PolicyError, Request, Template};
 
 use super::image::ImageArgs;
 use super::output::{write_output, OutputArgs};
-use super::publish::{print_delivery, CommentArgs};
+use super::publish::{deliver, CommentArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct GateArgs {
@@ -47,22 +47,11 @@ pub fn run(
     image_args: &ImageArgs,
     out: &OutputArgs,
     publish: &CommentArgs,
-) -> Result<u8> {
+) -> Result<Exit> {
     let Some(policy) = policy_or_exit(args, image_args)? else {
-        return Ok(EXIT_ERROR);
+        return Ok(Exit::Error);
     };
-    let template = args
-        .template
-        .as_deref()
-        .map(|p| {
-            layergate::read_text_capped(p, layergate::MAX_TEXT_BYTES)
-                .with_context(|| format!("{}: cannot read template", p.display()))
-                .map(|text| Template {
-                    name: p.display().to_string(),
-                    text,
-                })
-        })
-        .transpose()?;
+    let template = read_template(args.template.as_deref())?;
     let dockerfile = args
         .dockerfile
         .as_deref()
@@ -81,7 +70,8 @@ pub fn run(
         base,
         head,
         policy,
-        open: image_args.open_options()?,
+        open: image_args.gate_open_options()?,
+        all_platforms: image_args.all_platforms(),
         format: out.format.into(),
         template,
         key: publish.comment_key.clone(),
@@ -89,6 +79,7 @@ pub fn run(
         html_url: args.html_url.clone(),
         label: args.label.clone(),
         dockerfile,
+        warn_only: args.warn_only,
     };
     let outcome = layergate::run(&request);
     super::run::warn_once(&request.open.run);
@@ -96,15 +87,51 @@ pub fn run(
     if let (Some(path), Some(html)) = (&args.html, &outcome.html) {
         write_output(Some(path), html)?;
     }
-    let publication = outcome.publication(&request.policy, out.output.as_deref());
+    finish(&outcome, out, publish, out.output.as_deref())
+}
+
+/// What every verdict command does with its outcome: says its notices, writes the
+/// body (`--output`, else standard output), publishes it and gives its exit code.
+/// `report` names the file the body went to when it is the command's report.
+pub fn finish(
+    outcome: &Outcome,
+    out: &OutputArgs,
+    publish: &CommentArgs,
+    report: Option<&Path>,
+) -> Result<Exit> {
+    for notice in &outcome.notices {
+        eprintln!("layergate: warning: {notice}");
+    }
+    let publication = Publication::from(outcome).with_report_path(report);
     write_output(out.output.as_deref(), &outcome.body)?;
-    let env = layergate::publish::Env::from_process();
-    print_delivery(&layergate::publish::deliver(
-        &publish.settings(),
-        &publication,
-        &env,
-    )?)?;
-    Ok(outcome.exit_code(args.warn_only))
+    deliver(publish, &publication)?;
+    Ok(outcome.exit)
+}
+
+/// `--template FILE`: the replacement Markdown template, read whole.
+pub fn read_template(path: Option<&Path>) -> Result<Option<Template>> {
+    path.map(|p| {
+        layergate::read_text_capped(p, layergate::MAX_TEXT_BYTES)
+            .with_context(|| format!("{}: cannot read template", p.display()))
+            .map(|text| Template {
+                name: p.display().to_string(),
+                text,
+            })
+    })
+    .transpose()
+}
+
+/// `--policy FILE` of `merge` and `platforms`. A policy with problems prints every
+/// one as `FILE:LINE:COL: message` and gives `None` (exit 2).
+pub fn policy_file(path: &Path) -> Result<Option<Policy>> {
+    match layergate::load_policy_file(path) {
+        Ok(p) => Ok(Some(p)),
+        Err(PolicyError::Invalid(errors)) => {
+            eprintln!("{errors}");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The policy to apply: `--policy FILE` (`none`: no rules), else a policy file in

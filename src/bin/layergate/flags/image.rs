@@ -7,6 +7,10 @@ use layergate::Platform;
 
 use super::run::{CacheArgs, ProgressArgs};
 
+/// `--platform` of `diff` and `check`, which also take `all`.
+pub const PLATFORM_HELP: &str = "Platform to pick from a multi-arch image: OS/ARCH[/VARIANT] \
+    (default: the host's), or `all`: every platform judged, one verdict with a row each";
+
 #[derive(Debug, clap::Args)]
 pub struct ImageArgs {
     /// Platform to pick from a multi-arch image: OS/ARCH[/VARIANT] (default: the host's).
@@ -30,6 +34,25 @@ pub struct ImageArgs {
 impl ImageArgs {
     pub fn open_options(&self) -> Result<OpenOptions> {
         let platform = self.platform.as_deref().map(Platform::parse).transpose()?;
+        self.open_options_for(platform)
+    }
+
+    /// `--platform all` (`diff` and `check` only): every platform, each judged.
+    pub fn all_platforms(&self) -> bool {
+        self.platform.as_deref() == Some("all")
+    }
+
+    /// The options of a verdict command: `--platform all` opens no one platform
+    /// (the gate lists and opens each), anything else is [`Self::open_options`].
+    pub fn gate_open_options(&self) -> Result<OpenOptions> {
+        if self.all_platforms() {
+            self.open_options_for(None)
+        } else {
+            self.open_options()
+        }
+    }
+
+    fn open_options_for(&self, platform: Option<Platform>) -> Result<OpenOptions> {
         Ok(OpenOptions {
             platform,
             registry: registry_options(self.creds.as_deref(), &self.insecure_registry)?,
