@@ -124,6 +124,25 @@ mod tests {
         assert!(!want.matches(&Platform::parse("linux/amd64").unwrap()));
     }
 
+    /// Base and head platforms pair when they name one platform, whichever document
+    /// spelled it (`x86_64`, arm64's implicit `v8`), and only then.
+    #[test]
+    fn same_platform_whatever_the_spelling() {
+        let p = |s: &str| Platform::parse(s).unwrap();
+        let raw = Platform {
+            os: "linux".into(),
+            architecture: "x86_64".into(),
+            variant: None,
+        };
+        assert_eq!(raw.normalized(), p("linux/amd64"));
+        assert!(raw.same(&p("linux/amd64")) && p("linux/amd64").same(&raw));
+        assert!(p("linux/arm64").same(&p("linux/arm64/v8")));
+        assert!(p("linux/arm64/v8").same(&p("linux/arm64")));
+        assert!(!p("linux/arm64").same(&p("linux/arm64/v9")));
+        assert!(!p("linux/arm/v7").same(&p("linux/arm/v6")));
+        assert!(!p("linux/amd64").same(&p("windows/amd64")));
+    }
+
     #[test]
     fn refuses_malformed_platforms() {
         for bad in ["linux", "linux/", "/amd64", "a/b/c/d", "linux/am d64"] {

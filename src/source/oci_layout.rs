@@ -295,3 +295,42 @@ fn resolve(
         Ok((desc, manifest))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index's platforms: each once, in order, in OCI spelling, BuildKit's
+    /// attestation manifests (`unknown/unknown`, or marked by annotation) left out.
+    #[test]
+    fn listed_platforms_skip_attestations_and_repeats() {
+        let entry = |n: u8, platform: &str, extra: &str| {
+            format!(
+                r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{}","size":1,"platform":{platform}{extra}}}"#,
+                format!("{n:02x}").repeat(32)
+            )
+        };
+        let index = format!(
+            r#"{{"schemaVersion":2,"manifests":[{},{},{},{},{}]}}"#,
+            entry(1, r#"{"os":"linux","architecture":"x86_64"}"#, ""),
+            entry(
+                2,
+                r#"{"os":"linux","architecture":"arm64","variant":"v8"}"#,
+                ""
+            ),
+            entry(3, r#"{"os":"unknown","architecture":"unknown"}"#, ""),
+            entry(
+                4,
+                r#"{"os":"linux","architecture":"amd64"}"#,
+                r#","annotations":{"vnd.docker.reference.type":"attestation-manifest"}"#
+            ),
+            entry(5, r#"{"os":"linux","architecture":"amd64"}"#, ""),
+        );
+        let index: Index = parse_json(index.as_bytes()).unwrap();
+        let names: Vec<String> = listed(&index.manifests)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(names, ["linux/amd64", "linux/arm64/v8"]);
+    }
+}

@@ -98,6 +98,59 @@ fn multiarch_index_resolves_each_platform_and_lists_them_when_none_matches() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
 
+/// `diff --platform all` and `platforms` list a registry tag's platforms from its
+/// index, and each platform pulled is paired with the archive's same platform and
+/// measures exactly what it does.
+#[test]
+fn every_platform_of_a_registry_index_is_listed_paired_and_equal() {
+    let reg = Registry::start();
+    reg.push("multiarch.oci.tar", "multiarch", true);
+    let archive = format!("oci-archive:{}", image("multiarch.oci.tar"));
+    let j = run_json(crate::support::bin().args([
+        "diff",
+        &archive,
+        &reg.reference("multiarch"),
+        "--platform",
+        "all",
+        "--policy",
+        "none",
+        "--format",
+        "json",
+        "--comment",
+        "none",
+    ]));
+    let names: Vec<&str> = j["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["platform"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["linux/amd64", "linux/arm64"]);
+    for p in j["platforms"].as_array().unwrap() {
+        let totals = &p["comparison"]["totals"];
+        assert_eq!(totals["compressed"]["delta"], 0, "{p}");
+        assert_eq!(totals["uncompressed"]["delta"], 0, "{p}");
+        assert_eq!(totals["uncompressed"]["after"], 131_072, "{p}");
+    }
+    assert_eq!(j["only_base"], serde_json::json!([]));
+    assert_eq!(j["only_head"], serde_json::json!([]));
+    let p = run_json(crate::support::bin().args([
+        "platforms",
+        &reg.reference("multiarch"),
+        "--format",
+        "json",
+        "--comment",
+        "none",
+    ]));
+    let names: Vec<&str> = p["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["platform"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["linux/amd64", "linux/arm64"]);
+}
+
 fn base64(bytes: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
