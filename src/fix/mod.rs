@@ -17,6 +17,7 @@
 //! a rewritten file gives no further change (each rewrite checks for its own result).
 
 mod caches;
+mod content;
 mod doc;
 mod extra;
 mod locate;

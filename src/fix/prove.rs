@@ -11,8 +11,9 @@
 //! What it reports: the predicted saving against the measured one (stored bytes over
 //! all layers, before minus after), and whether the final filesystems are equal apart
 //! from the cache, temp and package-list folders a rewrite may drop. Equal means the same
-//! paths with the same kinds and sizes: content is not compared, since a rebuild of a
-//! step that writes random bytes or timestamps never gives the same content.
+//! paths with the same kinds and sizes. Contents are compared apart (`content.rs`): the
+//! files whose bytes differ are listed but do not make the filesystems unequal, since a
+//! rebuild of a step that writes random bytes or timestamps never gives the same bytes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -85,6 +86,12 @@ pub struct Proof {
     pub differences: Vec<String>,
     /// Files only the original holds in cache, temp and package-list folders.
     pub dropped_files: usize,
+    /// Regular files on both sides, outside those folders, whose bytes differ (at most
+    /// 20). Not part of `equal`: a step that writes random bytes or a timestamp gives
+    /// other bytes on every build, so this says which files to look at.
+    pub content_differences: Vec<String>,
+    /// How many such files there are in all.
+    pub content_differing: usize,
 }
 
 impl Proof {
@@ -104,7 +111,13 @@ impl Proof {
             } else {
                 format!("differ: {}", self.differences.join(", "))
             }
-        )
+        ) + &match self.content_differing {
+            0 => "; same content in every file".to_string(),
+            n => format!(
+                "; {n} file(s) with other bytes (a step writing random bytes or a time differs on every build): {}",
+                self.content_differences.join(", ")
+            ),
+        }
     }
 
     pub fn markdown(&self) -> String {
@@ -121,7 +134,12 @@ impl Proof {
             } else {
                 format!("differ in {} paths", self.differences.len())
             }
-        )
+        ) + &match self.content_differing {
+            0 => " Every file has the same bytes.".to_string(),
+            n => format!(
+                " {n} file(s) hold other bytes (steps writing random bytes or a time differ on every build)."
+            ),
+        }
     }
 }
 
@@ -202,21 +220,37 @@ pub fn prove(request: &Request, open: &OpenOptions) -> Result<Proof, ProveError>
         }
         Err(e) => Err(e),
     };
+    // The contents, read before the images are removed.
+    let contents = match &reports {
+        Ok(_) => refs
+            .iter()
+            .map(|r| super::content::live_contents(r, open))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(ProveError::Io),
+        Err(_) => Ok(Vec::new()),
+    };
     builder.remove(&built);
     let reports = reports?;
-    let [original, rewritten] = reports.as_slice() else {
+    let contents = contents?;
+    let ([original, rewritten], [a, b]) = (reports.as_slice(), contents.as_slice()) else {
         return Err(ProveError::Io("expected two images".to_string()));
     };
-    Ok(measure(
-        builder.name(),
-        request.predicted,
-        original,
-        rewritten,
-    ))
+    let mut proof = measure(builder.name(), request.predicted, original, rewritten);
+    let mut differing =
+        super::content::differing(a, b, |p| crate::advice::caches::location(p).is_some());
+    proof.content_differing = differing.len();
+    differing.truncate(20);
+    proof.content_differences = differing;
+    Ok(proof)
 }
 
 /// The proof from the two built images.
-pub fn measure(builder: String, predicted: u64, original: &Report, rewritten: &Report) -> Proof {
+pub(crate) fn measure(
+    builder: String,
+    predicted: u64,
+    original: &Report,
+    rewritten: &Report,
+) -> Proof {
     let c = compare(
         original,
         rewritten,
@@ -270,6 +304,8 @@ pub fn measure(builder: String, predicted: u64, original: &Report, rewritten: &R
         equal,
         differences,
         dropped_files: dropped,
+        content_differences: Vec::new(),
+        content_differing: 0,
     }
 }
 

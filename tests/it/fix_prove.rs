@@ -80,6 +80,9 @@ fn prove(env: &[(&str, String)], image: &str, ctx: &Path, engine: &str) -> Outpu
         .unwrap()
 }
 
+/// The files cleanup-split's steps fill from /dev/urandom that both builds keep.
+const RANDOM: [&str; 2] = ["/usr/local/bin/tool", "/usr/local/lib/app/libdemo.so"];
+
 fn proof(out: &Output) -> Value {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -121,6 +124,10 @@ fn prove_with_dockerd_buildkit_and_legacy() {
     assert_eq!(p["predicted_bytes"], 1_572_864);
     assert_eq!(p["measured_bytes"], 1_572_864);
     assert_eq!(p["equal"], true, "{p}");
+    // Contents compared too: the steps writing /dev/urandom differ on every build, the
+    // rest (busybox, the `yes` output) is byte for byte the same.
+    assert_eq!(p["content_differences"], serde_json::json!(RANDOM), "{p}");
+    assert_eq!(p["content_differing"], 2);
     assert_eq!(p["original_layers"], 4);
     assert_eq!(p["rewritten_layers"], 3);
 
@@ -130,6 +137,7 @@ fn prove_with_dockerd_buildkit_and_legacy() {
     assert_eq!(p["predicted_bytes"], 1_048_576);
     assert_eq!(p["measured_bytes"], 1_048_576);
     assert_eq!(p["equal"], true, "{p}");
+    assert_eq!(p["content_differing"], 0, "{p}");
 
     let ctx = context("cleanup-split");
     let p = proof(&prove(
@@ -220,6 +228,7 @@ fn prove_with_buildah() {
     assert_eq!(p["predicted_bytes"], 1_572_864);
     assert_eq!(p["measured_bytes"], 1_572_864);
     assert_eq!(p["equal"], true, "{p}");
+    assert_eq!(p["content_differences"], serde_json::json!(RANDOM), "{p}");
     assert_eq!(p["original_layers"], 4);
     assert_eq!(p["rewritten_layers"], 3);
 
@@ -228,6 +237,7 @@ fn prove_with_buildah() {
     assert_eq!(p["predicted_bytes"], 1_048_576);
     assert_eq!(p["measured_bytes"], 1_048_576);
     assert_eq!(p["equal"], true, "{p}");
+    assert_eq!(p["content_differing"], 0, "{p}");
 
     let images = std::process::Command::new("buildah")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
