@@ -6,8 +6,8 @@
 
 use std::io::Write;
 
-use layergate::{analyze, Job};
 use layergate::Limits;
+use layergate::{analyze, Job};
 use layergate::{open_local, ImageRef, OpenOptions};
 use libfuzzer_sys::fuzz_target;
 

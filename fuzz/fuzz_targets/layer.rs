@@ -31,5 +31,9 @@ fuzz_target!(|data: &[u8]| {
     let overlay = Overlay::apply(&scans);
     let stored: u64 = scans.iter().map(|s| s.regular_bytes).sum();
     let dead: u64 = overlay.dead.iter().map(|d| d.size).sum();
-    assert_eq!(stored, overlay.live_bytes() + dead, "stored = live + wasted");
+    assert_eq!(
+        stored,
+        overlay.live_bytes() + dead,
+        "stored = live + wasted"
+    );
 });

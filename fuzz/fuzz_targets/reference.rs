@@ -4,8 +4,8 @@
 
 #![no_main]
 
-use layergate::{Digest, Platform};
 use layergate::ImageRef;
+use layergate::{Digest, Platform};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

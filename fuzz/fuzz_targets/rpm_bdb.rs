@@ -2,8 +2,8 @@
 
 #![no_main]
 
+use layergate::rpm::{bdb, header};
 use libfuzzer_sys::fuzz_target;
-use layergate::packages::rpm::{bdb, header};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(r) = bdb::read(data) {

@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(h) = layergate::packages::rpm::header::parse(data) {
+    if let Ok(h) = layergate::rpm::header::parse(data) {
         let _ = h.payload_bytes();
         let _ = h.evr();
     }

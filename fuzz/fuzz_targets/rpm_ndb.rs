@@ -2,8 +2,8 @@
 
 #![no_main]
 
+use layergate::rpm::{header, ndb};
 use libfuzzer_sys::fuzz_target;
-use layergate::packages::rpm::{header, ndb};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(r) = ndb::read(data) {

@@ -4,8 +4,8 @@
 
 #![no_main]
 
+use layergate::rpm::{header, sqlite};
 use libfuzzer_sys::fuzz_target;
-use layergate::packages::rpm::{header, sqlite};
 
 const SEP: &[u8] = b"--WAL--";
 
