@@ -336,6 +336,7 @@ fn all_platforms(req: &Request, read: ReadLayers) -> Result<Outcome, GateError> 
             label: platform.to_string(),
             verdict,
             findings,
+            platform: Some(platform.to_string()),
             body: match comparison {
                 Some(c) => Body::Diff(Box::new(c)),
                 None => Body::Check {

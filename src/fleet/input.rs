@@ -1,6 +1,6 @@
 //! The JSON verdict of one `diff` or `check` run (`--format json --label NAME`),
-//! read back for `merge` and `history append`. Pure: bytes in, a typed verdict or
-//! one clear error out. A verdict from another layergate version or schema is
+//! read back for `merge` and `history append`; a `--platform all` verdict is one
+//! input per platform. Pure: bytes in, typed verdicts or one clear error out. A verdict from another layergate version or schema is
 //! refused rather than half-understood.
 
 use serde::Deserialize;
@@ -26,6 +26,9 @@ pub struct Input {
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
     pub body: Body,
+    /// The platform of one entry of a `--platform all` verdict (its label then ends
+    /// with it, so rows stay apart).
+    pub platform: Option<String>,
 }
 
 /// The figures: a comparison (`diff`) or one image's totals (`check`).
@@ -80,6 +83,9 @@ impl Input {
 
     /// `os/arch[/variant]` of the analysed image, when the verdict says.
     pub fn platform(&self) -> Option<String> {
+        if let Some(p) = &self.platform {
+            return Some(p.clone());
+        }
         match &self.body {
             Body::Diff(_) => None,
             Body::Check { image, .. } => Some(match &image.variant {
@@ -113,8 +119,26 @@ struct CheckFile {
     totals: Totals,
 }
 
-/// Parses one verdict file. `source` names it in errors.
-pub fn parse(source: &str, bytes: &[u8]) -> Result<Input, FleetError> {
+/// `diff`/`check --platform all --format json`: a verdict per platform.
+#[derive(Deserialize)]
+struct PlatformsFile {
+    label: Option<String>,
+    platforms: Vec<PlatformEntry>,
+}
+
+#[derive(Deserialize)]
+struct PlatformEntry {
+    platform: String,
+    verdict: Verdict,
+    findings: Vec<Finding>,
+    comparison: Option<Comparison>,
+    image: Option<ImageInfo>,
+    totals: Option<Totals>,
+}
+
+/// Parses one verdict file: one input, or one per platform of a `--platform all`
+/// verdict (labelled `LABEL (PLATFORM)`). `source` names it in errors.
+pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Input>, FleetError> {
     let bad = |message: String| FleetError::Input {
         file: source.to_string(),
         message,
@@ -156,6 +180,41 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Input, FleetError> {
     };
     let value: serde_json::Value =
         crate::image::parse_json(bytes).map_err(|m| bad(format!("not JSON: {m}")))?;
+    if value.get("platforms").is_some() {
+        let f: PlatformsFile = serde_json::from_value(value)
+            .map_err(|e| bad(format!("bad --platform all verdict: {e}")))?;
+        let label = f
+            .label
+            .filter(|l| !l.trim().is_empty())
+            .ok_or_else(no_label)?;
+        return f
+            .platforms
+            .into_iter()
+            .map(|p| {
+                let body = match (p.comparison, p.image, p.totals) {
+                    (Some(c), _, _) => Body::Diff(Box::new(c)),
+                    (None, Some(image), Some(totals)) => Body::Check {
+                        image: Box::new(image),
+                        totals,
+                    },
+                    _ => {
+                        return Err(bad(format!(
+                            "platform {}: neither a comparison nor an image's totals",
+                            p.platform
+                        )))
+                    }
+                };
+                Ok(Input {
+                    source: source.into(),
+                    label: format!("{label} ({})", p.platform),
+                    verdict: p.verdict,
+                    findings: p.findings,
+                    body,
+                    platform: Some(p.platform),
+                })
+            })
+            .collect();
+    }
     let input = if value.get("comparison").is_some() {
         let f: DiffFile =
             serde_json::from_value(value).map_err(|e| bad(format!("bad diff verdict: {e}")))?;
@@ -165,6 +224,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Input, FleetError> {
             verdict: f.verdict,
             findings: f.findings,
             body: Body::Diff(Box::new(f.comparison)),
+            platform: None,
         }
     } else {
         let f: CheckFile =
@@ -178,12 +238,13 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Input, FleetError> {
                 image: Box::new(f.image),
                 totals: f.totals,
             },
+            platform: None,
         }
     };
     if input.label.trim().is_empty() {
         return Err(no_label());
     }
-    Ok(input)
+    Ok(vec![input])
 }
 
 /// Refuses two inputs with one label: their rows could not be told apart.

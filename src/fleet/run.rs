@@ -85,7 +85,7 @@ pub fn read_verdicts(paths: &[PathBuf]) -> Result<Vec<Input>, FleetError> {
                 path: name.clone(),
                 source,
             })?;
-        inputs.push(input::parse(&name, &bytes)?);
+        inputs.extend(input::parse(&name, &bytes)?);
     }
     input::check_labels(&inputs)?;
     Ok(inputs)

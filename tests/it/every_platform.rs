@@ -200,3 +200,66 @@ fn platform_all_refuses_the_one_image_outputs() {
         "layergate: --platform all: --format html shows one platform; give --platform OS/ARCH[/VARIANT]"
     );
 }
+
+/// A `--platform all` verdict written for a CI matrix (`--label`) merges as a row
+/// per platform, labelled with it, beside an ordinary verdict.
+#[test]
+fn platform_all_verdict_merges_as_a_row_per_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let (multi_json, app_json) = (dir.path().join("multi.json"), dir.path().join("app.json"));
+    let multi = image("multiarch.oci.tar");
+    let (code, _, err) = gate(&[
+        "diff",
+        &multi,
+        &multi,
+        "--platform",
+        "all",
+        "--policy",
+        "none",
+        "--label",
+        "multi",
+        "--format",
+        "json",
+        "--output",
+        multi_json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = gate(&[
+        "check",
+        &image("app-pr.oci.tar"),
+        "--policy",
+        "none",
+        "--label",
+        "app",
+        "--format",
+        "json",
+        "--output",
+        app_json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let o = run(&[
+        "merge",
+        multi_json.to_str().unwrap(),
+        app_json.to_str().unwrap(),
+        "--format",
+        "json",
+        "--comment",
+        "none",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows: Vec<(&str, &str)> = j["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["label"].as_str().unwrap(), i["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("multi (linux/amd64)", "diff"),
+            ("multi (linux/arm64)", "diff"),
+            ("app", "check")
+        ]
+    );
+}
