@@ -293,6 +293,7 @@ impl Client {
             let response = match method {
                 "POST" => self.octo._post(path, payload).await,
                 "PATCH" => self.octo._patch(path, payload).await,
+                "PUT" => self.octo._put(path, payload).await,
                 "DELETE" => self.octo._delete(path, None::<&()>).await,
                 _ => self.octo._get(path).await,
             }

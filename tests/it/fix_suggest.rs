@@ -177,6 +177,15 @@ fn hub_answer(hub: &Hub, req: &Request, base: &str) -> Reply {
             hub.reviews.lock().unwrap().push(saved.clone());
             Reply::json(200, saved)
         }
+        ("PUT", p) if p.starts_with("/repos/acme/app/pulls/12/reviews/") => {
+            let n: u64 = p.rsplit('/').next().unwrap().parse().unwrap();
+            let mut all = hub.reviews.lock().unwrap();
+            let Some(r) = all.iter_mut().find(|r| r["id"] == n) else {
+                return Reply::json(404, json!({"message": "Not Found"}));
+            };
+            r["body"] = req.json()["body"].clone();
+            Reply::json(200, r.clone())
+        }
         ("GET", "/repos/acme/app/issues/12/comments") => {
             paged(hub.issue_comments.lock().unwrap().clone(), req, base)
         }
@@ -312,7 +321,22 @@ fn github_rerun_replaces_the_previous_suggestions() {
         err.contains("removed 2 suggestion(s) of the previous run"),
         "{err}"
     );
-    assert_eq!(hub.reviews.lock().unwrap().len(), 2);
+    let reviews = hub.reviews.lock().unwrap().clone();
+    assert_eq!(reviews.len(), 2);
+    assert!(
+        reviews[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("_Superseded: a later run"),
+        "{reviews:?}"
+    );
+    assert!(
+        reviews[1]["body"]
+            .as_str()
+            .unwrap()
+            .contains("suggests 2 changes"),
+        "{reviews:?}"
+    );
     let lines: Vec<u64> = bot_comments(&hub).iter().map(|c| c.1).collect();
     assert_eq!(lines, [11, 19]);
     let people: Vec<u64> = hub

@@ -35,6 +35,8 @@ struct ReviewComment {
     start_line: Option<u64>,
     #[serde(default)]
     user: Option<User>,
+    #[serde(default)]
+    pull_request_review_id: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,6 +133,23 @@ pub(crate) async fn place(
             });
         }
         placed.removed += 1;
+    }
+    // A submitted review cannot be deleted; its summary line is all that is left of
+    // the previous run once its comments are gone, so it says it was superseded.
+    let mut reviews: Vec<u64> = existing
+        .iter()
+        .filter_map(|c| c.pull_request_review_id)
+        .collect();
+    reviews.sort_unstable();
+    reviews.dedup();
+    for id in reviews {
+        let superseded = json!({
+            "body": format!("{tag}\n_Superseded: a later run of `layergate fix` replaced these suggestions._"),
+        });
+        // Cosmetic: a review that cannot be edited leaves its old line, nothing else.
+        let _ = client
+            .send_json("PUT", &format!("{pr}/reviews/{id}"), Some(&superseded))
+            .await;
     }
     if wanted.is_empty() {
         return Ok(placed);
