@@ -674,3 +674,20 @@ fn suggest_outside_a_pull_request_is_a_notice() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains(MOVED));
 }
+
+/// The pull request's head holds another version of the Dockerfile than the one the
+/// image was built from (a push since the build): its lines read otherwise, so no
+/// suggestion is posted on them (it would replace the wrong text); the patch goes to the
+/// sticky comment.
+#[test]
+fn github_suggestions_are_never_made_on_another_version_of_the_file() {
+    let dir = checkout(0);
+    let pushed = checkout(1);
+    let (server, hub) = github(added_patch(pushed.path()));
+    let out = run_gh(&server, dir.path());
+    let err = stderr(&out);
+    assert!(err.contains("lines 10, 18 of Dockerfile read otherwise in the pull request's diff (the image was built from another version of the file)"), "{err}");
+    assert_eq!(server.count("/repos/acme/app/pulls/12/reviews"), 0);
+    assert!(bot_comments(&hub).is_empty());
+    assert_eq!(hub.issue_comments.lock().unwrap().len(), 1);
+}

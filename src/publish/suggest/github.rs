@@ -69,9 +69,12 @@ pub(crate) async fn place(
         .and_then(|f| f.patch.as_deref())
         .map(Shown::parse)
         .unwrap_or_default();
-    let (fits, outside): (Vec<&Suggestion>, Vec<&Suggestion>) = all
+    let (shown_lines, outside): (Vec<&Suggestion>, Vec<&Suggestion>) = all
         .iter()
         .partition(|s| shown.anchor(s.start, s.end).is_some());
+    let (fits, other_text): (Vec<&Suggestion>, Vec<&Suggestion>) = shown_lines
+        .into_iter()
+        .partition(|s| shown.agrees(s.start, s.end, request.original));
     let wanted: Vec<Value> = fits
         .iter()
         .map(|s| {
@@ -105,14 +108,8 @@ pub(crate) async fn place(
         })
         .collect();
     let mut placed = Placed {
-        left: outside.len(),
-        why: (!outside.is_empty()).then(|| {
-            format!(
-                "the pull request's diff does not show lines {} of {}",
-                ranges(&outside),
-                request.path
-            )
-        }),
+        left: outside.len() + other_text.len(),
+        why: why_left(&outside, &other_text, "pull request", &request.path),
         ..Placed::default()
     };
     if same(&existing, &wanted) && !wanted.is_empty() {
@@ -244,4 +241,28 @@ async fn pages<T: serde::de::DeserializeOwned>(
         }
     }
     Ok(out)
+}
+
+/// Why suggestions were left out: lines the diff does not show, lines it shows with
+/// other text (the image was built from another version of the file).
+pub(super) fn why_left(
+    outside: &[&Suggestion],
+    other_text: &[&Suggestion],
+    what: &str,
+    path: &str,
+) -> Option<String> {
+    let mut why = Vec::new();
+    if !outside.is_empty() {
+        why.push(format!(
+            "the {what}'s diff does not show lines {} of {path}",
+            ranges(outside)
+        ));
+    }
+    if !other_text.is_empty() {
+        why.push(format!(
+            "lines {} of {path} read otherwise in the {what}'s diff (the image was built from another version of the file)",
+            ranges(other_text)
+        ));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
 }

@@ -9,7 +9,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::github::ranges;
+use super::github::why_left;
 use super::lines::{tag, Flavour, Shown, Suggestion};
 use super::{Placed, Request};
 use crate::publish::gitlab::{expect_json, next_page, Client};
@@ -77,8 +77,12 @@ pub(crate) async fn place(
 
     let mut wanted: Vec<(&Suggestion, Value)> = Vec::new();
     let mut outside: Vec<&Suggestion> = Vec::new();
+    let mut other_text: Vec<&Suggestion> = Vec::new();
     for s in all {
         match (versions.first(), shown.anchor(s.start, s.end)) {
+            (Some(_), Some(_)) if !shown.agrees(s.start, s.end, request.original) => {
+                other_text.push(s)
+            }
             (Some(v), Some(old_line)) => {
                 let mut position = json!({
                     "position_type": "text",
@@ -117,14 +121,8 @@ pub(crate) async fn place(
             })
             .collect();
     let mut placed = Placed {
-        left: outside.len(),
-        why: (!outside.is_empty()).then(|| {
-            format!(
-                "the merge request's diff does not show lines {} of {}",
-                ranges(&outside),
-                request.path
-            )
-        }),
+        left: outside.len() + other_text.len(),
+        why: why_left(&outside, &other_text, "merge request", &request.path),
         ..Placed::default()
     };
     if !wanted.is_empty() && same(&existing, &wanted) {

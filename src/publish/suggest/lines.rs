@@ -150,17 +150,17 @@ fn describe(changes: &[&crate::fix::Change]) -> String {
 }
 
 /// The lines of a file a pull request's diff shows: one entry per hunk, each line of
-/// the new side with its line on the old side (`None`: an added line).
+/// the new side with its line on the old side (`None`: an added line) and its text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Shown {
-    hunks: Vec<Vec<(usize, Option<usize>)>>,
+    hunks: Vec<Vec<(usize, Option<usize>, String)>>,
 }
 
 impl Shown {
     /// From a unified diff's hunks (GitHub's `patch`, GitLab's `diff`); anything before
     /// the first `@@` (file headers) is skipped, as is a hunk header that does not parse.
     pub fn parse(patch: &str) -> Shown {
-        let mut hunks: Vec<Vec<(usize, Option<usize>)>> = Vec::new();
+        let mut hunks: Vec<Vec<(usize, Option<usize>, String)>> = Vec::new();
         let (mut old, mut new) = (0usize, 0usize);
         let mut inside = false;
         for line in patch.lines() {
@@ -179,14 +179,14 @@ impl Shown {
             };
             match line.as_bytes().first() {
                 Some(b'+') => {
-                    current.push((new, None));
+                    current.push((new, None, clean(&line[1..])));
                     new += 1;
                 }
                 Some(b'-') => old += 1,
                 Some(b'\\') => {}
                 // A context line (an empty line of context may come without its space).
                 _ => {
-                    current.push((new, Some(old)));
+                    current.push((new, Some(old), clean(line.get(1..).unwrap_or(""))));
                     new += 1;
                     old += 1;
                 }
@@ -200,9 +200,20 @@ impl Shown {
     /// unchanged line by both).
     pub fn anchor(&self, start: usize, end: usize) -> Option<Option<usize>> {
         self.hunks.iter().find_map(|h| {
-            let at = h.iter().position(|(n, _)| *n == start)?;
-            let covered = (start..=end).all(|l| h.iter().any(|(n, _)| *n == l));
+            let at = h.iter().position(|(n, _, _)| *n == start)?;
+            let covered = (start..=end).all(|l| h.iter().any(|(n, _, _)| *n == l));
             covered.then_some(h[at].1)
+        })
+    }
+
+    /// Whether the lines `start..=end` the diff shows read as in `original` (the file the
+    /// image was built from). When they do not, the pull request's head holds another
+    /// version of the file, and a suggestion made from this one would replace the wrong
+    /// text.
+    pub fn agrees(&self, start: usize, end: usize, original: &str) -> bool {
+        let lines: Vec<&str> = original.lines().collect();
+        self.hunks.iter().flatten().all(|(n, _, text)| {
+            !(start..=end).contains(n) || lines.get(n - 1).is_some_and(|l| clean(l) == *text)
         })
     }
 }
@@ -313,5 +324,19 @@ mod tests {
         let new_file = Shown::parse("@@ -0,0 +1,2 @@\n+FROM x\n+RUN y\n");
         assert_eq!(new_file.anchor(1, 2), Some(None));
         assert_eq!(Shown::parse("Binary files differ").anchor(1, 1), None);
+    }
+
+    /// A diff of another version of the file (the image built from an older commit)
+    /// must not receive suggestions made from this one.
+    #[test]
+    fn the_diff_must_show_the_same_text() {
+        let shown = Shown::parse("@@ -1,2 +1,3 @@\n FROM x\n+RUN a\n RUN b\n");
+        assert!(shown.agrees(1, 3, "FROM x\nRUN a\nRUN b\n"));
+        assert!(
+            shown.agrees(2, 2, "FROM x\r\nRUN a\r\nRUN c\r\n"),
+            "only the range counts"
+        );
+        assert!(!shown.agrees(2, 3, "FROM x\nRUN a\nRUN c\n"));
+        assert!(!shown.agrees(3, 3, "FROM x\nRUN a\n"));
     }
 }
