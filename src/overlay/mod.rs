@@ -8,11 +8,15 @@
 //! - a non-directory replacing a directory drops the directory's subtree, and a
 //!   path under a non-directory replaces that non-directory with a directory.
 //!
-//! The live set is a `BTreeMap` keyed by path, so a subtree is one contiguous range
-//! and deleting it costs its size, not the size of the image.
+//! Paths are interned once (`paths.rs`) and everything here is keyed by their ids:
+//! the live set is one small slot per path pointing back at the record that wrote
+//! it, and each path counts its live descendants, so deleting a subtree costs its
+//! live entries, not the size of the image. Nothing is compared by full path: the
+//! byte order of paths is computed once, at the end, as a rank per id.
 
-use std::collections::BTreeMap;
-use std::ops::Bound;
+mod paths;
+
+pub use paths::{PathId, Paths};
 
 use crate::scan::{ContentHash, Kind, LayerScan};
 
@@ -68,7 +72,7 @@ pub enum Cause {
 /// A regular-file copy that a layer stored and a later entry made invisible.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dead {
-    pub path: Box<[u8]>,
+    pub path: PathId,
     pub layer: usize,
     pub size: u64,
     pub cause: Cause,
@@ -85,19 +89,46 @@ pub struct Changes {
     pub deleted: u64,
 }
 
+/// Which record holds a live path: 8 bytes per path instead of a copy of its kind.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// `u32::MAX`: not live.
+    layer: u32,
+    record: u32,
+}
+
+const DEAD: Slot = Slot {
+    layer: u32::MAX,
+    record: 0,
+};
+
 #[derive(Debug, Default)]
-pub struct Overlay {
-    pub live: BTreeMap<Box<[u8]>, Node>,
+pub struct Overlay<'a> {
+    layers: Vec<&'a LayerScan>,
+    paths: Paths,
+    slots: Vec<Slot>,
+    /// Live paths strictly below each path: a subtree with none is skipped whole.
+    live_below: Vec<u32>,
+    /// Every id in path byte order (filled when the last layer is applied).
+    order: Vec<PathId>,
+    /// The position of each id in `order`.
+    rank: Vec<u32>,
     pub dead: Vec<Dead>,
     pub changes: Vec<Changes>,
 }
 
-impl Overlay {
+impl<'a> Overlay<'a> {
     /// Applies `layers` bottom-up.
-    pub fn apply<'a>(layers: impl IntoIterator<Item = &'a LayerScan>) -> Overlay {
+    pub fn apply(layers: impl IntoIterator<Item = &'a LayerScan>) -> Overlay<'a> {
         let mut overlay = Overlay::default();
         for (index, layer) in layers.into_iter().enumerate() {
+            overlay.layers.push(layer);
             overlay.apply_layer(index, layer);
+        }
+        overlay.order = overlay.paths.in_path_order();
+        overlay.rank = vec![0; overlay.order.len()];
+        for (i, id) in overlay.order.iter().enumerate() {
+            overlay.rank[id.index()] = i as u32;
         }
         overlay
     }
@@ -108,16 +139,22 @@ impl Overlay {
         for rec in &layer.records {
             match rec.kind {
                 Kind::Whiteout => {
-                    if self.live.contains_key(&rec.path) {
-                        self.remove(&rec.path, index, Cause::Deleted, &mut changes);
+                    if let Some(id) = self.paths.find(&rec.path) {
+                        if self.is_live(id) {
+                            self.remove(id, index, Cause::Deleted, &mut changes);
+                        }
+                        self.remove_subtree(id, index, Cause::Deleted, &mut changes);
                     }
-                    self.remove_subtree(&rec.path, index, Cause::Deleted, &mut changes);
                 }
-                Kind::Opaque => self.remove_subtree(&rec.path, index, Cause::Hidden, &mut changes),
+                Kind::Opaque => {
+                    if let Some(id) = self.paths.find(&rec.path) {
+                        self.remove_subtree(id, index, Cause::Hidden, &mut changes);
+                    }
+                }
                 _ => {}
             }
         }
-        for rec in &layer.records {
+        for (record, rec) in layer.records.iter().enumerate() {
             let Some(kind) = NodeKind::from_kind(&rec.kind) else {
                 continue;
             };
@@ -125,11 +162,14 @@ impl Overlay {
                 // The root directory entry itself: nothing to add or replace.
                 continue;
             }
-            self.replace_non_dir_ancestors(&rec.path, index, &mut changes);
-            match self.live.get(&rec.path) {
+            let id = self.paths.intern(&rec.path);
+            self.slots.resize(self.paths.len(), DEAD);
+            self.live_below.resize(self.paths.len(), 0);
+            self.replace_non_dir_ancestors(id, index, &mut changes);
+            match self.node(id) {
                 Some(old) if old.kind.is_dir() && kind.is_dir() => {}
                 Some(old) if old.kind.is_dir() => {
-                    self.remove_subtree(&rec.path, index, Cause::Deleted, &mut changes);
+                    self.remove_subtree(id, index, Cause::Deleted, &mut changes);
                     changes.modified += 1;
                 }
                 Some(old) => {
@@ -143,84 +183,167 @@ impl Overlay {
                     if old.layer < index {
                         changes.modified += 1;
                     }
-                    self.bury(&rec.path, index, cause);
+                    self.bury(id, index, cause);
                 }
                 None => {
                     // The path may be a directory only implied by its children
                     // (`a/x` with no `a/` entry): a non-directory replaces it whole.
                     if !kind.is_dir() {
-                        self.remove_subtree(&rec.path, index, Cause::Deleted, &mut changes);
+                        self.remove_subtree(id, index, Cause::Deleted, &mut changes);
                     }
                     changes.added += 1;
                 }
             }
-            self.live
-                .insert(rec.path.clone(), Node { layer: index, kind });
+            self.set_live(
+                id,
+                Slot {
+                    layer: index as u32,
+                    record: record as u32,
+                },
+            );
         }
         self.changes.push(changes);
     }
 
-    /// Records the live copy at `path` (if a regular file) as dead.
-    fn bury(&mut self, path: &[u8], by: usize, cause: Cause) {
+    fn is_live(&self, id: PathId) -> bool {
+        self.slots
+            .get(id.index())
+            .is_some_and(|s| s.layer != u32::MAX)
+    }
+
+    /// Marks `id` live (or rewritten), keeping the live counts of its ancestors.
+    fn set_live(&mut self, id: PathId, slot: Slot) {
+        let was = self.is_live(id);
+        self.slots[id.index()] = slot;
+        if !was {
+            self.count_ancestors(id, true);
+        }
+    }
+
+    fn count_ancestors(&mut self, id: PathId, up: bool) {
+        let mut at = self.paths.parent(id);
+        while let Some(p) = at {
+            let c = &mut self.live_below[p.index()];
+            *c = if up { *c + 1 } else { c.saturating_sub(1) };
+            at = self.paths.parent(p);
+        }
+    }
+
+    /// The live entry at `id`, if any.
+    pub fn node(&self, id: PathId) -> Option<Node> {
+        let slot = self.slots.get(id.index())?;
+        let scan = self.layers.get(slot.layer as usize)?;
+        let rec = scan.records.get(slot.record as usize)?;
+        Some(Node {
+            layer: slot.layer as usize,
+            kind: NodeKind::from_kind(&rec.kind)?,
+        })
+    }
+
+    /// The live entry at `path`, with its id.
+    pub fn get(&self, path: &[u8]) -> Option<(PathId, Node)> {
+        let id = self.paths.find(path)?;
+        Some((id, self.node(id)?))
+    }
+
+    /// Every live entry, in the byte order of the paths.
+    pub fn live(&self) -> impl Iterator<Item = (PathId, Node)> + '_ {
+        self.order
+            .iter()
+            .filter_map(|&id| Some((id, self.node(id)?)))
+    }
+
+    /// The live entries strictly below `dir`, in no particular order.
+    pub fn live_below(&self, dir: &[u8]) -> Vec<(PathId, Node)> {
+        let Some(dir) = self.paths.find(dir) else {
+            return Vec::new();
+        };
+        self.live_ids_below(dir)
+            .into_iter()
+            .filter_map(|id| Some((id, self.node(id)?)))
+            .collect()
+    }
+
+    /// The paths every id stands for.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// The position of `id` in the byte order of the paths: ordering by rank is
+    /// ordering by path, without reading the paths.
+    pub fn rank(&self, id: PathId) -> u32 {
+        self.rank.get(id.index()).copied().unwrap_or(u32::MAX)
+    }
+
+    /// Records the live copy at `id` (if a regular file) as dead.
+    fn bury(&mut self, id: PathId, by: usize, cause: Cause) {
         if let Some(Node {
             layer,
             kind: NodeKind::File { size, .. },
-        }) = self.live.get(path)
+        }) = self.node(id)
         {
             self.dead.push(Dead {
-                path: path.into(),
-                layer: *layer,
-                size: *size,
+                path: id,
+                layer,
+                size,
                 cause,
                 by,
             });
         }
     }
 
-    fn remove(&mut self, path: &[u8], by: usize, cause: Cause, changes: &mut Changes) {
-        self.bury(path, by, cause);
-        if self.live.remove(path).is_some() {
+    fn remove(&mut self, id: PathId, by: usize, cause: Cause, changes: &mut Changes) {
+        self.bury(id, by, cause);
+        if self.is_live(id) {
+            self.slots[id.index()] = DEAD;
+            self.count_ancestors(id, false);
             changes.deleted += 1;
         }
     }
 
+    /// Live ids strictly below `dir`, skipping every subtree with none.
+    fn live_ids_below(&self, dir: PathId) -> Vec<PathId> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir];
+        while let Some(at) = stack.pop() {
+            for child in self.paths.children(at) {
+                if self.is_live(child) {
+                    out.push(child);
+                }
+                if self.live_below.get(child.index()).is_some_and(|&n| n > 0) {
+                    stack.push(child);
+                }
+            }
+        }
+        out
+    }
+
     /// Removes everything strictly below `dir` (the whole tree when `dir` is the root).
-    fn remove_subtree(&mut self, dir: &[u8], by: usize, cause: Cause, changes: &mut Changes) {
-        let keys: Vec<Box<[u8]>> = if dir.is_empty() {
-            self.live.keys().cloned().collect()
-        } else {
-            let mut prefix = dir.to_vec();
-            prefix.push(b'/');
-            self.live
-                .range::<[u8], _>((Bound::Included(prefix.as_slice()), Bound::Unbounded))
-                .take_while(|(k, _)| k.starts_with(&prefix))
-                .map(|(k, _)| k.clone())
-                .collect()
-        };
-        for key in keys {
-            self.remove(&key, by, cause, changes);
+    fn remove_subtree(&mut self, dir: PathId, by: usize, cause: Cause, changes: &mut Changes) {
+        if self.live_below.get(dir.index()).is_none_or(|&n| n == 0) {
+            return;
+        }
+        for id in self.live_ids_below(dir) {
+            self.remove(id, by, cause, changes);
         }
     }
 
     /// A path under a file, symlink or other non-directory turns that ancestor into a
     /// directory, as extracting the tar would.
-    fn replace_non_dir_ancestors(&mut self, path: &[u8], by: usize, changes: &mut Changes) {
-        for (i, &b) in path.iter().enumerate() {
-            if b != b'/' {
-                continue;
+    fn replace_non_dir_ancestors(&mut self, id: PathId, by: usize, changes: &mut Changes) {
+        let mut at = self.paths.parent(id);
+        while let Some(a) = at {
+            if matches!(self.node(a), Some(n) if !n.kind.is_dir()) {
+                self.remove(a, by, Cause::Overwritten, changes);
             }
-            let ancestor = &path[..i];
-            if matches!(self.live.get(ancestor), Some(n) if !n.kind.is_dir()) {
-                self.remove(ancestor, by, Cause::Overwritten, changes);
-            }
+            at = self.paths.parent(a);
         }
     }
 
     /// Bytes of the regular files in the final filesystem.
     pub fn live_bytes(&self) -> u64 {
-        self.live
-            .values()
-            .map(|n| match n.kind {
+        self.live()
+            .map(|(_, n)| match n.kind {
                 NodeKind::File { size, .. } => size,
                 _ => 0,
             })
@@ -229,7 +352,7 @@ impl Overlay {
 
     /// Non-directory entries of the final filesystem.
     pub fn live_files(&self) -> u64 {
-        self.live.values().filter(|n| !n.kind.is_dir()).count() as u64
+        self.live().filter(|(_, n)| !n.kind.is_dir()).count() as u64
     }
 }
 

@@ -86,8 +86,10 @@ fn whiteout_deletes_path_and_subtree_from_lower_layers() {
 #[test]
 fn whiteout_order_inside_a_layer_does_not_matter() {
     let lower = layer(vec![file("d/f", 7, 1)]);
-    let a = Overlay::apply(&[lower.clone(), layer(vec![wh("d/f"), file("d/f", 9, 2)])]);
-    let b = Overlay::apply(&[lower, layer(vec![file("d/f", 9, 2), wh("d/f")])]);
+    let a_layers = [lower.clone(), layer(vec![wh("d/f"), file("d/f", 9, 2)])];
+    let a = Overlay::apply(&a_layers);
+    let b_layers = [lower, layer(vec![file("d/f", 9, 2), wh("d/f")])];
+    let b = Overlay::apply(&b_layers);
     assert_eq!(a.live_bytes(), 9);
     assert_eq!(b.live_bytes(), 9);
 }
@@ -124,14 +126,15 @@ fn opaque_marker_at_the_root_hides_everything_below() {
 
 #[test]
 fn same_content_rewrite_is_an_unchanged_copy() {
-    let o = Overlay::apply(&[
+    let o_layers = [
         layer(vec![file("p", 100, 7)]),
         layer(vec![file("p", 100, 7)]),
-    ]);
+    ];
+    let o = Overlay::apply(&o_layers);
     assert_eq!(
         o.dead,
         vec![Dead {
-            path: (*b"p").into(),
+            path: o.paths().find(b"p").unwrap(),
             layer: 0,
             size: 100,
             cause: Cause::UnchangedCopy,
@@ -143,11 +146,12 @@ fn same_content_rewrite_is_an_unchanged_copy() {
 
 #[test]
 fn file_replacing_a_directory_drops_its_subtree_and_back() {
-    let o = Overlay::apply(&[
+    let o_layers = [
         layer(vec![dir("d"), file("d/a", 5, 1)]),
         layer(vec![file("d", 2, 2)]),
         layer(vec![dir("d"), file("d/b", 3, 3)]),
-    ]);
+    ];
+    let o = Overlay::apply(&o_layers);
     assert_eq!(o.live_bytes(), 3);
     let causes: Vec<_> = o.dead.iter().map(|d| (d.layer, d.cause, d.by)).collect();
     assert_eq!(
@@ -158,7 +162,8 @@ fn file_replacing_a_directory_drops_its_subtree_and_back() {
 
 #[test]
 fn later_entry_for_the_same_path_in_one_layer_wins() {
-    let o = Overlay::apply(&[layer(vec![file("f", 5, 1), file("f", 8, 2)])]);
+    let o_layers = [layer(vec![file("f", 5, 1), file("f", 8, 2)])];
+    let o = Overlay::apply(&o_layers);
     assert_eq!(o.live_bytes(), 8);
     assert_eq!(o.dead[0].by, 0);
     assert_eq!(o.changes[0].added, 1);
@@ -166,7 +171,8 @@ fn later_entry_for_the_same_path_in_one_layer_wins() {
 
 #[test]
 fn whiteout_of_a_path_that_never_existed_is_harmless() {
-    let o = Overlay::apply(&[layer(vec![file("a", 1, 1)]), layer(vec![wh("nope/never")])]);
+    let o_layers = [layer(vec![file("a", 1, 1)]), layer(vec![wh("nope/never")])];
+    let o = Overlay::apply(&o_layers);
     assert_eq!(o.live_bytes(), 1);
     assert!(o.dead.is_empty());
 }
@@ -179,7 +185,8 @@ fn many_whiteouts_in_one_layer_remove_every_file_once() {
     let n = 200_000;
     let lower = layer((0..n).map(|i| file(&format!("d/f{i}"), 1, 1)).collect());
     let upper = layer((0..n).map(|i| wh(&format!("d/f{i}"))).collect());
-    let o = Overlay::apply(&[lower, upper]);
+    let o_layers = [lower, upper];
+    let o = Overlay::apply(&o_layers);
     assert_eq!(o.live_bytes(), 0);
     assert_eq!(o.dead.len(), n);
 }

@@ -4,9 +4,8 @@
 //! figures summed so that packages + unowned == live.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Bound;
 
-use crate::overlay::{NodeKind, Overlay};
+use crate::overlay::{NodeKind, Overlay, PathId};
 use crate::scan::{capture_bound, display_path};
 
 use super::live::LiveDatabases;
@@ -36,7 +35,7 @@ struct Owner {
 }
 
 /// Attributes every live non-directory entry of `overlay` to at most one package.
-pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
+pub fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attribution {
     let mut warnings = Warnings::default();
     let mut databases = Vec::new();
     for (path, size) in &dbs.not_captured {
@@ -84,7 +83,8 @@ pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
     system.sort_by(order);
     language.sort_by(order);
 
-    let mut owners: HashMap<&[u8], Owner> = HashMap::new();
+    // Keyed by path id: a claim costs its path's length once, at the lookup.
+    let mut owners: HashMap<PathId, Owner> = HashMap::new();
     for (i, p) in system.iter().enumerate() {
         for path in &p.paths {
             let Some(resolved) = dbs.resolve(path) else {
@@ -100,9 +100,12 @@ pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
     }
     // A language database that a system package installed describes that system
     // package's files: counting it again would count them twice.
-    let (language, demoted): (Vec<Declared>, Vec<Declared>) = language
-        .into_iter()
-        .partition(|p| !owners.contains_key(&p.db_path[..]));
+    let (language, demoted): (Vec<Declared>, Vec<Declared>) = language.into_iter().partition(|p| {
+        !overlay
+            .paths()
+            .find(&p.db_path)
+            .is_some_and(|id| owners.contains_key(&id))
+    });
     drop(demoted);
     let base = system.len();
     for (i, p) in language.iter().enumerate() {
@@ -120,14 +123,12 @@ pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
         .collect();
     npm.sort_by_key(|(_, d)| std::cmp::Reverse(d.len()));
     for (package, dir) in npm {
-        let mut prefix = dir.to_vec();
-        prefix.push(b'/');
-        for (key, node) in overlay
-            .live
-            .range::<[u8], _>((Bound::Included(&prefix[..]), Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(&prefix))
-        {
-            if !node.kind.is_dir() && !owners.contains_key(&key[..]) {
+        if dir.is_empty() {
+            // Not a package directory: it would claim the whole image.
+            continue;
+        }
+        for (key, node) in overlay.live_below(dir) {
+            if !node.kind.is_dir() && !owners.contains_key(&key) {
                 owners.insert(
                     key,
                     Owner {
@@ -141,14 +142,17 @@ pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
     }
     // Byte-compiled files nobody lists follow the `.py` they were compiled from.
     let mut compiled = Vec::new();
-    for (key, node) in &overlay.live {
+    for (key, node) in overlay.live() {
         if matches!(node.kind, NodeKind::File { .. })
-            && key.ends_with(b".pyc")
-            && !owners.contains_key(&key[..])
+            && overlay.paths().name(key).ends_with(b".pyc")
+            && !owners.contains_key(&key)
         {
-            if let Some(owner) = pyc_source(key).and_then(|src| owners.get(&src[..])) {
+            let owner = pyc_source(&overlay.paths().path(key))
+                .and_then(|src| overlay.paths().find(&src))
+                .and_then(|src| owners.get(&src));
+            if let Some(owner) = owner {
                 compiled.push((
-                    &key[..],
+                    key,
                     Owner {
                         compiled: true,
                         ..*owner
@@ -163,13 +167,13 @@ pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
     let mut stats: Vec<Stats> = (0..decls.len()).map(|_| Stats::default()).collect();
     let mut unowned_bytes = 0u64;
     let mut unowned_files = 0u64;
-    for (key, node) in &overlay.live {
+    for (key, node) in overlay.live() {
         let size = match node.kind {
             NodeKind::Dir => continue,
             NodeKind::File { size, .. } => size,
             _ => 0,
         };
-        match owners.get(&key[..]) {
+        match owners.get(&key) {
             Some(o) => {
                 let s = &mut stats[o.package];
                 s.bytes += size;
@@ -247,17 +251,17 @@ pub fn attribute(overlay: &Overlay, dbs: &LiveDatabases<'_>) -> Attribution {
 
 /// Gives the live non-directory entry at `key` to `package` unless a claim at
 /// least as specific holds it.
-fn claim<'o>(
-    overlay: &'o Overlay,
-    owners: &mut HashMap<&'o [u8], Owner>,
+fn claim(
+    overlay: &Overlay<'_>,
+    owners: &mut HashMap<PathId, Owner>,
     key: &[u8],
     package: usize,
     rank: Rank,
 ) {
-    let Some((key, node)) = overlay.live.get_key_value(key) else {
+    let Some((key, node)) = overlay.get(key) else {
         return;
     };
-    if node.kind.is_dir() || owners.get(&key[..]).is_some_and(|o| o.rank >= rank) {
+    if node.kind.is_dir() || owners.get(&key).is_some_and(|o| o.rank >= rank) {
         return;
     }
     owners.insert(

@@ -17,7 +17,7 @@ pub struct LiveDatabases<'a> {
     pub(super) files: BTreeMap<&'a [u8], (usize, &'a [u8])>,
     /// Live database paths whose content was not captured (over the size bound),
     /// with their size.
-    pub(super) not_captured: Vec<(&'a [u8], u64)>,
+    pub(super) not_captured: Vec<(Vec<u8>, u64)>,
     /// Live symlink → target as stored.
     symlinks: HashMap<&'a [u8], &'a [u8]>,
 }
@@ -25,11 +25,11 @@ pub struct LiveDatabases<'a> {
 impl<'a> LiveDatabases<'a> {
     /// Picks, for every live database path, the captured copy the overlay kept
     /// (same layer, same size), and collects the live symlinks.
-    pub fn from_scans(overlay: &'a Overlay, scans: &[&'a LayerScan]) -> LiveDatabases<'a> {
+    pub fn from_scans(overlay: &Overlay<'_>, scans: &[&'a LayerScan]) -> LiveDatabases<'a> {
         let mut dbs = LiveDatabases::default();
         for (index, scan) in scans.iter().enumerate() {
             for c in &scan.captured {
-                if let Some(node) = overlay.live.get(&c.path) {
+                if let Some((_, node)) = overlay.get(&c.path) {
                     if node.layer == index
                         && matches!(node.kind, NodeKind::File { size, .. } if size == c.content.len() as u64)
                     {
@@ -40,17 +40,19 @@ impl<'a> LiveDatabases<'a> {
             }
             for r in &scan.records {
                 if let Kind::Symlink { target } = &r.kind {
-                    if matches!(overlay.live.get(&r.path), Some(n) if n.layer == index && n.kind == NodeKind::Symlink)
+                    if matches!(overlay.get(&r.path), Some((_, n)) if n.layer == index && n.kind == NodeKind::Symlink)
                     {
                         dbs.symlinks.insert(&r.path, target);
                     }
                 }
             }
         }
-        for (path, node) in &overlay.live {
+        let mut path = Vec::new();
+        for (id, node) in overlay.live() {
             if let NodeKind::File { size, .. } = node.kind {
-                if capture_bound(path).is_some() && !dbs.files.contains_key(&path[..]) {
-                    dbs.not_captured.push((path, size));
+                overlay.paths().write(id, &mut path);
+                if capture_bound(&path).is_some() && !dbs.files.contains_key(&path[..]) {
+                    dbs.not_captured.push((path.clone(), size));
                 }
             }
         }

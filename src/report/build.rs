@@ -61,10 +61,10 @@ pub fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInput<'_>])
         })
         .collect();
 
+    let mut path = Vec::new();
     let files: Vec<LiveFile> = overlay
-        .live
-        .iter()
-        .filter_map(|(path, node)| {
+        .live()
+        .filter_map(|(id, node)| {
             let (kind, bytes) = match node.kind {
                 NodeKind::Dir => return None,
                 NodeKind::File { size, .. } => (FileKind::File, size),
@@ -72,8 +72,9 @@ pub fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInput<'_>])
                 NodeKind::Hardlink => (FileKind::Hardlink, 0),
                 NodeKind::Special => (FileKind::Special, 0),
             };
+            overlay.paths().write(id, &mut path);
             Some(LiveFile {
-                path: display_path(path),
+                path: display_path(&path),
                 bytes,
                 layer: node.layer,
                 kind,

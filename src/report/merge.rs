@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::overlay::Overlay;
+use crate::overlay::{Overlay, PathId};
 use crate::scan::display_path;
 
 use super::{MergeSaving, PathBytes};
@@ -12,31 +12,32 @@ use super::{MergeSaving, PathBytes};
 /// How many files each saving lists.
 pub const TOP_FILES: usize = 10;
 
-type PathSize<'a> = (&'a [u8], u64);
+/// A dead copy's path (by rank, i.e. in path order) and size.
+type PathSize = (u32, PathId, u64);
 
-pub fn savings(overlay: &Overlay) -> Vec<MergeSaving> {
-    let mut pairs: BTreeMap<(usize, usize), Vec<PathSize<'_>>> = BTreeMap::new();
+pub fn savings(overlay: &Overlay<'_>) -> Vec<MergeSaving> {
+    let mut pairs: BTreeMap<(usize, usize), Vec<PathSize>> = BTreeMap::new();
     for d in overlay.dead.iter().filter(|d| d.by > d.layer) {
         pairs
             .entry((d.layer, d.by))
             .or_default()
-            .push((&d.path, d.size));
+            .push((overlay.rank(d.path), d.path, d.size));
     }
     let mut out: Vec<MergeSaving> = pairs
         .into_iter()
         .map(|((lower, upper), mut files)| {
-            files.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            files.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
             MergeSaving {
                 lower,
                 upper,
                 files: files.len() as u64,
-                bytes: files.iter().map(|f| f.1).sum(),
+                bytes: files.iter().map(|f| f.2).sum(),
                 top_files: files
                     .iter()
                     .take(TOP_FILES)
-                    .map(|(p, b)| PathBytes {
-                        path: display_path(p),
-                        bytes: *b,
+                    .map(|&(_, id, bytes)| PathBytes {
+                        path: display_path(&overlay.paths().path(id)),
+                        bytes,
                     })
                     .collect(),
             }
