@@ -67,7 +67,7 @@ fn scan(bytes: &[u8], declared: Option<Compression>) -> LayerScan {
 
 /// What an overlay amounts to, for comparisons: live entries and dead bytes.
 fn summary(o: &Overlay) -> (Vec<(Vec<u8>, usize)>, u64) {
-    let live = o.live.iter().map(|(k, n)| (k.to_vec(), n.layer)).collect();
+    let live = o.live().map(|(id, n)| (o.paths().path(id), n.layer)).collect();
     (live, o.dead.iter().map(|d| d.size).sum())
 }
 
@@ -82,6 +82,9 @@ proptest! {
         let stored: u64 = scans.iter().map(|s| s.regular_bytes).sum();
         let dead: u64 = overlay.dead.iter().map(|d| d.size).sum();
         prop_assert_eq!(stored, overlay.live_bytes() + dead);
+        // Live entries come in the byte order of their paths (the report's file order).
+        let (live, _) = summary(&overlay);
+        prop_assert!(live.windows(2).all(|w| w[0].0 < w[1].0));
     }
 
     /// The same layers stored plain, gzip or zstd give the same records and overlay.
