@@ -67,7 +67,10 @@ fn scan(bytes: &[u8], declared: Option<Compression>) -> LayerScan {
 
 /// What an overlay amounts to, for comparisons: live entries and dead bytes.
 fn summary(o: &Overlay) -> (Vec<(Vec<u8>, usize)>, u64) {
-    let live = o.live().map(|(id, n)| (o.paths().path(id), n.layer)).collect();
+    let live = o
+        .live()
+        .map(|(id, n)| (o.paths().path(id), n.layer))
+        .collect();
     (live, o.dead.iter().map(|d| d.size).sum())
 }
 
