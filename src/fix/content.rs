@@ -32,10 +32,9 @@ pub(crate) fn live_contents(
     }
     let overlay = Overlay::apply(&scans);
     Ok(overlay
-        .live
-        .iter()
-        .filter_map(|(path, node)| match &node.kind {
-            NodeKind::File { hash, .. } => Some((display_path(path), *hash)),
+        .live()
+        .filter_map(|(id, node)| match node.kind {
+            NodeKind::File { hash, .. } => Some((display_path(&overlay.paths().path(id)), hash)),
             _ => None,
         })
         .collect())
