@@ -294,6 +294,51 @@ fn github_suggestions_are_one_review_on_the_right_lines() {
         0,
         "nothing to delete"
     );
+    // Applying every suggestion gives exactly the file `fix --write` writes.
+    let edits = mine
+        .iter()
+        .map(|(start, line, body)| (start.unwrap_or(*line), *line, block(body)))
+        .collect();
+    assert_eq!(apply(dir.path(), edits), rewritten(dir.path()));
+}
+
+/// The lines of the suggestion block of a comment body.
+fn block(body: &str) -> Vec<String> {
+    let mut lines = body
+        .lines()
+        .skip_while(|l| !l.trim_start_matches('`').starts_with("suggestion"));
+    let open = lines.next().expect("a suggestion block");
+    let fence: String = open.chars().take_while(|c| *c == '`').collect();
+    lines
+        .take_while(|l| *l != fence)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The checkout's Dockerfile with `edits` (first line, last line, new lines) applied, as
+/// a reviewer's "apply suggestion" clicks do.
+fn apply(dir: &Path, mut edits: Vec<(u64, u64, Vec<String>)>) -> String {
+    let text = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (start, end, new) in edits {
+        lines.splice(start as usize - 1..end as usize, new);
+    }
+    lines.join("\n") + "\n"
+}
+
+/// What `fix --write` makes of the checkout's Dockerfile (on a copy).
+fn rewritten(dir: &Path) -> String {
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.join("Dockerfile"), copy.path().join("Dockerfile")).unwrap();
+    bin()
+        .arg("fix")
+        .arg(image("cleanup-split.oci.tar"))
+        .arg("--dockerfile")
+        .arg(copy.path().join("Dockerfile"))
+        .arg("--write")
+        .code(0);
+    std::fs::read_to_string(copy.path().join("Dockerfile")).unwrap()
 }
 
 /// A rerun with the same rewrite leaves the review alone; after a push that moves the
@@ -602,6 +647,24 @@ fn gitlab_suggestions_are_discussions_on_the_diff_lines() {
         (Some(18), None)
     );
     assert!(lab.notes.lock().unwrap().is_empty(), "no fallback note");
+
+    // GitLab's block reaches N lines below its anchor: applied, the file `fix --write` writes.
+    let edits = notes
+        .iter()
+        .map(|n| {
+            let body = n["body"].as_str().unwrap();
+            let below: u64 = body
+                .split("suggestion:-0+")
+                .nth(1)
+                .and_then(|r| r.split('\n').next())
+                .unwrap()
+                .parse()
+                .unwrap();
+            let at = n["position"]["new_line"].as_u64().unwrap();
+            (at, at + below, block(body))
+        })
+        .collect();
+    assert_eq!(apply(dir.path(), edits), rewritten(dir.path()));
 
     let out = run_gl(&server, dir.path());
     assert!(stderr(&out).contains("unchanged"), "{}", stderr(&out));

@@ -273,6 +273,30 @@ mod tests {
         assert!(s[0].text.contains("together"), "{}", s[0].text);
     }
 
+    /// Applying every suggestion (bottom-up, as separate clicks would) gives the rewrite,
+    /// whatever the edit: insertions at the top, middle and end, deletions, replacements.
+    #[test]
+    fn applying_every_suggestion_gives_the_rewrite() {
+        let pairs = [
+            (BEFORE, AFTER),
+            ("a\nb\nc\n", "x\na\nb\nc\ny\n"),
+            ("a\nb\nc\nd\n", "a\nd\n"),
+            ("a\nb\nc\nd\n", "b2\nc\nd\ne\n"),
+            ("a\n", "\n"),
+            ("a\nb\n", "a\nb\nc\nd\n"),
+        ];
+        for (before, after) in pairs {
+            let mut lines: Vec<String> = before.lines().map(str::to_string).collect();
+            let mut all = suggestions(&plan(after, vec![]), before);
+            all.sort_by_key(|s| std::cmp::Reverse(s.start));
+            for s in all {
+                lines.splice(s.start - 1..s.end, s.replacement);
+            }
+            let got: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            assert_eq!(got, after, "{before:?} -> {after:?}");
+        }
+    }
+
     /// An insertion at the very top has no line above: it takes the first line.
     #[test]
     fn an_insertion_at_the_top_sits_on_the_first_line() {
