@@ -272,6 +272,7 @@ cmd_run() {
   bool_input warn-only "${INPUT_WARN_ONLY:=false}"
   bool_input manifest-only "${INPUT_MANIFEST_ONLY:=false}"
   bool_input html "${INPUT_HTML:=false}"
+  bool_input fix "${INPUT_FIX:=false}"
   case "${INPUT_COMMENT_ON:=always}" in
     always|change|failure) ;;
     *) die "input 'comment-on' must be always, change or failure, not '$INPUT_COMMENT_ON'" ;;
@@ -376,6 +377,11 @@ cmd_run() {
   if [ -n "$template" ]; then args+=(--template "$template"); fi
   if [ "$INPUT_WARN_ONLY" = true ]; then args+=(--warn-only); fi
   if [ -n "${INPUT_LABEL:-}" ] && [ "$command" != merge ]; then args+=(--label "$INPUT_LABEL"); fi
+  # The "Fix it" section: the rewrite of the Dockerfile head was built from.
+  if [ "$INPUT_FIX" = true ] && [ "$command" != merge ]; then
+    [ -f "${INPUT_DOCKERFILE:-Dockerfile}" ] || die "input 'dockerfile': ${INPUT_DOCKERFILE:-Dockerfile} does not exist (input 'fix' reads it)"
+    args+=(--dockerfile "${INPUT_DOCKERFILE:-Dockerfile}")
+  fi
   if [ "$INPUT_HTML" = true ] && [ "$command" != merge ]; then
     local html="$tmp/layergate-$key.html"
     args+=(--html "$html")

@@ -356,6 +356,31 @@ fn run_builds_the_command_from_the_inputs() {
         );
     }
 
+    // `fix: true`: the comment's "Fix it" section, from the Dockerfile input.
+    let dockerfile = tmp.path().join("Dockerfile");
+    std::fs::write(&dockerfile, "FROM scratch\n").unwrap();
+    let df = dockerfile.to_str().unwrap();
+    let out = step(
+        "run",
+        &[
+            ("LAYERGATE_BIN_PATH", bin),
+            ("ARGS_FILE", args),
+            ("LAYERGATE_TEMP", temp_s),
+            ("INPUT_COMMAND", "check"),
+            ("INPUT_IMAGE", "oci:dir"),
+            ("INPUT_COMMENT", "false"),
+            ("INPUT_REPORT", "R"),
+            ("INPUT_MARKDOWN", "M"),
+            ("INPUT_FIX", "true"),
+            ("INPUT_DOCKERFILE", df),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&args_file).unwrap(),
+        format!("check\noci:dir\n--progress\n--format\njson\n--output\nR\n--dockerfile\n{df}\n--markdown\nM\n--comment\nnone\n--comment-key\ndefault\ntoken= user=\n")
+    );
+
     for (env, message) in [
         (
             vec![
@@ -368,6 +393,15 @@ fn run_builds_the_command_from_the_inputs() {
         (
             vec![("INPUT_HEAD", "b")],
             "input 'base' is required for command: diff",
+        ),
+        (
+            vec![
+                ("INPUT_COMMAND", "check"),
+                ("INPUT_IMAGE", "b"),
+                ("INPUT_FIX", "true"),
+                ("INPUT_DOCKERFILE", "/nonexistent/Dockerfile"),
+            ],
+            "input 'dockerfile': /nonexistent/Dockerfile does not exist (input 'fix' reads it)",
         ),
         (
             vec![
