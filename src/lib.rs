@@ -5,7 +5,9 @@
 //! Data flows one way: `source` → `scan` → `overlay` → `report` → `compare` →
 //! `policy` → `render` → `publish`. Everything from `scan` to `render` is pure;
 //! sources, `load` and publishers sit at the edges. `gate` runs one validated
-//! request end to end; the flags (`src/bin/layergate/`) belong to the binary, not here.
+//! `diff`/`check` request end to end, `fleet` a `merge` or `platforms` one; each
+//! returns the same `Outcome` (with its `Exit`), which `publish` publishes alike.
+//! The flags (`src/bin/layergate/`) belong to the binary, not here.
 //!
 //! The modules are private: what the binary, the tests, the examples and the fuzz
 //! targets use is re-exported below, so an item nothing outside uses is dead code

@@ -93,6 +93,10 @@ pub fn read_verdicts(paths: &[PathBuf]) -> Result<Vec<Input>, FleetError> {
 
 /// Runs one `merge`: the verdicts (and the history) to one verdict and comment.
 pub fn run_merge(req: &MergeRequest) -> Result<Outcome, FleetError> {
+    // A merge draws many images: there is no one page to draw, so say it first.
+    if req.format == Format::Html {
+        return Err(FleetError::NoHtml { command: "merge" });
+    }
     let inputs = read_verdicts(&req.verdicts)?;
     let drift = req
         .policy
