@@ -210,11 +210,16 @@ pub fn platforms(reference: &ImageRef, opts: &OpenOptions) -> Result<Vec<Platfor
                 path.display()
             )))
         }
-        // docker-save archives, engines and standard input hold one image.
-        ImageRef::DockerArchive { .. }
-        | ImageRef::Engine { .. }
-        | ImageRef::Name(_)
-        | ImageRef::Stdin => None,
+        // Listing reads it, and opening each platform would read it again.
+        ImageRef::Stdin => {
+            return Err(SourceError::Unsupported(
+                "-: standard input can be read only once, so its platforms cannot be listed \
+                 and then read: save the image to a file"
+                    .into(),
+            ))
+        }
+        // docker-save archives and engines hold one image.
+        ImageRef::DockerArchive { .. } | ImageRef::Engine { .. } | ImageRef::Name(_) => None,
     };
     match listed {
         Some(platforms) => Ok(platforms),

@@ -189,7 +189,8 @@ fn check_platform_all_judges_every_platform_with_one_exit_code() {
 }
 
 /// The HTML report draws one image: asked of every platform it is one clear line
-/// and exit 2, before anything is read.
+/// and exit 2, before anything is read. Standard input can be read once, so its
+/// platforms cannot be listed and then read: one line too.
 #[test]
 fn platform_all_refuses_the_one_image_outputs() {
     let multi = image("multiarch.oci.tar");
@@ -199,6 +200,25 @@ fn platform_all_refuses_the_one_image_outputs() {
         err.trim_end(),
         "layergate: --platform all: --format html shows one platform; give --platform OS/ARCH[/VARIANT]"
     );
+    let o = crate::support::bin()
+        .args([
+            "check",
+            "-",
+            "--platform",
+            "all",
+            "--comment",
+            "none",
+            "--quiet",
+        ])
+        .output_with_stdin(std::fs::read(&multi).unwrap())
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("standard input can be read only once"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
 }
 
 /// A `--platform all` verdict written for a CI matrix (`--label`) merges as a row
