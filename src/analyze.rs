@@ -89,7 +89,7 @@ pub fn analyze(jobs: &[Job<'_>], limits: &Limits) -> Result<Vec<Report>, Analyze
 
 /// The storage form of a layer as its documents say, before reading it: the media
 /// type's, or plain when the blob is the tar itself (docker save); `None` unknown.
-pub fn storage(layer: &LayerSource) -> Option<Compression> {
+pub(crate) fn storage(layer: &LayerSource) -> Option<Compression> {
     match layer.declared_compression() {
         Ok(Some(c)) => Some(c),
         _ if layer.digest.as_ref().is_none_or(|d| d == &layer.diff_id) => Some(Compression::None),
@@ -99,7 +99,7 @@ pub fn storage(layer: &LayerSource) -> Option<Compression> {
 
 /// What reading a run needs so its compressed sizes compare (see `compare::compressed`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EstimatePlan {
+pub(crate) struct EstimatePlan {
     /// The layers of the run (images and saved reports) are not all stored one way.
     pub mixed: bool,
     /// The blobs (by blob key) whose gzip size must be estimated: every layer not
@@ -109,7 +109,7 @@ pub struct EstimatePlan {
 
 /// Decides, from the documents alone and before any layer is read, which blobs
 /// need a gzip estimate: none when every layer of the run has one storage form.
-pub fn plan_estimates(images: &[&ResolvedImage], reports: &[&Report]) -> EstimatePlan {
+pub(crate) fn plan_estimates(images: &[&ResolvedImage], reports: &[&Report]) -> EstimatePlan {
     let forms: HashSet<Option<Compression>> = images
         .iter()
         .flat_map(|i| i.layers.iter().map(storage))
@@ -163,7 +163,7 @@ pub fn analyze_with(
 }
 
 /// [`analyze_with`], estimating the gzip size of the blobs in `estimate`.
-pub fn analyze_estimating(
+pub(crate) fn analyze_estimating(
     jobs: &[Job<'_>],
     limits: &Limits,
     run: &RunOptions,
@@ -379,7 +379,7 @@ fn scan_one(
 
 /// The report of an image from its documents alone (`--manifest-only`): no layer is
 /// opened, so a registry image costs its manifests and config, nothing more.
-pub fn manifest_only(image: &ResolvedImage) -> Report {
+pub(crate) fn manifest_only(image: &ResolvedImage) -> Report {
     let commands = image.config.layer_commands(image.layers.len());
     let layers: Vec<report::DescribedLayer> = image
         .layers

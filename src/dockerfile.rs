@@ -9,13 +9,13 @@
 
 /// One logical instruction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instruction {
+pub(crate) struct Instruction {
     /// 1-based line the instruction starts on.
     pub line: usize,
     /// 1-based last line, heredoc bodies included.
-    pub end_line: usize,
+    pub(crate) end_line: usize,
     /// Upper-cased keyword (`RUN`, `FROM`, …).
-    pub keyword: String,
+    pub(crate) keyword: String,
     /// Everything after the keyword, continuation lines joined by a space.
     pub args: String,
     /// Heredoc bodies, in order, each with its lines joined by `\n`.
@@ -25,7 +25,7 @@ pub struct Instruction {
 impl Instruction {
     /// The shell script a `RUN` executes: its heredoc bodies when it has any (the
     /// `<<EOF` word itself runs nothing), else its arguments.
-    pub fn script(&self) -> String {
+    pub(crate) fn script(&self) -> String {
         if self.heredocs.is_empty() {
             self.args.clone()
         } else {
@@ -35,7 +35,7 @@ impl Instruction {
 }
 
 /// Every instruction of `text`, in order.
-pub fn parse(text: &str) -> Vec<Instruction> {
+pub(crate) fn parse(text: &str) -> Vec<Instruction> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -127,7 +127,7 @@ fn heredoc_delimiters(args: &str) -> Vec<(String, bool)> {
 }
 
 /// Drops leading `--flag=value` words (`--mount=…`, `--chmod=…`, `--from=…`).
-pub fn strip_flags(args: &str) -> &str {
+pub(crate) fn strip_flags(args: &str) -> &str {
     let mut rest = args.trim_start();
     while rest.starts_with("--") {
         rest = rest
@@ -141,7 +141,7 @@ pub fn strip_flags(args: &str) -> &str {
 /// `ARG NAME=default` values in force at each instruction: global ARGs (before the
 /// first `FROM`) and the current stage's. A global ARG is visible in a stage only when
 /// the stage re-declares it, as Docker scopes them; its default carries over.
-pub fn arg_defaults(instructions: &[Instruction]) -> Vec<Vec<(String, String)>> {
+pub(crate) fn arg_defaults(instructions: &[Instruction]) -> Vec<Vec<(String, String)>> {
     let mut global: Vec<(String, String)> = Vec::new();
     let mut stage: Option<Vec<(String, String)>> = None;
     let mut out = Vec::with_capacity(instructions.len());
@@ -182,7 +182,7 @@ pub fn arg_defaults(instructions: &[Instruction]) -> Vec<Vec<(String, String)>> 
 
 /// Expands `$NAME` and `${NAME}` from `vars`; `Err(name)` names the first variable that
 /// has no value.
-pub fn expand(text: &str, vars: &[(String, String)]) -> Result<String, String> {
+pub(crate) fn expand(text: &str, vars: &[(String, String)]) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find('$') {

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::analyze::RunOptions;
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::image::Platform;
 use crate::load::{load, load_platforms, platforms_of, LoadError, ReadLayers};
@@ -24,6 +25,8 @@ pub struct Request {
     pub head: String,
     pub policy: Policy,
     pub open: OpenOptions,
+    /// The layer cache and progress display the analysis uses.
+    pub run: RunOptions,
     pub format: Format,
     pub template: Option<Template>,
     /// The hidden marker of the comment.
@@ -136,7 +139,7 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
         .map(String::as_str)
         .chain([req.head.as_str()])
         .collect();
-    let mut reports = load(&refs, &req.open, read)?;
+    let mut reports = load(&refs, &req.open, &req.run, read)?;
     let count = reports.len();
     let head = reports.pop().ok_or(LoadError::Count(count, refs.len()))?;
     let base = reports.pop();
@@ -311,7 +314,7 @@ fn all_platforms(req: &Request, read: ReadLayers) -> Result<Outcome, GateError> 
     for r in base_ref.iter().chain([&head_ref]) {
         wanted.push((r, platforms_of(r, &req.open)?));
     }
-    let mut sides = load_platforms(&wanted, &req.open, read)?;
+    let mut sides = load_platforms(&wanted, &req.open, &req.run, read)?;
     let count = sides.len();
     let head = sides.pop().ok_or(LoadError::Count(count, wanted.len()))?;
     let base = sides.pop().unwrap_or_default();

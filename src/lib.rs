@@ -14,6 +14,8 @@
 //! the compiler reports. `publish`, `fleet` and `cache_key` stay namespaces (their
 //! names would clash here), and `testkit` is the tests' image builder.
 
+#![warn(unreachable_pub)]
+
 mod advice;
 mod analyze;
 mod cache;

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analyze::{analyze_estimating, plan_estimates, AnalyzeError, Job};
+use crate::analyze::{analyze_estimating, plan_estimates, AnalyzeError, Job, RunOptions};
 use crate::image::Platform;
 use crate::report::Report;
 use crate::scan::Limits;
@@ -13,10 +13,10 @@ use crate::source::{open_image, ImageRef, OpenOptions, SourceError};
 
 /// Largest saved report read back. A report of 200 000 files is about 30 MB; a
 /// file far beyond that is not one of ours.
-pub const MAX_REPORT_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_REPORT_BYTES: u64 = 1 << 30;
 
 /// Report schemas this version reads (1 is upgraded on the way in, see [`read_report`]).
-pub const READABLE_SCHEMAS: [u32; 2] = [1, crate::report::SCHEMA];
+pub(crate) const READABLE_SCHEMAS: [u32; 2] = [1, crate::report::SCHEMA];
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -52,7 +52,7 @@ enum Loaded {
 
 /// When the layers are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadLayers {
+pub(crate) enum ReadLayers {
     Always,
     /// Manifests and configs only (`--manifest-only`).
     Never,
@@ -65,34 +65,46 @@ pub enum ReadLayers {
 /// Reads every reference (images or saved reports) and analyses the images
 /// together, so layers they share are scanned once. Reports come back in the
 /// order of `refs`. `opts.manifest_only` reads no layer.
-pub fn load_reports(refs: &[&str], opts: &OpenOptions) -> Result<Vec<Report>, LoadError> {
+pub fn load_reports(
+    refs: &[&str],
+    opts: &OpenOptions,
+    run: &RunOptions,
+) -> Result<Vec<Report>, LoadError> {
     let read = if opts.manifest_only {
         ReadLayers::Never
     } else {
         ReadLayers::Always
     };
-    load(refs, opts, read)
+    load(refs, opts, run, read)
 }
 
 /// [`load_reports`] with the choice of when to read the layers. When the storage
 /// forms of the run differ (gzip beside plain or zstd), layers read for it also
 /// get their gzip size estimated, decided from the documents before scanning.
-pub fn load(refs: &[&str], opts: &OpenOptions, read: ReadLayers) -> Result<Vec<Report>, LoadError> {
+pub(crate) fn load(
+    refs: &[&str],
+    opts: &OpenOptions,
+    run: &RunOptions,
+    read: ReadLayers,
+) -> Result<Vec<Report>, LoadError> {
     let parsed: Vec<ImageRef> = refs
         .iter()
         .map(|r| ImageRef::parse(r))
         .collect::<Result<_, _>>()?;
     let items: Vec<(&ImageRef, Option<&Platform>)> =
         parsed.iter().map(|r| (r, opts.platform.as_ref())).collect();
-    load_items(&items, opts, read)
+    load_items(&items, opts, run, read)
 }
 
 /// The platforms to read of one reference, as [`load_platforms`] takes them.
-pub type Wanted<'a> = (&'a ImageRef, Vec<Platform>);
+pub(crate) type Wanted<'a> = (&'a ImageRef, Vec<Platform>);
 
 /// The platforms `reference` offers ([`source::platforms`](crate::source::platforms));
 /// a saved report offers the one its image was read for.
-pub fn platforms_of(reference: &ImageRef, opts: &OpenOptions) -> Result<Vec<Platform>, LoadError> {
+pub(crate) fn platforms_of(
+    reference: &ImageRef,
+    opts: &OpenOptions,
+) -> Result<Vec<Platform>, LoadError> {
     match reference {
         ImageRef::Report(path) => Ok(vec![platform_of(&read_report(path)?)]),
         _ => Ok(crate::source::platforms(reference, opts)?),
@@ -100,7 +112,7 @@ pub fn platforms_of(reference: &ImageRef, opts: &OpenOptions) -> Result<Vec<Plat
 }
 
 /// The platform a report was read for.
-pub fn platform_of(report: &Report) -> Platform {
+pub(crate) fn platform_of(report: &Report) -> Platform {
     let i = &report.image;
     Platform {
         os: i.os.clone(),
@@ -114,16 +126,17 @@ pub fn platform_of(report: &Report) -> Platform {
 /// a layer blob several platforms (or base and head) share is read once. Returns,
 /// per reference, each platform with its report, in the order asked. A saved
 /// report is read as it is, whatever platform is asked of it.
-pub fn load_platforms(
+pub(crate) fn load_platforms(
     wanted: &[Wanted<'_>],
     opts: &OpenOptions,
+    run: &RunOptions,
     read: ReadLayers,
 ) -> Result<Vec<Vec<(Platform, Report)>>, LoadError> {
     let items: Vec<(&ImageRef, Option<&Platform>)> = wanted
         .iter()
         .flat_map(|(r, platforms)| platforms.iter().map(move |p| (*r, Some(p))))
         .collect();
-    let mut reports = load_items(&items, opts, read)?.into_iter();
+    let mut reports = load_items(&items, opts, run, read)?.into_iter();
     let mut out = Vec::new();
     for (_, platforms) in wanted {
         let mut side = Vec::new();
@@ -142,6 +155,7 @@ pub fn load_platforms(
 fn load_items(
     items: &[(&ImageRef, Option<&Platform>)],
     opts: &OpenOptions,
+    run: &RunOptions,
     read: ReadLayers,
 ) -> Result<Vec<Report>, LoadError> {
     let mut opened = Vec::new();
@@ -182,7 +196,7 @@ fn load_items(
         ReadLayers::WhenFormsDiffer => plan.mixed,
     };
     let scanned = if read {
-        analyze_estimating(&jobs, &Limits::default(), &opts.run, &plan.blobs)?
+        analyze_estimating(&jobs, &Limits::default(), run, &plan.blobs)?
     } else {
         jobs.iter()
             .map(|j| crate::analyze::manifest_only(j.image))
@@ -208,7 +222,7 @@ fn load_items(
 /// reports are upgraded: there a partial report (`--manifest-only`) wrote its
 /// unmeasured figures as 0, which schema 2 says with `null`, so those zeros become
 /// "not measured" here and never reach a rule.
-pub fn read_report(path: &Path) -> Result<Report, LoadError> {
+pub(crate) fn read_report(path: &Path) -> Result<Report, LoadError> {
     let read = |source| LoadError::Read {
         path: path.to_path_buf(),
         source,

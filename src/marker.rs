@@ -51,13 +51,13 @@ impl Marker {
     }
 
     /// Whether `body` carries this marker (and not merely a longer key's).
-    pub fn is_in(&self, body: &str) -> bool {
+    pub(crate) fn is_in(&self, body: &str) -> bool {
         body.contains(&self.text())
     }
 
     /// The body with the marker, added at the top when the renderer (a custom
     /// template) left it out.
-    pub fn stamp(&self, body: &str) -> String {
+    pub(crate) fn stamp(&self, body: &str) -> String {
         if self.is_in(body) {
             body.to_string()
         } else {

@@ -26,7 +26,7 @@ pub enum InputError {
 
 impl InputError {
     /// Whether the file does not exist (a discovered file that is absent is no error).
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, InputError::Io(e) if e.kind() == io::ErrorKind::NotFound)
     }
 }
@@ -54,7 +54,7 @@ pub fn read_text_capped(path: &Path, limit: u64) -> Result<String, InputError> {
 }
 
 /// Opens `path` for reading if it is a regular file (symlinks followed).
-pub fn open_regular(path: &Path) -> Result<File, InputError> {
+pub(crate) fn open_regular(path: &Path) -> Result<File, InputError> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)

@@ -12,7 +12,7 @@
 use std::sync::RwLock;
 
 /// What a secret is replaced with.
-pub const MASK: &str = "***";
+pub(crate) const MASK: &str = "***";
 
 /// Secrets shorter than this are not registered: replacing every `a` of a message
 /// would hide it without protecting anything.
@@ -21,7 +21,7 @@ const MIN_SECRET: usize = 4;
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Registers a token or password to be replaced from now on.
-pub fn register(secret: &str) {
+pub(crate) fn register(secret: &str) {
     let secret = secret.trim();
     if secret.len() < MIN_SECRET {
         return;
@@ -49,7 +49,7 @@ pub fn scrub(text: &str) -> String {
 }
 
 /// `url` without its userinfo (`https://***@host/…`): what a URL may show.
-pub fn url(url: &str) -> String {
+pub(crate) fn url(url: &str) -> String {
     url_userinfo(url)
 }
 

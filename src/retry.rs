@@ -9,7 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 /// Shortens the first backoff, in milliseconds (tests use a few).
-pub const BACKOFF_ENV: &str = "LAYERGATE_HTTP_BACKOFF_MS";
+pub(crate) const BACKOFF_ENV: &str = "LAYERGATE_HTTP_BACKOFF_MS";
 
 /// How often to try and how long to wait in between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,10 +19,10 @@ pub struct RetryPolicy {
     /// The wait after the first failure; doubles after each further one.
     pub base: Duration,
     /// No backoff of ours waits longer than this.
-    pub cap: Duration,
+    pub(crate) cap: Duration,
     /// A wait the server asks for beyond this (a rate limit resetting in an hour) is
     /// not worth blocking CI for: give up instead.
-    pub max_server_wait: Duration,
+    pub(crate) max_server_wait: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -40,7 +40,7 @@ impl RetryPolicy {
     /// The default policy, with the first backoff from [`BACKOFF_ENV`] when `get`
     /// (an environment lookup) has it; a value that is not a whole number of
     /// milliseconds (up to ten minutes) is an error naming the variable.
-    pub fn from_env(
+    pub(crate) fn from_env(
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, crate::setting::SettingError> {
         let mut policy = RetryPolicy::default();
@@ -78,7 +78,7 @@ impl RetryPolicy {
 }
 
 /// What one attempt gave.
-pub enum Attempt<T, E> {
+pub(crate) enum Attempt<T, E> {
     Done(T),
     /// Worth another try (429, 5xx, a dropped connection, a timeout); `wait` is the
     /// server's own hint, when it gave one.
@@ -92,17 +92,17 @@ pub enum Attempt<T, E> {
 
 /// Why [`run`] stopped without a result.
 #[derive(Debug)]
-pub struct Failed<E> {
+pub(crate) struct Failed<E> {
     pub error: E,
     /// Attempts made, the last included.
     pub attempts: u32,
     /// Whether the last failure was transient (the retries ran out) or final.
     #[cfg_attr(not(test), allow(dead_code))] // read by the retry tests
-    pub transient: bool,
+    pub(crate) transient: bool,
 }
 
 /// Runs `attempt` until it is done, fails for good, or the policy gives up.
-pub async fn run<T, E, F, Fut>(policy: &RetryPolicy, mut attempt: F) -> Result<T, Failed<E>>
+pub(crate) async fn run<T, E, F, Fut>(policy: &RetryPolicy, mut attempt: F) -> Result<T, Failed<E>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Attempt<T, E>>,
@@ -134,7 +134,7 @@ where
 }
 
 /// `Retry-After` in seconds; the HTTP-date form is left to our own backoff.
-pub fn retry_after_secs(value: &str) -> Option<Duration> {
+pub(crate) fn retry_after_secs(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 

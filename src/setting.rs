@@ -30,7 +30,7 @@ fn error(name: &str, raw: &str, expected: String) -> SettingError {
 }
 
 /// Seconds, possibly fractional (`2.5`), within `range`.
-pub fn seconds(
+pub(crate) fn seconds(
     name: &str,
     raw: &str,
     range: RangeInclusive<f64>,
@@ -52,7 +52,7 @@ pub fn seconds(
 }
 
 /// A whole number within `range`; `unit` names it in the message (`milliseconds`).
-pub fn whole(
+pub(crate) fn whole(
     name: &str,
     raw: &str,
     unit: &str,
@@ -121,7 +121,7 @@ pub fn prepare_environment() -> Result<(), SettingError> {
 
 /// A pull/merge request number as a CI system sets it: digits only (no sign, no
 /// space: ` 7` is not what GitLab writes, so it is refused rather than guessed), from 1.
-pub fn id(name: &str, raw: &str) -> Result<u64, SettingError> {
+pub(crate) fn id(name: &str, raw: &str) -> Result<u64, SettingError> {
     let bad = || {
         error(
             name,

@@ -16,20 +16,20 @@ pub fn human_bytes(bytes: u64) -> String {
 }
 
 /// What a figure nobody measured shows (a report from manifests only): never 0.
-pub const NOT_MEASURED: &str = "not measured";
+pub(crate) const NOT_MEASURED: &str = "not measured";
 
 /// A size that may not have been measured.
-pub fn maybe_bytes(bytes: Option<u64>) -> String {
+pub(crate) fn maybe_bytes(bytes: Option<u64>) -> String {
     bytes.map_or_else(|| NOT_MEASURED.to_string(), human_bytes)
 }
 
 /// A count that may not have been measured.
-pub fn maybe_count(n: Option<u64>) -> String {
+pub(crate) fn maybe_count(n: Option<u64>) -> String {
     n.map_or_else(|| NOT_MEASURED.to_string(), |n| n.to_string())
 }
 
 /// A ratio (0..=1) as `97.50 %`, or "not measured".
-pub fn maybe_percent(ratio: Option<f64>) -> String {
+pub(crate) fn maybe_percent(ratio: Option<f64>) -> String {
     ratio.map_or_else(
         || NOT_MEASURED.to_string(),
         |r| format!("{:.2} %", r * 100.0),
@@ -37,7 +37,7 @@ pub fn maybe_percent(ratio: Option<f64>) -> String {
 }
 
 /// Signed sizes for deltas: `+1.5 MiB`, `-12 B`, `0 B`.
-pub fn human_delta(delta: i128) -> String {
+pub(crate) fn human_delta(delta: i128) -> String {
     let mag = human_bytes(delta.unsigned_abs().min(u64::MAX as u128) as u64);
     match delta.signum() {
         1 => format!("+{mag}"),
@@ -48,7 +48,7 @@ pub fn human_delta(delta: i128) -> String {
 
 /// A table with a header row, columns padded to their widest cell; columns listed
 /// in `right` are right-aligned (numbers).
-pub fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
     let cols = header.len();
     let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
@@ -84,7 +84,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
 }
 
 /// Shortens a one-line string to `max` characters with an ellipsis.
-pub fn ellipsize(s: &str, max: usize) -> String {
+pub(crate) fn ellipsize(s: &str, max: usize) -> String {
     let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= max {
         one_line

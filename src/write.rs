@@ -23,7 +23,7 @@ use std::sync::{Mutex, Once};
 
 /// Every temporary file layergate creates starts with this, so the cache's eviction
 /// and a person cleaning up can tell them apart from anything else.
-pub const TEMP_PREFIX: &str = ".layergate-tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".layergate-tmp-";
 
 /// How many symlinks are followed before giving up (the kernel's own limit).
 const MAX_LINKS: usize = 40;
@@ -39,7 +39,7 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Appends `bytes` to `path` (created when missing, following the umask) in one
 /// piece: when the write fails part-way the file is truncated back to where it was.
-pub fn append_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn append_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -64,7 +64,7 @@ pub fn append_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Replaces exactly `path` (a symlink there is replaced, never followed) with a
 /// file of mode 0600 holding `bytes`: the cache's entries, which only their owner
 /// may read or write, whatever the umask.
-pub fn replace_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn replace_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -94,7 +94,7 @@ pub fn replace_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Creates `path` exclusively (no link followed, an existing file is `AlreadyExists`)
 /// with mode 0600 and writes `bytes`: a secret. A failed write removes the file.
-pub fn create_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn create_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -284,14 +284,14 @@ fn unregister(path: &Path) {
 }
 
 /// Registers a temporary file created elsewhere (the image spool) for removal on a signal.
-pub fn register_temp(path: &Path) {
+pub(crate) fn register_temp(path: &Path) {
     install_signal_cleanup();
     register(path);
 }
 
 /// Forgets a temporary file registered with [`register_temp`] (it was removed or kept).
 #[allow(dead_code)] // no caller yet; the spool removes its own file
-pub fn unregister_temp(path: &Path) {
+pub(crate) fn unregister_temp(path: &Path) {
     unregister(path);
 }
 

@@ -14,7 +14,7 @@ use super::{severity_for, Advice, Commands};
 
 /// Whether a system package is a build tool (by its name, across Debian,
 /// Alpine and the rpm family).
-pub fn is_build_tool(name: &str) -> bool {
+pub(super) fn is_build_tool(name: &str) -> bool {
     const EXACT: &[&str] = &[
         "gcc",
         "g++",
@@ -63,7 +63,7 @@ pub fn is_build_tool(name: &str) -> bool {
         || name.starts_with("binutils-")
 }
 
-pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
+pub(super) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
     let tools: Vec<&Package> = report
         .packages
         .iter()

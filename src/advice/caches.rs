@@ -17,7 +17,7 @@ use super::{severity_for, Advice, Commands};
 /// Which tool a cache location belongs to: decides the fix, and which hadolint rule
 /// `hygiene` may attach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tool {
+pub(crate) enum Tool {
     AptLists,
     AptArchives,
     Apk,
@@ -37,7 +37,7 @@ pub enum Tool {
 
 /// The location a live path belongs to (`/root/.cache/pip`, `/var/lib/apt/lists`),
 /// and its tool; `None` if it is not a known cache.
-pub fn location(path: &str) -> Option<(String, Tool)> {
+pub(crate) fn location(path: &str) -> Option<(String, Tool)> {
     const FIXED: &[(&str, Tool)] = &[
         ("/var/lib/apt/lists", Tool::AptLists),
         ("/var/cache/apt", Tool::AptArchives),
@@ -97,7 +97,7 @@ struct Found {
     layers: Vec<usize>,
 }
 
-pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
+pub(crate) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
     let mut found: BTreeMap<String, Found> = BTreeMap::new();
     for f in &report.files {
         let Some((loc, tool)) = location(&f.path) else {
@@ -146,7 +146,7 @@ pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
 }
 
 /// The concrete change for one tool's cache.
-pub fn fix(tool: Tool, loc: &str) -> String {
+pub(crate) fn fix(tool: Tool, loc: &str) -> String {
     let mount = format!(
         "or keep the cache out of the image with a cache mount: \
          `RUN --mount=type=cache,target={loc} …`"

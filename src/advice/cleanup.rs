@@ -12,7 +12,7 @@ use crate::text::human_bytes;
 use super::pairs::Part;
 use super::{merge, severity_for, Advice, Commands, Step};
 
-pub fn advise(cmds: &Commands, parts: &[Part]) -> Vec<Advice> {
+pub(super) fn advise(cmds: &Commands, parts: &[Part]) -> Vec<Advice> {
     parts
         .iter()
         .filter_map(|p| match p.kind {

@@ -12,7 +12,7 @@
 
 /// The kind of Dockerfile step a layer came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     Run,
     Copy,
     Add,
@@ -21,7 +21,7 @@ pub enum Step {
 }
 
 impl Step {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Step::Run => "RUN",
             Step::Copy => "COPY",
@@ -34,14 +34,14 @@ impl Step {
 /// A layer's step and its text: the shell script for `RUN`, the arguments for
 /// `COPY`/`ADD`, the raw history otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
+pub(crate) struct Command {
     pub step: Step,
     pub body: String,
 }
 
 impl Command {
     /// The simple commands of a `RUN` script (empty for other steps).
-    pub fn programs(&self) -> Vec<Program<'_>> {
+    pub(crate) fn programs(&self) -> Vec<Program<'_>> {
         if self.step == Step::Run {
             programs(&self.body)
         } else {
@@ -50,7 +50,7 @@ impl Command {
     }
 
     /// Short one-line form for titles: `RUN rm -rf /var/lib/apt/lists/*`.
-    pub fn label(&self, max: usize) -> String {
+    pub(crate) fn label(&self, max: usize) -> String {
         let text = match self.step {
             Step::Other => self.body.clone(),
             s => format!("{} {}", s.as_str(), self.body),
@@ -60,7 +60,7 @@ impl Command {
 }
 
 /// Parses one `created_by`.
-pub fn parse(created_by: &str) -> Command {
+pub(crate) fn parse(created_by: &str) -> Command {
     let mut s = created_by.trim();
     s = s.strip_suffix("# buildkit").unwrap_or(s).trim_end();
     let mut step = None;
@@ -138,23 +138,23 @@ fn strip_build_args(s: &str) -> &str {
 
 /// One simple command of a shell script: the program's base name and its words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Program<'a> {
+pub(crate) struct Program<'a> {
     pub name: &'a str,
     pub args: Vec<&'a str>,
 }
 
 impl Program<'_> {
-    pub fn has(&self, word: &str) -> bool {
+    pub(crate) fn has(&self, word: &str) -> bool {
         self.args.contains(&word)
     }
 
     /// True when some argument starts with `prefix` (`--checksum=`, `-o APT::…`).
-    pub fn has_prefix(&self, prefix: &str) -> bool {
+    pub(crate) fn has_prefix(&self, prefix: &str) -> bool {
         self.args.iter().any(|a| a.starts_with(prefix))
     }
 
     /// The first argument that is not an option: the subcommand (`install`, `add`).
-    pub fn subcommand(&self) -> Option<&str> {
+    pub(crate) fn subcommand(&self) -> Option<&str> {
         self.args.iter().copied().find(|a| !a.starts_with('-'))
     }
 }
@@ -185,7 +185,7 @@ fn flush<'a>(words: &mut Vec<&'a str>, out: &mut Vec<Program<'a>>) {
 
 /// Splits a script on `&&`, `||`, `|`, `;`, newlines and parentheses, skipping
 /// variable assignments and prefix words before each program.
-pub fn programs(script: &str) -> Vec<Program<'_>> {
+pub(crate) fn programs(script: &str) -> Vec<Program<'_>> {
     let mut out = Vec::new();
     let mut words: Vec<&str> = Vec::new();
     for raw in script.split(|c: char| c.is_whitespace()) {

@@ -40,7 +40,7 @@ struct Churn {
     paths: Vec<String>,
 }
 
-pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
+pub(super) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
     let mut by: BTreeMap<&str, Churn> = BTreeMap::new();
     for d in &report.duplicates {
         if !matches!(

@@ -32,7 +32,7 @@ fn set_lines(item: &mut Advice, lines: &[Option<usize>]) {
 }
 
 /// The Dockerfile line of each layer, by layer index.
-pub fn layer_lines(report: &Report, dockerfile: &str) -> Vec<Option<usize>> {
+pub(crate) fn layer_lines(report: &Report, dockerfile: &str) -> Vec<Option<usize>> {
     let instructions = final_stage(&instructions(dockerfile));
     let mut cursor = 0;
     report

@@ -13,7 +13,7 @@
 use super::{Advice, Commands, Severity, Step};
 use crate::report::AdviceCode;
 
-pub fn advise(cmds: &Commands) -> Vec<Advice> {
+pub(super) fn advise(cmds: &Commands) -> Vec<Advice> {
     (0..cmds.len())
         .filter_map(|i| {
             let c = cmds.get(i)?;
@@ -60,7 +60,7 @@ pub fn advise(cmds: &Commands) -> Vec<Advice> {
 }
 
 /// `(program, urls)` when a RUN script downloads without checking a pinned hash.
-pub fn run_download(script: &str) -> Option<(String, Vec<String>)> {
+pub(crate) fn run_download(script: &str) -> Option<(String, Vec<String>)> {
     let programs = super::command::programs(script);
     let pinned = programs.iter().any(|p| {
         let hasher = matches!(
@@ -99,7 +99,7 @@ pub fn run_download(script: &str) -> Option<(String, Vec<String>)> {
 }
 
 /// The URLs of an `ADD` without `--checksum`, if it fetches any.
-pub fn add_download(args: &str) -> Option<Vec<String>> {
+pub(crate) fn add_download(args: &str) -> Option<Vec<String>> {
     let words: Vec<&str> = args.split_whitespace().collect();
     if words.iter().any(|w| w.starts_with("--checksum")) {
         return None;

@@ -85,7 +85,7 @@ fn is_pip_install(p: &Program<'_>) -> bool {
 }
 
 /// Attaches the rule to the cache and cleanup items whose bytes confirm it.
-pub fn annotate(cmds: &Commands, items: &mut [Advice]) {
+pub(super) fn annotate(cmds: &Commands, items: &mut [Advice]) {
     for item in items.iter_mut() {
         if item.hadolint.is_some() {
             continue;
@@ -125,7 +125,7 @@ pub fn annotate(cmds: &Commands, items: &mut [Advice]) {
 
 /// DL3015 items: `apt-get install` without `--no-install-recommends` in a layer that
 /// still holds installed bytes.
-pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
+pub(super) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
     let mut live = vec![0u64; cmds.len()];
     for f in &report.files {
         if let Some(b) = live.get_mut(f.layer) {

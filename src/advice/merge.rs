@@ -27,20 +27,20 @@ use super::pairs::Part;
 use super::{severity_for, Advice, Commands, Severity, Step, MIB};
 
 /// The least a merge must save to be worth giving up the cache of two steps.
-pub const MERGE_PAYS_MIN: u64 = MIB;
+pub(super) const MERGE_PAYS_MIN: u64 = MIB;
 
 /// How many `keep-separate` items one image gets at most.
-pub const KEEP_SEPARATE_MAX: usize = 3;
+pub(super) const KEEP_SEPARATE_MAX: usize = 3;
 
 /// True when this part of a merge saving is better advised as a merge.
-pub fn pays(cmds: &Commands, p: &Part) -> bool {
+pub(super) fn pays(cmds: &Commands, p: &Part) -> bool {
     p.kind == DuplicateKind::Overwritten
         && p.bytes >= MERGE_PAYS_MIN
         && cmds.step(p.lower) == Step::Run
         && cmds.step(p.upper) == Step::Run
 }
 
-pub fn advise(report: &Report, cmds: &Commands, parts: &[Part]) -> Vec<Advice> {
+pub(super) fn advise(report: &Report, cmds: &Commands, parts: &[Part]) -> Vec<Advice> {
     let mut out: Vec<Advice> = parts
         .iter()
         .filter(|p| pays(cmds, p))

@@ -33,19 +33,19 @@ mod merge;
 mod pairs;
 mod same_content;
 
-pub use command::{parse as parse_command, programs, Command, Step};
+pub(crate) use command::{parse as parse_command, programs, Command, Step};
 pub use dockerfile::locate;
-pub use download::{add_download, run_download};
+pub(crate) use download::{add_download, run_download};
 
-pub use crate::report::advice::{Advice, AdviceLayer, Severity};
+pub(crate) use crate::report::advice::{Advice, AdviceLayer, Severity};
 use crate::report::Report;
 
 /// One mebibyte: the unit every threshold here is expressed in.
-pub const MIB: u64 = 1 << 20;
+pub(crate) const MIB: u64 = 1 << 20;
 
 /// Severity of an item whose weight is its bytes: what it costs every pull of the
 /// image. 10 MiB and up is high, 1 MiB and up medium, anything else low.
-pub fn severity_for(bytes: u64) -> Severity {
+pub(crate) fn severity_for(bytes: u64) -> Severity {
     if bytes >= 10 * MIB {
         Severity::High
     } else if bytes >= MIB {
@@ -58,7 +58,7 @@ pub fn severity_for(bytes: u64) -> Severity {
 }
 
 /// All advice for one image, ranked by bytes (largest first).
-pub fn advise(report: &Report) -> Vec<Advice> {
+pub(crate) fn advise(report: &Report) -> Vec<Advice> {
     let cmds = Commands::of(report);
     let parts = pairs::split(report);
     let mut out = Vec::new();
@@ -98,7 +98,7 @@ pub(crate) struct Commands {
 }
 
 impl Commands {
-    pub fn of(report: &Report) -> Self {
+    pub(crate) fn of(report: &Report) -> Self {
         Commands {
             cmds: report
                 .layers
@@ -109,16 +109,16 @@ impl Commands {
         }
     }
 
-    pub fn get(&self, index: usize) -> Option<&Command> {
+    pub(crate) fn get(&self, index: usize) -> Option<&Command> {
         self.cmds.get(index)
     }
 
-    pub fn step(&self, index: usize) -> Step {
+    pub(crate) fn step(&self, index: usize) -> Step {
         self.get(index).map(|c| c.step).unwrap_or(Step::Other)
     }
 
     /// The layer as an advice item names it.
-    pub fn layer(&self, index: usize) -> AdviceLayer {
+    pub(crate) fn layer(&self, index: usize) -> AdviceLayer {
         AdviceLayer {
             index,
             created_by: self.raw.get(index).cloned().flatten(),
@@ -127,21 +127,21 @@ impl Commands {
     }
 
     /// `L3 (RUN rm -rf /var/lib/apt/lists/*)` for titles and suggestions.
-    pub fn label(&self, index: usize) -> String {
+    pub(crate) fn label(&self, index: usize) -> String {
         match self.get(index) {
             Some(c) if !c.body.is_empty() => format!("L{index} ({})", c.label(60)),
             _ => format!("L{index}"),
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.cmds.len()
     }
 }
 
 /// Advice in `head` that `base` does not have (same code and same paths, or the
 /// same code and command for path-less items): what a pull request introduced.
-pub fn new_in<'a>(head: &'a [Advice], base: &[Advice]) -> Vec<&'a Advice> {
+pub(crate) fn new_in<'a>(head: &'a [Advice], base: &[Advice]) -> Vec<&'a Advice> {
     head.iter()
         .filter(|h| {
             !base.iter().any(|b| {
@@ -169,7 +169,7 @@ pub(crate) mod testing {
     };
 
     /// A report with one layer per command (layer 0 first), 1 KiB stored in each.
-    pub fn report(commands: &[&str]) -> Report {
+    pub(crate) fn report(commands: &[&str]) -> Report {
         Report {
             schema: SCHEMA,
             image: ImageInfo::default(),
@@ -212,7 +212,7 @@ pub(crate) mod testing {
         }
     }
 
-    pub fn file(path: &str, bytes: u64, layer: usize) -> LiveFile {
+    pub(crate) fn file(path: &str, bytes: u64, layer: usize) -> LiveFile {
         LiveFile {
             path: path.to_string(),
             bytes,
@@ -221,7 +221,7 @@ pub(crate) mod testing {
         }
     }
 
-    pub fn dup(
+    pub(crate) fn dup(
         path: &str,
         kind: DuplicateKind,
         layers: &[usize],
@@ -239,7 +239,7 @@ pub(crate) mod testing {
         }
     }
 
-    pub fn saving(
+    pub(crate) fn saving(
         lower: usize,
         upper: usize,
         top: &[(&str, u64)],

@@ -14,7 +14,7 @@ use crate::report::{Duplicate, DuplicateKind, PathBytes, Report};
 
 /// The share of one merge saving that one cause accounts for.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Part {
+pub(super) struct Part {
     pub lower: usize,
     pub upper: usize,
     /// `Deleted`, `UnchangedCopy` or `Overwritten`.
@@ -25,7 +25,7 @@ pub struct Part {
     pub paths: Vec<PathBytes>,
 }
 
-pub fn split(report: &Report) -> Vec<Part> {
+pub(super) fn split(report: &Report) -> Vec<Part> {
     let mut by_path: HashMap<&str, Vec<&Duplicate>> = HashMap::new();
     for d in report
         .duplicates

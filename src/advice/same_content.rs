@@ -11,12 +11,12 @@ use crate::text::human_bytes;
 use super::{severity_for, Advice, Commands};
 
 /// Extra bytes below which a set of identical files is folded into the summary item.
-pub const SAME_CONTENT_MIN: u64 = 64 * 1024;
+pub(super) const SAME_CONTENT_MIN: u64 = 64 * 1024;
 
 /// Sets of identical files that get an item of their own.
-pub const SAME_CONTENT_ITEMS: usize = 10;
+pub(super) const SAME_CONTENT_ITEMS: usize = 10;
 
-pub fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
+pub(super) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
     let mut rows: Vec<_> = report
         .duplicates
         .iter()

@@ -59,7 +59,7 @@ struct Owned {
 }
 
 /// The cache's secret: what binds an entry to the cache that wrote it.
-pub type Secret = [u8; 32];
+pub(crate) type Secret = [u8; 32];
 
 /// Encodes the scan of the blob `key`, sealed with `secret`.
 pub fn encode(key: &Digest, scan: &LayerScan, secret: &Secret) -> Result<Vec<u8>, EntryError> {

@@ -42,20 +42,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-pub use entry::{decode, encode, Secret, FORMAT};
+pub(crate) use entry::Secret;
+pub use entry::{decode, encode, FORMAT};
 
 use crate::image::{Algorithm, Digest};
 use crate::scan::LayerScan;
 
 /// The default size bound: 1 GB (a few hundred large layers' scans).
 #[cfg(test)]
-pub const DEFAULT_MAX_BYTES: u64 = 1_000_000_000;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 1_000_000_000;
 
 /// Largest entry read: the decoded limit is 1 GiB and scans compress well.
-pub const MAX_ENTRY_BYTES: u64 = 512 << 20;
+pub(crate) const MAX_ENTRY_BYTES: u64 = 512 << 20;
 
 /// The name of the secret file in the cache root.
-pub const SECRET_FILE: &str = "secret";
+pub(crate) const SECRET_FILE: &str = "secret";
 
 /// A temporary file younger than this may be another job's write in progress.
 const STALE_TEMP: Duration = Duration::from_secs(3600);

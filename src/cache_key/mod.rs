@@ -38,7 +38,7 @@ pub enum Validator {
 impl Validator {
     /// The validator from a response's headers; `None` when it carries neither an ETag
     /// nor a Last-Modified date.
-    pub fn from_headers(
+    pub(crate) fn from_headers(
         etag: Option<&str>,
         last_modified: Option<&str>,
         length: Option<u64>,
@@ -72,7 +72,7 @@ impl Validator {
 
 /// The content of the key file for `url`: the URL as a comment (so a reader knows what
 /// the file stands for) and the validator. Stable: the same validator gives the same bytes.
-pub fn key_content(url: &str, validator: &Validator) -> String {
+pub(crate) fn key_content(url: &str, validator: &Validator) -> String {
     // The key file is COPYed into the image: never the URL's user:password.
     format!("# {}\n{}\n", crate::redact::url(url), validator.line())
 }
@@ -80,7 +80,7 @@ pub fn key_content(url: &str, validator: &Validator) -> String {
 /// The key file's name for `url`: a readable slug of its last path segment and the first
 /// 12 hex digits of the URL's sha256, so two URLs never share a file and the name never
 /// changes for the same URL.
-pub fn key_name(url: &str) -> String {
+pub(crate) fn key_name(url: &str) -> String {
     let without_query = url.split(['?', '#']).next().unwrap_or(url);
     let last = without_query
         .trim_end_matches('/')

@@ -34,7 +34,7 @@ pub struct Download {
     /// URLs with every `ARG` expanded.
     pub urls: Vec<String>,
     /// URLs that could not be expanded, with the variable that has no default.
-    pub unresolved: Vec<(String, String)>,
+    pub(crate) unresolved: Vec<(String, String)>,
 }
 
 /// The downloads of `text`, in file order.

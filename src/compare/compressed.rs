@@ -37,7 +37,7 @@ pub enum CompressedBasis {
 
 impl CompressedBasis {
     /// Words for a reader, after a figure ("gzip, estimated").
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             CompressedBasis::AsStored => "as stored",
             CompressedBasis::Gzip => "gzip",
@@ -49,7 +49,7 @@ impl CompressedBasis {
 
 /// The comparable compressed totals of both sides, or `None` (not comparable).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Comparable {
+pub(crate) struct Comparable {
     pub basis: CompressedBasis,
     pub sizes: Option<(u64, u64)>,
     /// The storage forms of each side, for messages (`gzip`, `none`, `zstd`).
@@ -80,7 +80,7 @@ fn gzip_size(l: &LayerReport) -> Option<(u64, bool)> {
     }
 }
 
-pub fn comparable(base: &Report, head: &Report) -> Comparable {
+pub(crate) fn comparable(base: &Report, head: &Report) -> Comparable {
     let forms = (forms(base), forms(head));
     let uniform = {
         let mut all: Vec<u8> = forms
@@ -152,7 +152,7 @@ pub fn comparable(base: &Report, head: &Report) -> Comparable {
 }
 
 /// `gzip` / `gzip+none`, for a message about a side's storage.
-pub fn forms_text(forms: &[Compression]) -> String {
+pub(super) fn forms_text(forms: &[Compression]) -> String {
     let names: Vec<&str> = forms
         .iter()
         .map(|c| match c {

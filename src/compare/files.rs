@@ -16,16 +16,16 @@ pub struct FilesDiff {
     pub grown_count: usize,
     pub shrunk_count: usize,
     pub added_bytes: u64,
-    pub removed_bytes: u64,
+    pub(crate) removed_bytes: u64,
     /// The top N of each list, largest change first.
     pub added: Vec<FileChange>,
     pub removed: Vec<FileChange>,
     pub grown: Vec<FileChange>,
-    pub shrunk: Vec<FileChange>,
+    pub(crate) shrunk: Vec<FileChange>,
     /// Directories whose bytes changed, largest absolute change first (top N).
     pub dirs: Vec<DirChange>,
     /// Directories with a change, before truncation to the top N.
-    pub dirs_count: usize,
+    pub(crate) dirs_count: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

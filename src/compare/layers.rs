@@ -21,7 +21,7 @@ pub struct LayersDiff {
     /// Number of leading layers with the same diffIDs (the reused base).
     pub shared_prefix: usize,
     /// Bytes of the shared prefix (compressed, as HEAD stores them).
-    pub shared_compressed_bytes: u64,
+    pub(crate) shared_compressed_bytes: u64,
     pub added: usize,
     pub removed: usize,
     /// Pull cost: the compressed bytes a client that already holds BASE must
@@ -41,7 +41,7 @@ pub struct LayersDiff {
 pub struct LayerRow {
     pub status: LayerStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_index: Option<usize>,
+    pub(crate) base_index: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_index: Option<usize>,
     pub diff_id: String,
@@ -52,9 +52,9 @@ pub struct LayerRow {
     pub uncompressed_bytes: Option<u64>,
     /// Bytes of this layer wasted in BASE (None when BASE lacks it or did not measure it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wasted_before: Option<u64>,
+    pub(crate) wasted_before: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wasted_after: Option<u64>,
+    pub(crate) wasted_after: Option<u64>,
 }
 
 pub(super) fn diff(base: &Report, head: &Report) -> LayersDiff {

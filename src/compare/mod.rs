@@ -16,20 +16,20 @@ use serde::{Deserialize, Serialize};
 use crate::report::Advice;
 use crate::report::{Duplicate, DuplicateKind, MergeSaving, Report, Totals};
 
-pub use compressed::{comparable, CompressedBasis};
-pub use files::{FileChange, FilesDiff};
-pub use layers::{LayerRow, LayerStatus, LayersDiff};
-pub use packages::{PackageChange, PackageChangeKind, PackagesDiff};
+pub(crate) use compressed::{comparable, CompressedBasis};
+pub(crate) use files::{FileChange, FilesDiff};
+pub(crate) use layers::{LayerRow, LayerStatus, LayersDiff};
+pub(crate) use packages::{PackageChange, PackageChangeKind, PackagesDiff};
 
 pub const SCHEMA: u32 = 2;
 
 /// How much detail to keep. `ignore` removes paths from every file-level figure.
 #[derive(Debug, Clone)]
-pub struct CompareOptions {
+pub(crate) struct CompareOptions {
     /// Rows kept per file and directory list (largest changes first).
     pub top: usize,
     /// Directories are aggregated at this many path components (`/usr/lib/python3` = 3).
-    pub dir_depth: usize,
+    pub(crate) dir_depth: usize,
     pub ignore: Option<GlobSet>,
 }
 
@@ -44,7 +44,7 @@ impl Default for CompareOptions {
 }
 
 impl CompareOptions {
-    pub fn ignored(&self, path: &str) -> bool {
+    pub(crate) fn ignored(&self, path: &str) -> bool {
         self.ignore.as_ref().is_some_and(|g| g.is_match(path))
     }
 }
@@ -62,9 +62,9 @@ pub struct Comparison {
     /// Dead copies (overwritten, deleted, unchanged copies) HEAD has and BASE has not.
     pub new_waste: Vec<Duplicate>,
     /// Same content at several live paths, new in HEAD.
-    pub new_duplicates: Vec<Duplicate>,
+    pub(crate) new_duplicates: Vec<Duplicate>,
     /// Advice HEAD gets that BASE did not.
-    pub new_advice: Vec<Advice>,
+    pub(crate) new_advice: Vec<Advice>,
     /// HEAD's merge savings: what merging its layers would save.
     pub merge_savings: Vec<MergeSaving>,
     /// Package changes; `None` when either side has no package attribution.
@@ -100,12 +100,12 @@ pub struct Delta {
 }
 
 /// `after - before`, clamped: a hostile saved report must not overflow.
-pub fn signed_delta(before: u64, after: u64) -> i64 {
+pub(crate) fn signed_delta(before: u64, after: u64) -> i64 {
     (after as i128 - before as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
 /// Sums without overflowing on absurd (hand-made) reports.
-pub fn saturating_sum(it: impl IntoIterator<Item = u64>) -> u64 {
+pub(crate) fn saturating_sum(it: impl IntoIterator<Item = u64>) -> u64 {
     it.into_iter().fold(0u64, u64::saturating_add)
 }
 
@@ -128,7 +128,7 @@ pub struct RatioDelta {
     pub before: f64,
     pub after: f64,
     /// after - before, in percentage points.
-    pub delta_points: f64,
+    pub(crate) delta_points: f64,
 }
 
 /// Totals before and after. A figure either side did not measure (a report built
@@ -142,7 +142,7 @@ pub struct TotalsDiff {
     pub compressed_basis: CompressedBasis,
     /// The compressed sizes exactly as the sources store them (not for judging:
     /// they differ with the storage form).
-    pub stored_compressed: Delta,
+    pub(crate) stored_compressed: Delta,
     pub uncompressed: Option<Delta>,
     pub live: Option<Delta>,
     pub wasted: Option<Delta>,
@@ -159,7 +159,7 @@ fn both(before: Option<u64>, after: Option<u64>) -> Option<Delta> {
 /// A report's totals with the `ignore`d paths taken out: their live bytes leave
 /// `uncompressed` and `live`, their dead copies leave `uncompressed` and `wasted`.
 /// Compressed sizes cannot be split by file, so they stay as stored.
-pub fn effective_totals(r: &Report, ignore: Option<&GlobSet>) -> Totals {
+pub(crate) fn effective_totals(r: &Report, ignore: Option<&GlobSet>) -> Totals {
     let mut t = r.totals.clone();
     let Some(ignore) = ignore else {
         return t;
@@ -191,7 +191,7 @@ pub fn effective_totals(r: &Report, ignore: Option<&GlobSet>) -> Totals {
     t
 }
 
-pub fn compare(base: &Report, head: &Report, opts: &CompareOptions) -> Comparison {
+pub(crate) fn compare(base: &Report, head: &Report, opts: &CompareOptions) -> Comparison {
     let b = &effective_totals(base, opts.ignore.as_ref());
     let h = &effective_totals(head, opts.ignore.as_ref());
     let cmp = comparable(base, head);

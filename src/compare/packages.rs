@@ -26,7 +26,7 @@ pub enum PackageChangeKind {
 }
 
 impl PackageChangeKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PackageChangeKind::Added => "added",
             PackageChangeKind::Removed => "removed",
@@ -51,8 +51,8 @@ pub struct PackageChange {
     pub before_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_version: Option<String>,
-    pub before_bytes: u64,
-    pub after_bytes: u64,
+    pub(crate) before_bytes: u64,
+    pub(crate) after_bytes: u64,
     pub delta: i64,
     /// The head layer that brought it (for a removed package, the base's).
     pub layer: usize,
@@ -69,7 +69,7 @@ pub struct PackagesDiff {
 
 /// `None` when either side was not attributed (a manifest-only or older report):
 /// an unmeasured comparison is never shown as "no change".
-pub fn diff(base: &Report, head: &Report) -> Option<PackagesDiff> {
+pub(super) fn diff(base: &Report, head: &Report) -> Option<PackagesDiff> {
     let (bt, ht) = (base.package_totals.as_ref()?, head.package_totals.as_ref()?);
     let (b, h) = (index(base), index(head));
     let mut changes = Vec::new();
@@ -151,7 +151,7 @@ fn change(
 /// Orders versions the way dpkg does (deb-version(7)): `epoch:upstream-revision`,
 /// digits compared as numbers, `~` before anything (even the end). It orders
 /// PEP 440 and semver versions sensibly too for the usual `1.2.3` shapes.
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
+pub(super) fn compare_versions(a: &str, b: &str) -> Ordering {
     let split = |v: &str| -> (u64, String, String) {
         let (epoch, rest) = match v.split_once(':') {
             Some((e, r)) if e.bytes().all(|c| c.is_ascii_digit()) && !e.is_empty() => {

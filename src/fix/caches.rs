@@ -22,7 +22,7 @@ enum Edit {
     Mount(String),
 }
 
-pub fn apply(cx: &mut Ctx<'_>, items: &[&Advice]) {
+pub(super) fn apply(cx: &mut Ctx<'_>, items: &[&Advice]) {
     for a in items {
         let Some(loc) = a.paths.first() else { continue };
         let Some((_, tool)) = location(&format!("{loc}/-")) else {

@@ -7,10 +7,10 @@ use crate::dockerfile::{parse, strip_flags, Instruction};
 
 use super::script::{scan, Scan};
 
-pub struct Doc {
+pub(crate) struct Doc {
     /// The original lines, each with its line ending.
     segments: Vec<String>,
-    pub instructions: Vec<Instruction>,
+    pub(crate) instructions: Vec<Instruction>,
     /// Current text per instruction (its lines joined, last line ending left off);
     /// `None` once deleted.
     texts: Vec<Option<String>>,
@@ -20,7 +20,7 @@ pub struct Doc {
 }
 
 impl Doc {
-    pub fn new(text: &str) -> Doc {
+    pub(crate) fn new(text: &str) -> Doc {
         let segments: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
         let instructions = parse(text);
         let mut texts = Vec::with_capacity(instructions.len());
@@ -51,28 +51,28 @@ impl Doc {
     }
 
     /// The instruction's current text; `None` when it was deleted.
-    pub fn text(&self, i: usize) -> Option<&str> {
+    pub(crate) fn text(&self, i: usize) -> Option<&str> {
         self.texts.get(i).and_then(|t| t.as_deref())
     }
 
-    pub fn set(&mut self, i: usize, text: String) {
+    pub(crate) fn set(&mut self, i: usize, text: String) {
         self.texts[i] = Some(text);
     }
 
-    pub fn delete(&mut self, i: usize) {
+    pub(crate) fn delete(&mut self, i: usize) {
         self.texts[i] = None;
     }
 
-    pub fn before(&self, i: usize) -> &[String] {
+    pub(crate) fn before(&self, i: usize) -> &[String] {
         &self.before[i]
     }
 
-    pub fn insert_before(&mut self, i: usize, line: String) {
+    pub(crate) fn insert_before(&mut self, i: usize, line: String) {
         self.before[i].push(line);
     }
 
     /// The file as rewritten.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         let mut line = 1;
         let mut next = 0;
@@ -105,7 +105,7 @@ impl Doc {
 /// A `RUN` cut into the part before its script (keyword and flags, or the heredoc's
 /// opening line), the script, and what follows it (a heredoc's closing line).
 #[derive(Debug, Clone)]
-pub struct RunText {
+pub(super) struct RunText {
     pub head: String,
     pub script: String,
     pub tail: String,
@@ -116,7 +116,7 @@ pub struct RunText {
 
 impl RunText {
     /// Reads one `RUN`'s current text; `Err` says why it cannot be edited.
-    pub fn parse(text: &str) -> Result<RunText, String> {
+    pub(super) fn parse(text: &str) -> Result<RunText, String> {
         let lead = text.len() - text.trim_start().len();
         let after_kw = text[lead..]
             .find(char::is_whitespace)
@@ -183,12 +183,12 @@ impl RunText {
         })
     }
 
-    pub fn join(&self) -> String {
+    pub(super) fn join(&self) -> String {
         format!("{}{}{}", self.head, self.script, self.tail)
     }
 
     /// The script's commands; `Err` when it holds a comment or does not balance.
-    pub fn scan(&self) -> Result<Scan, String> {
+    pub(super) fn scan(&self) -> Result<Scan, String> {
         let s = scan(&self.script, self.heredoc);
         if s.comment && !self.heredoc {
             return Err(
@@ -202,7 +202,7 @@ impl RunText {
     }
 
     /// Adds a flag right after the keyword.
-    pub fn add_flag(&mut self, flag: &str) {
+    pub(super) fn add_flag(&mut self, flag: &str) {
         let lead = self.head.len() - self.head.trim_start().len();
         let kw_end = self.head[lead..]
             .find(char::is_whitespace)
@@ -214,14 +214,14 @@ impl RunText {
 
 /// The words of a COPY/ADD: flags, sources and destination (shell or JSON form).
 #[derive(Debug, Clone)]
-pub struct CopyArgs {
+pub(super) struct CopyArgs {
     pub flags: Vec<String>,
-    pub sources: Vec<String>,
+    pub(crate) sources: Vec<String>,
     pub dest: String,
 }
 
 impl CopyArgs {
-    pub fn parse(ins: &Instruction) -> Option<CopyArgs> {
+    pub(super) fn parse(ins: &Instruction) -> Option<CopyArgs> {
         let flags: Vec<String> = ins
             .args
             .split_whitespace()
@@ -248,7 +248,7 @@ impl CopyArgs {
         })
     }
 
-    pub fn flag(&self, name: &str) -> Option<&str> {
+    pub(super) fn flag(&self, name: &str) -> Option<&str> {
         self.flags
             .iter()
             .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
@@ -256,7 +256,7 @@ impl CopyArgs {
 }
 
 /// Adds `flag` right after the keyword of a COPY/ADD's text.
-pub fn add_copy_flag(text: &str, flag: &str) -> String {
+pub(super) fn add_copy_flag(text: &str, flag: &str) -> String {
     let lead = text.len() - text.trim_start().len();
     let kw_end = text[lead..]
         .find(char::is_whitespace)

@@ -11,7 +11,7 @@ use super::doc::RunText;
 use super::script::words;
 use super::Ctx;
 
-pub fn downloads(cx: &mut Ctx<'_>, items: &[&Advice]) {
+pub(super) fn downloads(cx: &mut Ctx<'_>, items: &[&Advice]) {
     let found = downloads_of(cx.original);
     for a in items {
         let Some(layer) = a.layers.first().map(|l| l.index) else {
@@ -88,7 +88,7 @@ pub fn downloads(cx: &mut Ctx<'_>, items: &[&Advice]) {
     }
 }
 
-pub fn recommends(cx: &mut Ctx<'_>, items: &[&Advice]) {
+pub(super) fn recommends(cx: &mut Ctx<'_>, items: &[&Advice]) {
     for a in items {
         let Some(layer) = a.layers.first().map(|l| l.index) else {
             continue;

@@ -14,14 +14,14 @@ use crate::dockerfile::{strip_flags, Instruction};
 use crate::report::Report;
 
 #[derive(Debug, Clone)]
-pub struct Stage {
+pub(crate) struct Stage {
     pub alias: Option<String>,
     /// The `FROM` argument, lower-cased.
     pub from: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Located {
+pub(crate) struct Located {
     /// Per layer: the index of the instruction that made it.
     pub layer: Vec<Option<usize>>,
     /// Per layer: found only as a prefix of a longer `RUN` (already rewritten).
@@ -30,13 +30,13 @@ pub struct Located {
     pub matching: Vec<Vec<usize>>,
     /// Per instruction: its stage.
     pub stage: Vec<Option<usize>>,
-    pub stages: Vec<Stage>,
+    pub(crate) stages: Vec<Stage>,
     /// The stages the image is built from, first to last.
     pub chain: Vec<usize>,
 }
 
 impl Located {
-    pub fn new(report: &Report, instructions: &[Instruction]) -> Located {
+    pub(crate) fn new(report: &Report, instructions: &[Instruction]) -> Located {
         let mut stages: Vec<Stage> = Vec::new();
         let mut stage = Vec::with_capacity(instructions.len());
         for ins in instructions {
@@ -129,7 +129,7 @@ impl Located {
 
     /// How another stage uses the stage of instruction `i`, if one does: a `FROM` of a
     /// stage outside the image's chain, or a `COPY --from`.
-    pub fn shared(&self, i: usize, instructions: &[Instruction]) -> Option<String> {
+    pub(crate) fn shared(&self, i: usize, instructions: &[Instruction]) -> Option<String> {
         let s = self.stage[i]?;
         let names: Vec<String> = self.stages[s]
             .alias
@@ -164,7 +164,7 @@ impl Located {
     }
 
     /// The instructions of the image's chain strictly between `a` and `b`.
-    pub fn between(&self, a: usize, b: usize, instructions: &[Instruction]) -> Vec<usize> {
+    pub(crate) fn between(&self, a: usize, b: usize, instructions: &[Instruction]) -> Vec<usize> {
         (a + 1..b)
             .filter(|&i| {
                 instructions[i].keyword != "FROM"
@@ -174,7 +174,7 @@ impl Located {
     }
 
     /// The instructions of the image's chain after `a`.
-    pub fn after(&self, a: usize, instructions: &[Instruction]) -> Vec<usize> {
+    pub(crate) fn after(&self, a: usize, instructions: &[Instruction]) -> Vec<usize> {
         self.between(a, instructions.len(), instructions)
     }
 }

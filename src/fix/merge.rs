@@ -26,7 +26,7 @@ const INERT: &[&str] = &[
     "ONBUILD",
 ];
 
-pub fn apply(cx: &mut Ctx<'_>, items: &[&Advice]) {
+pub(super) fn apply(cx: &mut Ctx<'_>, items: &[&Advice]) {
     for a in items {
         let (lo, up) = match a.layers.as_slice() {
             [lo, up] => (lo.index, up.index),
@@ -113,7 +113,11 @@ pub fn apply(cx: &mut Ctx<'_>, items: &[&Advice]) {
 }
 
 /// Joins the `RUN`s `range` (in file order) to the `RUN` `first`, and deletes them.
-pub fn merge_run_range(cx: &mut Ctx<'_>, first: usize, range: &[usize]) -> Result<(), String> {
+pub(super) fn merge_run_range(
+    cx: &mut Ctx<'_>,
+    first: usize,
+    range: &[usize],
+) -> Result<(), String> {
     let line = cx.line(first);
     let text = cx
         .doc

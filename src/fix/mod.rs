@@ -23,7 +23,7 @@ mod extra;
 mod locate;
 mod merge;
 mod moves;
-pub mod prove;
+pub(crate) mod prove;
 mod script;
 
 use serde::Serialize;
@@ -102,7 +102,7 @@ impl Plan {
 }
 
 /// The words every "needs BuildKit" note starts with.
-pub const BUILDKIT_NOTE_MARK: &str = "Needs BuildKit";
+pub(crate) const BUILDKIT_NOTE_MARK: &str = "Needs BuildKit";
 
 /// The order rewrites run in: moves first (they append to the steps merges then join),
 /// merges next, then what appends to the merged steps.
@@ -164,11 +164,11 @@ pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
 pub(crate) struct Ctx<'a> {
     pub report: &'a Report,
     pub doc: Doc,
-    pub located: Located,
+    pub(crate) located: Located,
     /// The file already uses BuildKit syntax (so cache mounts are welcome).
-    pub buildkit: bool,
+    pub(crate) buildkit: bool,
     /// Instruction → the instruction it was merged into (itself when not merged).
-    pub forward: Vec<usize>,
+    pub(crate) forward: Vec<usize>,
     pub options: &'a Options,
     pub original: &'a str,
     pub plan: Plan,
@@ -176,7 +176,7 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The instruction that made `layer`, if the mapping is certain; else the reason.
-    pub fn instruction(&self, layer: usize) -> Result<usize, String> {
+    pub(crate) fn instruction(&self, layer: usize) -> Result<usize, String> {
         let twice = |i: usize| {
             let matching = &self.located.matching[i];
             let names: Vec<String> = matching.iter().map(|l| format!("L{l}")).collect();
@@ -217,7 +217,7 @@ impl Ctx<'_> {
 
     /// Appends `command` to the `RUN` at `i` unless it already runs it; `Ok(false)` when
     /// it did.
-    pub fn append(&mut self, i: usize, command: &str) -> Result<bool, String> {
+    pub(crate) fn append(&mut self, i: usize, command: &str) -> Result<bool, String> {
         let line = self.line(i);
         let text = self
             .doc
@@ -240,11 +240,11 @@ impl Ctx<'_> {
         Ok(true)
     }
 
-    pub fn line(&self, i: usize) -> usize {
+    pub(crate) fn line(&self, i: usize) -> usize {
         self.doc.instructions[i].line
     }
 
-    pub fn refuse(&mut self, a: &crate::report::Advice, lines: Vec<usize>, reason: String) {
+    pub(crate) fn refuse(&mut self, a: &crate::report::Advice, lines: Vec<usize>, reason: String) {
         self.plan.refused.push(Refusal {
             code: a.code,
             layers: a.layers.iter().map(|l| l.index).collect(),
@@ -253,7 +253,7 @@ impl Ctx<'_> {
         });
     }
 
-    pub fn already(&mut self, a: &crate::report::Advice, lines: Vec<usize>) {
+    pub(crate) fn already(&mut self, a: &crate::report::Advice, lines: Vec<usize>) {
         self.plan.already_applied.push(Refusal {
             code: a.code,
             layers: a.layers.iter().map(|l| l.index).collect(),
@@ -262,7 +262,7 @@ impl Ctx<'_> {
         });
     }
 
-    pub fn change(
+    pub(crate) fn change(
         &mut self,
         a: &crate::report::Advice,
         lines: Vec<usize>,

@@ -134,7 +134,7 @@ enum Dest {
     Copy(usize),
 }
 
-pub fn apply(cx: &mut Ctx<'_>, items: &[&Advice]) {
+pub(super) fn apply(cx: &mut Ctx<'_>, items: &[&Advice]) {
     let mut by_upper: BTreeMap<usize, Vec<&Advice>> = BTreeMap::new();
     for a in items {
         if let [_, up] = a.layers.as_slice() {

@@ -20,6 +20,7 @@ use std::process::Command;
 
 use serde::Serialize;
 
+use crate::analyze::RunOptions;
 use crate::compare::{compare, CompareOptions};
 use crate::load::load_reports;
 use crate::report::Report;
@@ -74,8 +75,8 @@ pub struct Proof {
     pub builder: String,
     pub predicted_bytes: u64,
     /// Stored bytes (regular files over all layers) of the original build.
-    pub original_bytes: u64,
-    pub rewritten_bytes: u64,
+    pub(crate) original_bytes: u64,
+    pub(crate) rewritten_bytes: u64,
     /// original − rewritten.
     pub measured_bytes: i64,
     pub original_layers: u64,
@@ -83,9 +84,9 @@ pub struct Proof {
     /// The final filesystems hold the same paths, kinds and sizes outside caches.
     pub equal: bool,
     /// Paths that differ outside the cache folders (at most 20).
-    pub differences: Vec<String>,
+    pub(crate) differences: Vec<String>,
     /// Files only the original holds in cache, temp and package-list folders.
-    pub dropped_files: usize,
+    pub(crate) dropped_files: usize,
     /// Regular files on both sides, outside those folders, whose bytes differ (at most
     /// 20). Not part of `equal`: a step that writes random bytes or a timestamp gives
     /// other bytes on every build, so this says which files to look at.
@@ -216,7 +217,7 @@ pub fn prove(request: &Request, open: &OpenOptions) -> Result<Proof, ProveError>
     let reports = match result {
         Ok(()) => {
             let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
-            load_reports(&refs, open).map_err(ProveError::from)
+            load_reports(&refs, open, &RunOptions::default()).map_err(ProveError::from)
         }
         Err(e) => Err(e),
     };

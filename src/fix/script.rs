@@ -10,19 +10,19 @@
 
 /// A byte range of the scanned text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
+pub(super) struct Span {
     pub start: usize,
     pub end: usize,
 }
 
 /// A script cut into its top-level commands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scan {
-    pub units: Vec<Span>,
+pub(super) struct Scan {
+    pub(crate) units: Vec<Span>,
     /// The script holds a shell comment.
     pub comment: bool,
     /// Quotes, parentheses and compound commands all close.
-    pub balanced: bool,
+    pub(crate) balanced: bool,
 }
 
 const OPENERS: &[&str] = &["if", "case", "for", "while", "until", "select"];
@@ -33,7 +33,7 @@ const KEEP_COMMAND: &[&str] = &["then", "do", "else", "elif", "!", "{", "time"];
 /// Cuts `text` into top-level commands. `heredoc`: a newline ends a command (a heredoc
 /// body); otherwise a `\`-newline is a continuation and a `#` line inside it is a
 /// Dockerfile comment, dropped before the shell sees the script.
-pub fn scan(text: &str, heredoc: bool) -> Scan {
+pub(super) fn scan(text: &str, heredoc: bool) -> Scan {
     let b = text.as_bytes();
     let mut units = Vec::new();
     let mut start: Option<usize> = None;
@@ -237,7 +237,7 @@ fn skip_comment_lines(b: &[u8], mut i: usize) -> usize {
 
 /// The shell words of one command, quotes removed, continuations as spaces, Dockerfile
 /// comment lines dropped: enough to read `rm -rf /x "/y z"`.
-pub fn words(text: &str) -> Vec<String> {
+pub(super) fn words(text: &str) -> Vec<String> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut word: Option<String> = None;
@@ -291,7 +291,7 @@ pub fn words(text: &str) -> Vec<String> {
 
 /// `text` without the commands at `drop` (indices into `units`), each taken out with one
 /// separator so the rest keeps its layout; `None` when nothing would remain.
-pub fn remove_units(text: &str, units: &[Span], drop: &[usize]) -> Option<String> {
+pub(super) fn remove_units(text: &str, units: &[Span], drop: &[usize]) -> Option<String> {
     let last = units.len().checked_sub(1)?;
     let mut dropped: Vec<usize> = drop.iter().copied().filter(|&d| d <= last).collect();
     dropped.sort_unstable();
@@ -322,7 +322,7 @@ pub fn remove_units(text: &str, units: &[Span], drop: &[usize]) -> Option<String
 /// `text` with `command` run after everything else, written the way the script already
 /// continues its lines: on the same line (` && cmd`), on a new line led by `&&`, on a new
 /// line after a trailing `&& \`, or as a new line of a heredoc body.
-pub fn append_unit(text: &str, units: &[Span], command: &str, heredoc: bool) -> String {
+pub(super) fn append_unit(text: &str, units: &[Span], command: &str, heredoc: bool) -> String {
     let Some(last) = units.last() else {
         return command.to_string();
     };

@@ -54,12 +54,12 @@ pub struct Record {
 
 impl Record {
     /// The record as one line, newline included (one `write` appends it whole).
-    pub fn to_line(&self) -> Result<String, serde_json::Error> {
+    pub(crate) fn to_line(&self) -> Result<String, serde_json::Error> {
         Ok(serde_json::to_string(self)? + "\n")
     }
 
     /// Whether two records are of the same series (image and platform).
-    pub fn same_series(&self, image: &str, platform: Option<&str>) -> bool {
+    pub(crate) fn same_series(&self, image: &str, platform: Option<&str>) -> bool {
         self.image == image && self.platform.as_deref() == platform
     }
 }
@@ -152,7 +152,7 @@ pub fn parse(source: &str, text: &str) -> History {
 /// The lines to keep when each series (image, platform) may hold at most `keep`
 /// records: the newest of each, in file order, and every line that is not a
 /// record (never rewritten away). `None` when nothing would be dropped.
-pub fn trimmed(h: &History, keep: usize) -> Option<Vec<&Line>> {
+pub(crate) fn trimmed(h: &History, keep: usize) -> Option<Vec<&Line>> {
     let mut seen: Vec<((&str, Option<&str>), usize)> = Vec::new();
     let mut keep_line = vec![true; h.lines.len()];
     let mut dropped = false;
@@ -182,7 +182,7 @@ pub fn trimmed(h: &History, keep: usize) -> Option<Vec<&Line>> {
 }
 
 /// A kept line's text (records are re-serialised, other lines kept byte for byte).
-pub fn line_text(line: &Line) -> Result<String, serde_json::Error> {
+pub(crate) fn line_text(line: &Line) -> Result<String, serde_json::Error> {
     match line {
         Line::Record(r) => r.to_line(),
         Line::Other { text, .. } => Ok(format!("{text}\n")),

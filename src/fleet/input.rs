@@ -248,7 +248,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Input>, FleetError> {
 }
 
 /// Refuses two inputs with one label: their rows could not be told apart.
-pub fn check_labels(inputs: &[Input]) -> Result<(), FleetError> {
+pub(crate) fn check_labels(inputs: &[Input]) -> Result<(), FleetError> {
     for (i, a) in inputs.iter().enumerate() {
         if let Some(b) = inputs[..i].iter().find(|b| b.label == a.label) {
             return Err(FleetError::DuplicateLabel {

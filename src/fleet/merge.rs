@@ -13,7 +13,7 @@ use crate::render::view::{band, finding_rows, pct_text, verdict_icon, FindingRow
 use crate::render::{self, RenderError};
 use crate::text::{human_bytes, human_delta};
 
-pub const MERGE_TEMPLATE: &str = include_str!("../../templates/merge.md.j2");
+pub(crate) const MERGE_TEMPLATE: &str = include_str!("../../templates/merge.md.j2");
 
 /// What the history adds to a merge: records, which branch is the base, how many
 /// of its records to chart, and the `growth.since` rules.
@@ -53,11 +53,11 @@ pub struct Row {
     pub before: String,
     pub after: String,
     pub delta: String,
-    pub band: String,
+    pub(crate) band: String,
     pub icon: String,
     pub verdict: String,
-    pub failed_rules: String,
-    pub warned_rules: String,
+    pub(crate) failed_rules: String,
+    pub(crate) warned_rules: String,
 }
 
 /// Text for an HTML `<summary>`, where Markdown escapes would show as written.
@@ -88,17 +88,17 @@ pub struct Detail {
 pub struct MergeView {
     pub marker: String,
     /// What a row is (`image`, `platform`): the table's first column.
-    pub noun: &'static str,
+    pub(crate) noun: &'static str,
     pub icon: String,
     pub headline: String,
     pub verdict: Verdict,
     pub rows: Vec<Row>,
     pub total: Row,
     pub details: Vec<Detail>,
-    pub trends: Vec<Trend>,
+    pub(crate) trends: Vec<Trend>,
     /// Findings of `growth.since` (the only rule that needs the history).
-    pub drift_failed: Vec<FindingRow>,
-    pub drift_warned: Vec<FindingRow>,
+    pub(crate) drift_failed: Vec<FindingRow>,
+    pub(crate) drift_warned: Vec<FindingRow>,
     /// Every finding, when the rows are platforms: the terminal has no collapsed
     /// details to show them in (a matrix's images list theirs in their own runs).
     pub failed: Vec<FindingRow>,
@@ -444,28 +444,28 @@ pub fn text(view: &MergeView) -> String {
 
 /// `merge --format json`.
 #[derive(Serialize)]
-pub struct MergeJson<'a> {
+pub(crate) struct MergeJson<'a> {
     pub schema: u32,
     pub layergate: &'static str,
     pub verdict: &'a Verdict,
     pub images: Vec<ImageJson<'a>>,
     pub total_compressed: TotalJson,
     pub findings: &'a [Finding],
-    pub trends: &'a [Trend],
+    pub(crate) trends: &'a [Trend],
 }
 
 #[derive(Serialize)]
-pub struct ImageJson<'a> {
+pub(crate) struct ImageJson<'a> {
     pub label: &'a str,
     pub kind: &'static str,
     /// `null` for a `check`: it measured no base.
     pub compressed_before: Option<u64>,
-    pub compressed_after: u64,
+    pub(crate) compressed_after: u64,
     pub verdict: &'a Verdict,
 }
 
 #[derive(Serialize)]
-pub struct TotalJson {
+pub(crate) struct TotalJson {
     /// `null` unless every image was compared with a base.
     pub before: Option<u64>,
     pub after: u64,

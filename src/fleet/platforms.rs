@@ -30,26 +30,26 @@ pub struct PlatformRow {
     pub layers: u64,
     pub files: Option<u64>,
     /// The base's compressed size, when this platform was compared.
-    pub base_compressed_bytes: Option<u64>,
+    pub(crate) base_compressed_bytes: Option<u64>,
     pub compressed: String,
     pub uncompressed: String,
     pub base: String,
     pub delta: String,
-    pub band: String,
+    pub(crate) band: String,
 }
 
 /// A layer position whose size differs between platforms.
 #[derive(Debug, Clone, Serialize)]
-pub struct LayerGap {
+pub(crate) struct LayerGap {
     pub index: usize,
     pub created_by: String,
     /// Uncompressed bytes per platform, in platform order.
     pub bytes: Vec<u64>,
     pub sizes: Vec<String>,
-    pub gap: String,
+    pub(crate) gap: String,
     /// Largest / smallest (`None` when the smallest is empty).
     pub ratio: Option<f64>,
-    pub ratio_text: String,
+    pub(crate) ratio_text: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,16 +63,16 @@ pub struct ParityView {
     pub names: Vec<String>,
     /// Largest / smallest compressed size over the platforms.
     pub ratio: Option<f64>,
-    pub ratio_text: String,
+    pub(crate) ratio_text: String,
     pub largest: String,
     pub smallest: String,
-    pub gaps: Vec<LayerGap>,
+    pub(crate) gaps: Vec<LayerGap>,
     /// Platforms only the base has, and only the head has (reported, not errors).
     pub only_base: Vec<String>,
     pub only_head: Vec<String>,
     /// Distinct layer blobs over all platforms, and layers in all: shared ones are read once.
     pub distinct_blobs: usize,
-    pub layer_count: usize,
+    pub(crate) layer_count: usize,
     pub failed: Vec<FindingRow>,
     pub warned: Vec<FindingRow>,
     #[serde(skip)]
@@ -296,7 +296,7 @@ fn gaps(reports: &[PlatformReport<'_>]) -> Vec<LayerGap> {
     out.into_iter().take(10).map(|(_, g)| g).collect()
 }
 
-pub const PARITY_TEMPLATE: &str = include_str!("../../templates/platforms.md.j2");
+pub(crate) const PARITY_TEMPLATE: &str = include_str!("../../templates/platforms.md.j2");
 
 /// The terminal rendering of the parity view.
 pub fn text(v: &ParityView) -> String {

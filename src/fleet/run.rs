@@ -12,6 +12,7 @@ use super::input::{self, Input};
 use super::merge::{self, HistoryInput, Rows};
 use super::platforms::{self, PlatformReport};
 use super::FleetError;
+use crate::analyze::RunOptions;
 use crate::image::Platform;
 use crate::load::{load_platforms, platforms_of, ReadLayers};
 use crate::marker::Marker;
@@ -67,6 +68,8 @@ pub struct PlatformsRequest {
     /// The image's name in the output (default: the reference).
     pub label: Option<String>,
     pub open: OpenOptions,
+    /// The layer cache and progress display the analysis uses.
+    pub run: RunOptions,
     pub format: Format,
     pub key: Marker,
 }
@@ -230,7 +233,7 @@ pub fn run_platforms(req: &PlatformsRequest) -> Result<Outcome, FleetError> {
         let present = platforms_of(r, &req.open)?;
         wanted.push((r, chosen(present, &req.platforms, false, name)?));
     }
-    let mut loaded = load_platforms(&wanted, &req.open, ReadLayers::Always)?.into_iter();
+    let mut loaded = load_platforms(&wanted, &req.open, &req.run, ReadLayers::Always)?.into_iter();
     let named = |side: Vec<(Platform, crate::report::Report)>| {
         side.into_iter()
             .map(|(p, r)| (p.to_string(), r))

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::history::Record;
-use crate::policy::{Drift, Finding, Severity, Unit};
+use crate::policy::{Drift, Finding, Unit};
 use crate::text::{human_bytes, human_delta};
 
 /// One point of a trend: a short label (commit or `PR`) and the compressed size.
@@ -27,7 +27,7 @@ pub struct Trend {
 }
 
 /// The last `n` base-branch records of `image` (oldest first).
-pub fn base_series<'a>(
+pub(crate) fn base_series<'a>(
     records: impl Iterator<Item = &'a Record>,
     image: &str,
     platform: Option<&str>,
@@ -208,15 +208,11 @@ pub fn evaluate(
     })
 }
 
-/// Severity helper for callers that count findings.
-pub fn is_fail(f: &Finding) -> bool {
-    f.severity == Severity::Fail
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fleet::history::record;
+    use crate::policy::Severity;
 
     #[test]
     fn the_chart_has_one_point_per_base_record_plus_the_pull_request() {

@@ -43,7 +43,7 @@ impl ImageConfig {
     /// The `created_by` of each non-empty history entry, in layer order. When the
     /// history does not line up with the layers (hand-made images), the missing
     /// entries are `None` rather than shifted onto the wrong layer.
-    pub fn layer_commands(&self, layers: usize) -> Vec<Option<String>> {
+    pub(crate) fn layer_commands(&self, layers: usize) -> Vec<Option<String>> {
         let cmds: Vec<&History> = self.history.iter().filter(|h| !h.empty_layer).collect();
         if cmds.len() == layers {
             cmds.iter().map(|h| Some(h.created_by.clone())).collect()

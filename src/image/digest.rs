@@ -60,7 +60,7 @@ impl Digest {
         })
     }
 
-    pub fn sha256_of(bytes: &[u8]) -> Self {
+    pub(crate) fn sha256_of(bytes: &[u8]) -> Self {
         Digest {
             algorithm: Algorithm::Sha256,
             hex: hex::encode(sha2::Sha256::digest(bytes)),

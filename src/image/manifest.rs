@@ -9,7 +9,7 @@ use super::{Digest, MediaType, Platform};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Descriptor {
+pub(crate) struct Descriptor {
     #[serde(default = "empty_media_type")]
     pub media_type: MediaType,
     pub digest: Digest,
@@ -25,20 +25,20 @@ fn empty_media_type() -> MediaType {
     MediaType::Other(String::new())
 }
 
-pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
-pub const CONTAINERD_NAME: &str = "io.containerd.image.name";
+pub(super) const REF_NAME: &str = "org.opencontainers.image.ref.name";
+pub(super) const CONTAINERD_NAME: &str = "io.containerd.image.name";
 
 impl Descriptor {
-    pub fn ref_name(&self) -> Option<&str> {
+    pub(crate) fn ref_name(&self) -> Option<&str> {
         self.annotations.get(REF_NAME).map(String::as_str)
     }
 
-    pub fn image_name(&self) -> Option<&str> {
+    pub(crate) fn image_name(&self) -> Option<&str> {
         self.annotations.get(CONTAINERD_NAME).map(String::as_str)
     }
 
     /// The declared size, refusing negative values.
-    pub fn declared_size(&self) -> Option<u64> {
+    pub(crate) fn declared_size(&self) -> Option<u64> {
         self.size.and_then(|s| u64::try_from(s).ok())
     }
 }
@@ -46,7 +46,7 @@ impl Descriptor {
 /// An OCI image index or a Docker manifest list.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Index {
+pub(crate) struct Index {
     #[serde(default)]
     pub manifests: Vec<Descriptor>,
 }
@@ -54,7 +54,7 @@ pub struct Index {
 /// An OCI image manifest or a Docker v2 schema 2 manifest.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub config: Descriptor,
     #[serde(default)]
     pub layers: Vec<Descriptor>,
@@ -62,14 +62,14 @@ pub struct Manifest {
 
 /// One image in a docker-save `manifest.json` (an array of these).
 #[derive(Debug, Clone, Deserialize)]
-pub struct DockerSaveEntry {
+pub(crate) struct DockerSaveEntry {
     #[serde(rename = "Config")]
     pub config: String,
     #[serde(rename = "RepoTags", default)]
-    pub repo_tags: Option<Vec<String>>,
+    pub(crate) repo_tags: Option<Vec<String>>,
     #[serde(rename = "Layers", default)]
     pub layers: Vec<String>,
     /// Docker 25+ records the layer media types and sizes here.
     #[serde(rename = "LayerSources", default)]
-    pub layer_sources: Option<BTreeMap<String, Descriptor>>,
+    pub(crate) layer_sources: Option<BTreeMap<String, Descriptor>>,
 }

@@ -34,7 +34,7 @@ pub enum Compression {
 impl Compression {
     /// Sniffs the compression from a blob's first bytes. Only used when the media type
     /// does not say (docker-save archives carry no media types).
-    pub fn sniff(head: &[u8]) -> Option<Compression> {
+    pub(crate) fn sniff(head: &[u8]) -> Option<Compression> {
         if head.starts_with(&[0x1f, 0x8b]) {
             Some(Compression::Gzip)
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
@@ -54,7 +54,7 @@ impl Compression {
 }
 
 impl MediaType {
-    pub fn parse(s: &str) -> MediaType {
+    pub(crate) fn parse(s: &str) -> MediaType {
         use MediaType::*;
         match s {
             "application/vnd.oci.image.index.v1+json" => OciIndex,
@@ -79,7 +79,7 @@ impl MediaType {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         use MediaType::*;
         match self {
             OciIndex => "application/vnd.oci.image.index.v1+json",
@@ -104,17 +104,13 @@ impl MediaType {
         }
     }
 
-    pub fn is_index(&self) -> bool {
+    pub(crate) fn is_index(&self) -> bool {
         matches!(self, MediaType::OciIndex | MediaType::DockerManifestList)
-    }
-
-    pub fn is_manifest(&self) -> bool {
-        matches!(self, MediaType::OciManifest | MediaType::DockerManifest)
     }
 
     /// The compression a layer media type declares. `Ok(None)` means "not declared,
     /// sniff it"; `Err` means a layer type we know we cannot read (e.g. bzip2).
-    pub fn layer_compression(&self) -> Result<Option<Compression>, UnsupportedLayer> {
+    pub(crate) fn layer_compression(&self) -> Result<Option<Compression>, UnsupportedLayer> {
         use MediaType::*;
         match self {
             OciLayer | OciLayerNondistributable => Ok(Some(Compression::None)),
@@ -133,7 +129,7 @@ impl MediaType {
 
 /// A layer media type we know and cannot read (bzip2, a config, a manifest…).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnsupportedLayer;
+pub(crate) struct UnsupportedLayer;
 
 impl Serialize for MediaType {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -4,31 +4,35 @@
 
 mod config;
 mod digest;
+mod info;
 mod manifest;
 mod media_type;
 mod platform;
 
-pub use config::{History, ImageConfig};
-pub use digest::{Algorithm, Digest, Hasher};
-pub use manifest::{Descriptor, DockerSaveEntry, Index, Manifest};
-pub use media_type::{Compression, MediaType};
+pub(crate) use config::{History, ImageConfig};
+pub use digest::Digest;
+pub(crate) use digest::{Algorithm, Hasher};
+pub use info::ImageInfo;
+pub(crate) use manifest::{Descriptor, DockerSaveEntry, Index, Manifest};
+pub use media_type::Compression;
+pub(crate) use media_type::MediaType;
 pub use platform::Platform;
 
 /// Largest JSON document (index, manifest, config) we accept. Real configs are
 /// a few KiB; anything this big is hostile or broken. Enforced by the sources
 /// (`Store::read_small`) before a byte is parsed; saved reports are not bound by it.
-pub const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Deepest JSON nesting we accept, checked before handing a document to serde.
-pub const MAX_JSON_DEPTH: usize = 64;
+pub(crate) const MAX_JSON_DEPTH: usize = 64;
 
 /// Most layers an image may have. Docker and overlayfs stop near 128; this leaves
 /// room for any real image while bounding the work a hostile manifest can ask for.
-pub const MAX_LAYERS: usize = 4096;
+pub(crate) const MAX_LAYERS: usize = 4096;
 
 /// Parses a JSON document after checking its nesting depth, so absurd nesting is a
 /// clean error instead of a stack overflow.
-pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;

@@ -59,7 +59,7 @@ impl Platform {
 
     /// The same platform with the architecture in OCI spelling (`x86_64` → `amd64`),
     /// so platforms read from different documents compare and print alike.
-    pub fn normalized(&self) -> Platform {
+    pub(crate) fn normalized(&self) -> Platform {
         Platform {
             os: self.os.clone(),
             architecture: normalize_arch(&self.architecture).to_string(),

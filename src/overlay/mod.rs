@@ -16,7 +16,7 @@
 
 mod paths;
 
-pub use paths::{PathId, Paths};
+pub(crate) use paths::{PathId, Paths};
 
 use crate::scan::{ContentHash, Kind, LayerScan};
 

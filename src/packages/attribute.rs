@@ -35,7 +35,7 @@ struct Owner {
 }
 
 /// Attributes every live non-directory entry of `overlay` to at most one package.
-pub fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attribution {
+pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attribution {
     let mut warnings = Warnings::default();
     let mut databases = Vec::new();
     for (path, size) in &dbs.not_captured {

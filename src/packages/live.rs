@@ -12,7 +12,7 @@ const MAX_HOPS: usize = 40;
 /// What the attribution reads: database contents as the final filesystem holds
 /// them, and the symlinks of that filesystem.
 #[derive(Debug, Default)]
-pub struct LiveDatabases<'a> {
+pub(crate) struct LiveDatabases<'a> {
     /// Live database path → (layer that wrote it, its content).
     pub(super) files: BTreeMap<&'a [u8], (usize, &'a [u8])>,
     /// Live database paths whose content was not captured (over the size bound),
@@ -25,7 +25,7 @@ pub struct LiveDatabases<'a> {
 impl<'a> LiveDatabases<'a> {
     /// Picks, for every live database path, the captured copy the overlay kept
     /// (same layer, same size), and collects the live symlinks.
-    pub fn from_scans(overlay: &Overlay<'_>, scans: &[&'a LayerScan]) -> LiveDatabases<'a> {
+    pub(crate) fn from_scans(overlay: &Overlay<'_>, scans: &[&'a LayerScan]) -> LiveDatabases<'a> {
         let mut dbs = LiveDatabases::default();
         for (index, scan) in scans.iter().enumerate() {
             for c in &scan.captured {
@@ -63,7 +63,7 @@ impl<'a> LiveDatabases<'a> {
     /// symlink among its parent directories followed, as the kernel would open
     /// it; the last component is not followed (a package owns its symlinks).
     /// `None` when it leaves the root through `..` past it or loops.
-    pub fn resolve(&self, path: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn resolve(&self, path: &[u8]) -> Option<Vec<u8>> {
         let mut pending: Vec<&[u8]> = path
             .split(|&b| b == b'/')
             .rev()

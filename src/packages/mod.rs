@@ -31,8 +31,8 @@ mod node;
 mod python;
 pub mod rpm;
 
-pub use attribute::attribute;
-pub use live::LiveDatabases;
+pub(crate) use attribute::attribute;
+pub(crate) use live::LiveDatabases;
 
 use serde::{Deserialize, Serialize};
 
@@ -64,7 +64,7 @@ impl Ecosystem {
     }
 
     /// System package managers own the filesystem; language ones live inside it.
-    pub fn is_system(self) -> bool {
+    pub(crate) fn is_system(self) -> bool {
         matches!(self, Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm)
     }
 }
@@ -157,7 +157,7 @@ pub struct PackageTotals {
 
 /// What `attribute` found.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Attribution {
+pub(crate) struct Attribution {
     /// Ranked by live bytes, largest first.
     pub packages: Vec<Package>,
     pub totals: PackageTotals,

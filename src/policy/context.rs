@@ -15,18 +15,18 @@ pub(super) struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(source: &str) -> Ctx {
+    pub(super) fn new(source: &str) -> Ctx {
         Ctx {
             source: source.to_string(),
             problems: Vec::new(),
         }
     }
 
-    pub fn source(&self) -> &str {
+    pub(super) fn source(&self) -> &str {
         &self.source
     }
 
-    pub fn err(&mut self, node_pos: super::yaml::Pos, message: impl Into<String>) {
+    pub(super) fn err(&mut self, node_pos: super::yaml::Pos, message: impl Into<String>) {
         self.problems.push(Problem {
             line: node_pos.line.max(1),
             column: node_pos.column.max(1),
@@ -34,7 +34,7 @@ impl Ctx {
         });
     }
 
-    pub fn finish(mut self, policy: Policy) -> Result<Policy, PolicyErrors> {
+    pub(super) fn finish(mut self, policy: Policy) -> Result<Policy, PolicyErrors> {
         if self.problems.is_empty() {
             return Ok(policy);
         }
@@ -48,7 +48,7 @@ impl Ctx {
 
     /// The entries of a mapping with only `allowed` keys; reports a non-mapping,
     /// unknown keys and duplicate keys. `Null` (an empty section) is an empty map.
-    pub fn map<'a>(
+    pub(super) fn map<'a>(
         &mut self,
         node: &'a Node,
         what: &str,
@@ -91,7 +91,7 @@ impl Ctx {
         out
     }
 
-    pub fn size(&mut self, node: &Node, what: &str) -> Option<u64> {
+    pub(super) fn size(&mut self, node: &Node, what: &str) -> Option<u64> {
         match &node.value {
             Value::Int(i) if *i >= 0 => Some(*i as u64),
             Value::Str(s) => match parse_size(s) {
@@ -114,7 +114,7 @@ impl Ctx {
         }
     }
 
-    pub fn percent(&mut self, node: &Node, what: &str) -> Option<f64> {
+    pub(super) fn percent(&mut self, node: &Node, what: &str) -> Option<f64> {
         match &node.value {
             Value::Str(s) => match parse_percent(s) {
                 Ok(v) => Some(v),
@@ -136,7 +136,7 @@ impl Ctx {
         }
     }
 
-    pub fn count(&mut self, node: &Node, what: &str) -> Option<u64> {
+    pub(super) fn count(&mut self, node: &Node, what: &str) -> Option<u64> {
         match &node.value {
             Value::Int(i) if *i >= 0 => Some(*i as u64),
             other => {
@@ -149,7 +149,7 @@ impl Ctx {
         }
     }
 
-    pub fn severity(&mut self, node: &Node, what: &str) -> Option<Severity> {
+    pub(super) fn severity(&mut self, node: &Node, what: &str) -> Option<Severity> {
         match &node.value {
             Value::Str(s) if s == "fail" => Some(Severity::Fail),
             Value::Str(s) if s == "warn" => Some(Severity::Warn),
@@ -166,7 +166,7 @@ impl Ctx {
         }
     }
 
-    pub fn string<'a>(&mut self, node: &'a Node, what: &str) -> Option<&'a str> {
+    pub(super) fn string<'a>(&mut self, node: &'a Node, what: &str) -> Option<&'a str> {
         match &node.value {
             Value::Str(s) => Some(s),
             other => {
@@ -179,7 +179,7 @@ impl Ctx {
         }
     }
 
-    pub fn glob(&mut self, node: &Node, what: &str) -> Option<PathGlob> {
+    pub(super) fn glob(&mut self, node: &Node, what: &str) -> Option<PathGlob> {
         let s = self.string(node, what)?;
         if !s.starts_with('/') && !s.starts_with("**") {
             self.err(
@@ -200,7 +200,7 @@ impl Ctx {
         }
     }
 
-    pub fn list<'a>(&mut self, node: &'a Node, what: &str) -> &'a [Node] {
+    pub(super) fn list<'a>(&mut self, node: &'a Node, what: &str) -> &'a [Node] {
         match &node.value {
             Value::Seq(items) => items,
             Value::Null => &[],

@@ -54,7 +54,7 @@ impl Policy {
 
 /// The policy file in `dir`, if there is one. Two of them is an error: which one
 /// applies must never depend on a lookup order nobody remembers.
-pub fn discover(dir: &Path) -> Result<Option<PathBuf>, PolicyError> {
+pub(super) fn discover(dir: &Path) -> Result<Option<PathBuf>, PolicyError> {
     let found: Vec<&str> = DISCOVERED_FILES
         .iter()
         .copied()

@@ -402,7 +402,11 @@ fn growth(g: &Growth, cmp: &Comparison) -> Result<Option<Finding>, &'static str>
 
 /// The outcome: passed unless a `fail` finding exists, with a one-line headline
 /// ("image grew 1.2 MiB (+84.1 %) — 1 rule failed").
-pub fn verdict(findings: &[Finding], comparison: Option<&Comparison>, head: &Report) -> Verdict {
+pub(crate) fn verdict(
+    findings: &[Finding],
+    comparison: Option<&Comparison>,
+    head: &Report,
+) -> Verdict {
     let failed = findings
         .iter()
         .filter(|f| f.severity == Severity::Fail)

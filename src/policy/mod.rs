@@ -13,9 +13,9 @@ mod defaults;
 mod dive;
 mod evaluate;
 mod load;
-pub mod packages;
+pub(crate) mod packages;
 mod starter;
-pub mod units;
+pub(crate) mod units;
 mod yaml;
 
 use std::fmt;
@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use code::FindingCode;
 pub use defaults::{select, DEFAULT_YAML, DISCOVERED_FILES};
-pub use evaluate::verdict;
+pub(crate) use evaluate::verdict;
 pub use starter::{starter, Flavour};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -56,7 +56,7 @@ pub enum PolicyFormat {
 
 /// A figure of HEAD that an absolute limit bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
+pub(crate) enum Metric {
     CompressedSize,
     UncompressedSize,
     Layers,
@@ -71,7 +71,7 @@ pub enum Metric {
 
 impl Metric {
     /// The finding code, stable across releases.
-    pub fn code(self) -> FindingCode {
+    pub(crate) fn code(self) -> FindingCode {
         match self {
             Metric::CompressedSize => FindingCode::CompressedSize,
             Metric::UncompressedSize => FindingCode::UncompressedSize,
@@ -87,7 +87,7 @@ impl Metric {
 
 /// A limit's value, typed at load time.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Threshold {
+pub(crate) enum Threshold {
     Bytes(u64),
     Count(u64),
     /// 0..=100 (or more for growth).
@@ -96,8 +96,8 @@ pub enum Threshold {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limit {
-    pub metric: Metric,
-    pub threshold: Threshold,
+    pub(crate) metric: Metric,
+    pub(crate) threshold: Threshold,
     pub severity: Severity,
 }
 
@@ -126,7 +126,7 @@ impl SizeKind {
 
 /// When a growth rule has both `max` and `max_percent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Combine {
+pub(crate) enum Combine {
     /// Crossed only when both limits are crossed (the default: a big image may grow
     /// a few MB, a small one a few percent, without noise).
     All,
@@ -139,14 +139,14 @@ pub struct Growth {
     pub kind: SizeKind,
     pub max_bytes: Option<u64>,
     pub max_percent: Option<f64>,
-    pub combine: Combine,
+    pub(crate) combine: Combine,
     pub severity: Severity,
 }
 
 #[derive(Debug, Clone)]
 pub struct PathGlob {
     pub glob: String,
-    pub matcher: globset::GlobMatcher,
+    pub(crate) matcher: globset::GlobMatcher,
 }
 
 #[derive(Debug, Clone)]
@@ -200,7 +200,7 @@ pub struct Policy {
     pub forbid: Vec<Forbid>,
     pub budgets: Vec<Budget>,
     pub ignore: Vec<String>,
-    pub ignore_set: GlobSet,
+    pub(crate) ignore_set: GlobSet,
     pub advice: Vec<AdviceRule>,
     pub packages: packages::PackageRules,
     pub drift: Vec<Drift>,
@@ -254,14 +254,14 @@ impl Policy {
     }
 
     /// The ignore globs, or `None` when there are none (for `CompareOptions`).
-    pub fn ignore_globs(&self) -> Option<GlobSet> {
+    pub(crate) fn ignore_globs(&self) -> Option<GlobSet> {
         (!self.ignore.is_empty()).then(|| self.ignore_set.clone())
     }
 
     /// Whether any rule needs the layers' contents. A policy that only limits
     /// compressed size, layer count or compressed growth is answered from manifests
     /// and configs alone, without reading a layer (the registry fast path).
-    pub fn needs_layers(&self) -> bool {
+    pub(crate) fn needs_layers(&self) -> bool {
         let manifest_limit =
             |l: &Limit| matches!(l.metric, Metric::CompressedSize | Metric::Layers);
         let has_rules = !self.limits.is_empty() || !self.growth.is_empty();
@@ -313,7 +313,7 @@ impl Policy {
 /// The unit of a finding's figures.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum Unit {
+pub(crate) enum Unit {
     Bytes,
     Count,
     Percent,
@@ -330,7 +330,7 @@ pub struct Finding {
     pub value: f64,
     /// The limit it crossed.
     pub limit: f64,
-    pub unit: Unit,
+    pub(crate) unit: Unit,
     /// The path or glob the finding is about, for path rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -380,14 +380,14 @@ pub struct Verdict {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub line: u64,
-    pub column: u64,
+    pub(crate) column: u64,
     pub message: String,
 }
 
 /// Every problem of one policy file, displayed as `FILE:LINE:COL: message`, one a line.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct PolicyErrors {
-    pub source_name: String,
+    pub(crate) source_name: String,
     pub problems: Vec<Problem>,
 }
 
@@ -450,7 +450,7 @@ pub fn load_str(source_name: &str, text: &str) -> Result<Policy, PolicyErrors> {
 }
 
 /// Largest policy file read: policies are a few hundred bytes; a megabyte is not one.
-pub const MAX_POLICY_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_POLICY_BYTES: u64 = 1 << 20;
 
 pub fn load_file(path: &Path) -> Result<Policy, PolicyError> {
     let bytes =

@@ -24,7 +24,7 @@ use crate::text::human_bytes;
 #[derive(Debug, Clone)]
 pub struct NameGlob {
     pub glob: String,
-    pub matcher: GlobMatcher,
+    pub(crate) matcher: GlobMatcher,
 }
 
 #[derive(Debug, Clone)]

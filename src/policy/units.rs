@@ -31,7 +31,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// dive's byte syntax (go-humanize `ParseBytes`): case-insensitive, a bare `M`
 /// means MB, `MiB`/`Mi` binary.
-pub fn parse_dive_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_dive_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -66,7 +66,7 @@ fn scale(num: &str, mult: u64) -> Option<u64> {
 }
 
 /// `5%` or `12.5 %` → 5.0 / 12.5.
-pub fn parse_percent(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_percent(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let Some(num) = t.strip_suffix('%') else {
         return Err(format!(

@@ -9,13 +9,13 @@ use serde_saphyr::Spanned;
 
 /// 1-indexed line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Pos {
+pub(super) struct Pos {
     pub line: u64,
-    pub column: u64,
+    pub(crate) column: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(super) enum Value {
     Null,
     Bool(bool),
     Int(i64),
@@ -27,20 +27,20 @@ pub enum Value {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(super) struct Node {
     pub pos: Pos,
     pub value: Value,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Key {
+pub(super) struct Key {
     pub pos: Pos,
     pub name: String,
 }
 
 impl Value {
     /// What the YAML holds, for "expected X, found Y" messages.
-    pub fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Value::Null => "nothing",
             Value::Bool(_) => "a boolean",
@@ -143,7 +143,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
 /// Parses YAML text into a spanned tree. Duplicate keys are kept for the loader
 /// to report with both positions.
-pub fn parse(text: &str) -> Result<Node, (Pos, String)> {
+pub(super) fn parse(text: &str) -> Result<Node, (Pos, String)> {
     let options = serde_saphyr::options::Options {
         duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::LastWins,
         with_snippet: false,

@@ -31,7 +31,7 @@ pub(crate) struct Rule {
 const STATE_PREFIX: &str = "<!-- layergate-state: ";
 
 impl Rule {
-    pub fn new(on: CommentOn, passed: Option<bool>, headline: &str) -> Rule {
+    pub(super) fn new(on: CommentOn, passed: Option<bool>, headline: &str) -> Rule {
         let state = match (on, passed) {
             (CommentOn::Always, _) | (_, None) => None,
             (_, Some(passed)) => {
@@ -44,7 +44,7 @@ impl Rule {
     }
 
     /// The body as posted: with the state line when there is one.
-    pub fn stamp(&self, body: &str) -> String {
+    pub(super) fn stamp(&self, body: &str) -> String {
         match &self.state {
             Some(state) => format!("{}\n{state}\n", body.trim_end()),
             None => body.to_string(),
@@ -52,7 +52,7 @@ impl Rule {
     }
 
     /// Whether to write, given the body of the comment already there (if any).
-    pub fn writes(&self, existing: Option<&str>) -> bool {
+    pub(super) fn writes(&self, existing: Option<&str>) -> bool {
         match (self.on, self.passed, existing) {
             (CommentOn::Always, _, _) | (_, None, _) => true,
             (CommentOn::Failure, Some(passed), None) => !passed,

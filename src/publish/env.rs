@@ -41,7 +41,7 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
-    pub fn is_true(&self, key: &str) -> bool {
+    pub(crate) fn is_true(&self, key: &str) -> bool {
         matches!(self.get(key), Some("true") | Some("1"))
     }
 }

@@ -34,20 +34,20 @@ pub(crate) fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
 }
 
 impl Answer {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn is_success(&self) -> bool {
+    pub(super) fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
     /// A GitHub rate limit: 429, or 403 with the rate-limit headers saying so
     /// (a plain 403 is a permission problem, e.g. a fork's read-only token).
-    pub fn is_rate_limited(&self) -> bool {
+    pub(super) fn is_rate_limited(&self) -> bool {
         self.status == 429
             || (self.status == 403
                 && (self.header("retry-after").is_some()
@@ -56,7 +56,7 @@ impl Answer {
 
     /// The API's own explanation, on one line: the JSON `message` (GitHub and
     /// GitLab both use it) or `error`, else the status's reason.
-    pub fn message(&self) -> String {
+    pub(super) fn message(&self) -> String {
         let from_json = serde_json::from_str::<serde_json::Value>(&self.body)
             .ok()
             .and_then(|v| {

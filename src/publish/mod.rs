@@ -193,7 +193,7 @@ impl Secret {
         Secret(token.into())
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::{CommentMode, Env, PublishError, Settings};
 
-pub(crate) struct Plan {
+pub(super) struct Plan {
     pub target: Target,
     /// Why `auto` chose not to comment although it could have been expected to.
     pub warnings: Vec<String>,

@@ -12,7 +12,7 @@ const PATHS_SHOWN: usize = 3;
 const WIDTH: usize = 100;
 
 /// The "Advice" section, or an empty string when there is none.
-pub fn advice_text(items: &[Advice]) -> String {
+pub(super) fn advice_text(items: &[Advice]) -> String {
     if items.is_empty() {
         return String::new();
     }

@@ -16,7 +16,7 @@ struct Bar {
 }
 
 /// Compressed size per layer of one image.
-pub fn layers_chart(layers: &[LayerReport]) -> String {
+pub(super) fn layers_chart(layers: &[LayerReport]) -> String {
     let bars: Vec<Bar> = layers
         .iter()
         .map(|l| Bar {
@@ -30,7 +30,7 @@ pub fn layers_chart(layers: &[LayerReport]) -> String {
 
 /// HEAD's layers: the shared base as one bar, then each layer BASE does not have
 /// at that depth, in a second colour.
-pub fn diff_chart(c: &Comparison) -> String {
+pub(super) fn diff_chart(c: &Comparison) -> String {
     let mut bars = Vec::new();
     if c.layers.shared_prefix > 0 {
         bars.push(Bar {

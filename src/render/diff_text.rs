@@ -65,7 +65,7 @@ fn omitted(out: &mut String, n: usize, what: &str) {
     }
 }
 
-pub fn diff_text(v: &DiffView) -> String {
+pub(crate) fn diff_text(v: &DiffView) -> String {
     let mut out = format!("{}: {}\n", plain_icon(&v.icon), v.headline);
     out += &format!("base {}\nhead {}\n", v.base, v.head);
     if !v.policy.is_empty() {
@@ -230,7 +230,7 @@ pub fn diff_text(v: &DiffView) -> String {
     out
 }
 
-pub fn check_text(v: &CheckView) -> String {
+pub(crate) fn check_text(v: &CheckView) -> String {
     let mut out = format!("{}: {}\n", plain_icon(&v.icon), v.headline);
     out += &format!("image {}\n", v.image);
     if !v.policy.is_empty() {

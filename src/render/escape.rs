@@ -3,7 +3,7 @@
 //! it cannot end a table cell, open a link, inject HTML, mention a user or an issue.
 
 /// One line of inline Markdown, safe inside a table cell.
-pub fn md(s: &str) -> String {
+pub(crate) fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
@@ -28,7 +28,7 @@ pub fn md(s: &str) -> String {
 
 /// A fence longer than any backtick run in `body`, so the block cannot be closed
 /// from inside.
-pub fn fence_for(body: &str) -> String {
+pub(crate) fn fence_for(body: &str) -> String {
     let mut longest = 0;
     let mut run = 0;
     for c in body.chars() {

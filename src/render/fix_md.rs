@@ -87,7 +87,7 @@ pub struct FixInput {
 /// within `limit` characters: the diff is cut at a line when the whole does not fit,
 /// and the section left out (one line says so) when even that does not. Nothing is
 /// added when there is nothing to fix and nothing was refused.
-pub fn with_fix_section(
+pub(crate) fn with_fix_section(
     markdown: &str,
     head: &crate::report::Report,
     input: &FixInput,

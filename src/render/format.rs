@@ -21,7 +21,7 @@ pub struct Template {
 
 impl Template {
     /// As the renderers take it: (name, text).
-    pub fn as_pair(&self) -> (&str, &str) {
+    pub(crate) fn as_pair(&self) -> (&str, &str) {
         (self.name.as_str(), self.text.as_str())
     }
 }

@@ -9,9 +9,9 @@ use serde::Serialize;
 use super::escape;
 use super::view::{CheckView, DiffView};
 
-pub const DIFF_TEMPLATE: &str = include_str!("../../templates/diff.md.j2");
-pub const CHECK_TEMPLATE: &str = include_str!("../../templates/check.md.j2");
-pub const ANALYZE_TEMPLATE: &str = include_str!("../../templates/analyze.md.j2");
+pub(crate) const DIFF_TEMPLATE: &str = include_str!("../../templates/diff.md.j2");
+pub(crate) const CHECK_TEMPLATE: &str = include_str!("../../templates/check.md.j2");
+pub(crate) const ANALYZE_TEMPLATE: &str = include_str!("../../templates/analyze.md.j2");
 
 /// GitHub refuses comments over 65,536 characters; keep a margin for the publisher.
 pub const COMMENT_LIMIT: usize = 65_000;
@@ -25,11 +25,11 @@ pub enum RenderError {
 /// Instructions one rendering may run: the built-in templates need a few hundred
 /// thousand on the largest views; a `--template` with nested loops stops here with
 /// an error instead of running for ever.
-pub const TEMPLATE_FUEL: u64 = 50_000_000;
+pub(crate) const TEMPLATE_FUEL: u64 = 50_000_000;
 
 /// Largest text one rendering may produce (the comment is cut far below this; the
 /// cap stops a template that would fill memory).
-pub const TEMPLATE_OUTPUT_LIMIT: usize = 64 << 20;
+pub(crate) const TEMPLATE_OUTPUT_LIMIT: usize = 64 << 20;
 
 fn env() -> Environment<'static> {
     let mut env = Environment::new();
@@ -92,7 +92,7 @@ impl std::io::Write for Capped {
 
 /// The `diff` comment, cut to fit `limit` characters: the longest table is halved
 /// (with a note saying how many rows were left out) until the text fits.
-pub fn diff_markdown(
+pub(crate) fn diff_markdown(
     mut view: DiffView,
     template: Option<(&str, &str)>,
     limit: usize,
@@ -114,7 +114,7 @@ pub fn diff_markdown(
     }
 }
 
-pub fn check_markdown(
+pub(crate) fn check_markdown(
     view: &CheckView,
     template: Option<(&str, &str)>,
 ) -> Result<String, RenderError> {

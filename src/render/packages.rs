@@ -8,10 +8,10 @@ use crate::report::Report;
 use crate::text::{human_bytes, human_delta, table};
 
 /// Rows the `diff` comment shows; the JSON comparison holds every change.
-pub const TOP_CHANGES: usize = 15;
+pub(crate) const TOP_CHANGES: usize = 15;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PackageRowView {
+pub(crate) struct PackageRowView {
     pub change: String,
     pub icon: String,
     pub ecosystem: String,
@@ -24,7 +24,7 @@ pub struct PackageRowView {
 }
 
 /// One row per change, largest |delta| first (the comparison's order).
-pub fn change_rows(diff: &PackagesDiff, top: usize) -> Vec<PackageRowView> {
+pub(crate) fn change_rows(diff: &PackagesDiff, top: usize) -> Vec<PackageRowView> {
     diff.changes.iter().take(top).map(row).collect()
 }
 
@@ -72,7 +72,7 @@ fn row(c: &PackageChange) -> PackageRowView {
 }
 
 /// `+2 added, -1 removed, 1 upgraded`: the summary line of the section.
-pub fn summary(diff: &PackagesDiff) -> String {
+pub(crate) fn summary(diff: &PackagesDiff) -> String {
     let n = |k: PackageChangeKind| diff.changes.iter().filter(|c| c.kind == k).count();
     let parts: Vec<String> = [
         (PackageChangeKind::Added, "added"),
@@ -94,7 +94,7 @@ pub fn summary(diff: &PackagesDiff) -> String {
 }
 
 /// The terminal table of package changes.
-pub fn changes_text(rows: &[PackageRowView]) -> String {
+pub(crate) fn changes_text(rows: &[PackageRowView]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -121,7 +121,7 @@ pub fn changes_text(rows: &[PackageRowView]) -> String {
 
 /// The "Packages" section of `analyze`'s terminal report: totals per ecosystem,
 /// unowned bytes and the largest packages.
-pub fn analyze_packages_text(r: &Report, top: usize) -> String {
+pub(crate) fn analyze_packages_text(r: &Report, top: usize) -> String {
     let Some(t) = &r.package_totals else {
         return String::new();
     };

@@ -12,10 +12,10 @@ use crate::text::{
 
 /// A table cut to its first rows; `omitted` says how many were left out.
 #[derive(Debug, Clone, Serialize)]
-pub struct Table<T> {
+pub(crate) struct Table<T> {
     pub rows: Vec<T>,
     pub total: usize,
-    pub omitted: usize,
+    pub(crate) omitted: usize,
 }
 
 impl<T> Table<T> {
@@ -29,7 +29,7 @@ impl<T> Table<T> {
     }
 
     /// Halves the table (for the comment size limit); false when already empty.
-    pub fn halve(&mut self) -> bool {
+    pub(crate) fn halve(&mut self) -> bool {
         if self.rows.is_empty() {
             return false;
         }
@@ -41,7 +41,7 @@ impl<T> Table<T> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct TotalRow {
+pub(crate) struct TotalRow {
     pub label: String,
     pub before: String,
     pub after: String,
@@ -60,7 +60,7 @@ pub struct FindingRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct LayerRowView {
+pub(crate) struct LayerRowView {
     pub status: String,
     pub icon: String,
     pub base: String,
@@ -73,7 +73,7 @@ pub struct LayerRowView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FileRowView {
+pub(crate) struct FileRowView {
     pub change: String,
     pub path: String,
     pub before: String,
@@ -82,7 +82,7 @@ pub struct FileRowView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DirRowView {
+pub(crate) struct DirRowView {
     pub dir: String,
     pub before: String,
     pub after: String,
@@ -91,7 +91,7 @@ pub struct DirRowView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct WasteRowView {
+pub(crate) struct WasteRowView {
     pub kind: String,
     pub path: String,
     pub layers: String,
@@ -99,7 +99,7 @@ pub struct WasteRowView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AdviceRowView {
+pub(crate) struct AdviceRowView {
     pub code: String,
     pub severity: String,
     pub title: String,
@@ -108,7 +108,7 @@ pub struct AdviceRowView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct MergeRowView {
+pub(crate) struct MergeRowView {
     pub layers: String,
     pub files: String,
     pub bytes: String,
@@ -116,7 +116,7 @@ pub struct MergeRowView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DiffView {
+pub(crate) struct DiffView {
     /// `<!-- layergate:KEY -->`, so a later run finds and updates the comment.
     pub marker: String,
     pub icon: String,
@@ -127,7 +127,7 @@ pub struct DiffView {
     pub totals: Vec<TotalRow>,
     pub failed: Vec<FindingRow>,
     pub warned: Vec<FindingRow>,
-    pub layers_summary: String,
+    pub(crate) layers_summary: String,
     pub layers: Table<LayerRowView>,
     pub files: Table<FileRowView>,
     pub dirs: Table<DirRowView>,
@@ -136,9 +136,9 @@ pub struct DiffView {
     pub merge: Table<MergeRowView>,
     /// Package changes; `None` when either side was not attributed.
     pub packages: Option<Table<super::packages::PackageRowView>>,
-    pub packages_summary: String,
+    pub(crate) packages_summary: String,
     pub history_diff: String,
-    pub history_fence: String,
+    pub(crate) history_fence: String,
     /// Set when tables were cut to fit the comment size limit.
     pub truncated: bool,
     pub policy: String,
@@ -178,7 +178,7 @@ fn partial_note(c: &crate::compare::Comparison) -> String {
 }
 
 /// Advice rows, shared by the `analyze` and `diff` comments.
-pub fn advice_rows(advice: &[crate::report::Advice]) -> Vec<AdviceRowView> {
+pub(crate) fn advice_rows(advice: &[crate::report::Advice]) -> Vec<AdviceRowView> {
     advice
         .iter()
         .map(|a| AdviceRowView {
@@ -192,7 +192,7 @@ pub fn advice_rows(advice: &[crate::report::Advice]) -> Vec<AdviceRowView> {
 }
 
 /// Merge-saving rows (three largest files each), shared by `analyze` and `diff`.
-pub fn merge_rows(savings: &[crate::report::MergeSaving]) -> Vec<MergeRowView> {
+pub(crate) fn merge_rows(savings: &[crate::report::MergeSaving]) -> Vec<MergeRowView> {
     savings
         .iter()
         .map(|m| MergeRowView {
@@ -210,7 +210,7 @@ pub fn merge_rows(savings: &[crate::report::MergeSaving]) -> Vec<MergeRowView> {
         .collect()
 }
 
-pub fn verdict_icon(v: &Verdict) -> &'static str {
+pub(crate) fn verdict_icon(v: &Verdict) -> &'static str {
     match (v.failed, v.warned) {
         (0, 0) => "✅",
         (0, _) => "⚠️",
@@ -281,7 +281,7 @@ fn count_row(label: &str, d: &Delta) -> TotalRow {
     }
 }
 
-pub fn finding_rows(findings: &[Finding], severity: Severity) -> Vec<FindingRow> {
+pub(crate) fn finding_rows(findings: &[Finding], severity: Severity) -> Vec<FindingRow> {
     let show = |v: f64, unit: Unit| match unit {
         Unit::Bytes if v < 0.0 => human_delta(v as i128),
         Unit::Bytes => human_bytes(v as u64),
@@ -311,7 +311,7 @@ fn name(side: &crate::compare::Side) -> String {
     side.name.clone().unwrap_or_else(|| side.reference.clone())
 }
 
-pub struct DiffInput<'a> {
+pub(crate) struct DiffInput<'a> {
     pub comparison: &'a Comparison,
     pub findings: &'a [Finding],
     pub verdict: &'a Verdict,
@@ -319,7 +319,7 @@ pub struct DiffInput<'a> {
     pub policy: &'a str,
 }
 
-pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
+pub(crate) fn diff_view(i: &DiffInput<'_>) -> DiffView {
     let c = i.comparison;
     let t = &c.totals;
     // Manifests know compressed sizes and layers; the rest says "not measured".
@@ -537,7 +537,7 @@ pub fn diff_view(i: &DiffInput<'_>) -> DiffView {
 
 impl DiffView {
     /// Cuts the longest table in half; false when nothing is left to cut.
-    pub fn shrink(&mut self) -> bool {
+    pub(crate) fn shrink(&mut self) -> bool {
         let lens = [
             self.files.rows.len(),
             self.dirs.rows.len(),
@@ -572,7 +572,7 @@ impl DiffView {
 
 /// The view of `check`: one image against absolute limits.
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckView {
+pub(crate) struct CheckView {
     pub marker: String,
     pub icon: String,
     pub headline: String,
@@ -588,7 +588,7 @@ pub struct CheckView {
     pub html_url: String,
 }
 
-pub fn check_view(
+pub(crate) fn check_view(
     head: &Report,
     findings: &[Finding],
     verdict: &Verdict,
@@ -606,7 +606,7 @@ pub fn check_view(
 }
 
 /// The `check` view from totals alone (`merge` has no more than a verdict file).
-pub fn check_view_of(
+pub(crate) fn check_view_of(
     t: &crate::report::Totals,
     image: String,
     findings: &[Finding],
@@ -645,7 +645,7 @@ pub fn check_view_of(
     }
 }
 
-pub fn short(digest: &str) -> String {
+pub(crate) fn short(digest: &str) -> String {
     let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
     hex.chars().take(12).collect()
 }

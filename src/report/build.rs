@@ -10,7 +10,7 @@ use super::{
 };
 
 /// What the source knows of one layer, beside what scanning it found.
-pub struct LayerInput<'a> {
+pub(crate) struct LayerInput<'a> {
     /// The blob digest as the source names it.
     pub digest: String,
     pub media_type: String,
@@ -18,7 +18,7 @@ pub struct LayerInput<'a> {
     pub scan: &'a LayerScan,
 }
 
-pub fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInput<'_>]) -> Report {
+pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInput<'_>]) -> Report {
     let overlay = Overlay::apply(layers.iter().map(|l| l.scan));
 
     let mut wasted_per_layer = vec![0u64; layers.len()];

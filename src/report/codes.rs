@@ -65,7 +65,7 @@ impl AdviceCode {
     }
 
     /// Whether the item rests on a (lower, upper) pair of layers.
-    pub fn is_pair(self) -> bool {
+    pub(crate) fn is_pair(self) -> bool {
         matches!(
             self,
             AdviceCode::CleanupInLaterLayer

@@ -19,7 +19,7 @@ fn kind_of(cause: Cause) -> DuplicateKind {
 /// One row per (path, kind) with the bytes of its dead copies. Empty files waste
 /// nothing and are left out. Grouped by path id in path order (the rank), so no
 /// path is compared, and each row's path is spelt out once.
-pub fn dead_copies(overlay: &Overlay<'_>) -> Vec<Duplicate> {
+pub(super) fn dead_copies(overlay: &Overlay<'_>) -> Vec<Duplicate> {
     let mut groups: BTreeMap<(u32, DuplicateKind), (PathId, Duplicate)> = BTreeMap::new();
     for d in overlay.dead.iter().filter(|d| d.size > 0) {
         let kind = kind_of(d.cause);
@@ -60,7 +60,7 @@ type PathLayer = (PathId, usize);
 
 /// Live regular files that hold the same bytes at several paths. Hardlinks share
 /// one inode and are not copies; empty files are not counted.
-pub fn same_content(overlay: &Overlay<'_>) -> Vec<Duplicate> {
+pub(super) fn same_content(overlay: &Overlay<'_>) -> Vec<Duplicate> {
     let mut by_hash: HashMap<(ContentHash, u64), Vec<PathLayer>> = HashMap::new();
     for (id, node) in overlay.live() {
         if let NodeKind::File { size, hash } = node.kind {
@@ -95,7 +95,7 @@ pub fn same_content(overlay: &Overlay<'_>) -> Vec<Duplicate> {
 }
 
 /// Largest waste first; ties by path, then kind, so the order never depends on hashing.
-pub fn sort(rows: &mut [Duplicate]) {
+pub(super) fn sort(rows: &mut [Duplicate]) {
     rows.sort_by(|a, b| {
         b.wasted_bytes
             .cmp(&a.wasted_bytes)

@@ -10,12 +10,12 @@ use crate::scan::display_path;
 use super::{MergeSaving, PathBytes};
 
 /// How many files each saving lists.
-pub const TOP_FILES: usize = 10;
+pub(super) const TOP_FILES: usize = 10;
 
 /// A dead copy's path (by rank, i.e. in path order) and size.
 type PathSize = (u32, PathId, u64);
 
-pub fn savings(overlay: &Overlay<'_>) -> Vec<MergeSaving> {
+pub(super) fn savings(overlay: &Overlay<'_>) -> Vec<MergeSaving> {
     let mut pairs: BTreeMap<(usize, usize), Vec<PathSize>> = BTreeMap::new();
     for d in overlay.dead.iter().filter(|d| d.by > d.layer) {
         pairs

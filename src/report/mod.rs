@@ -6,26 +6,27 @@
 //! "not measured" (a report built from manifests only), never 0. Schema 2 made
 //! that explicit; schema 1 wrote 0 and `efficiency: 1.0` (see `upgrade_from_schema_1`).
 
-pub mod advice;
+pub(crate) mod advice;
 mod build;
 mod codes;
 mod duplicates;
 mod merge;
 mod partial;
 
-pub use advice::Advice;
-pub use build::{build, LayerInput};
+pub use crate::image::ImageInfo;
+pub(crate) use advice::Advice;
+pub(crate) use build::{build, LayerInput};
 #[cfg(test)]
 pub(crate) use codes::assert_names;
 pub(crate) use codes::code_names;
 pub use codes::AdviceCode;
-pub use partial::{manifest_only, DescribedLayer};
+pub(crate) use partial::{manifest_only, DescribedLayer};
 
 use serde::{Deserialize, Serialize};
 
 use crate::image::{Compression, History};
 
-pub const SCHEMA: u32 = 2;
+pub(crate) const SCHEMA: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
@@ -51,34 +52,6 @@ pub struct Report {
     /// Oddities met while reading that did not stop the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct ImageInfo {
-    /// The reference as the user gave it (e.g. `oci-archive:app.tar`).
-    pub reference: String,
-    /// The name recorded in the source (RepoTags, ref name), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Which reader understood the source: `docker-archive`, `oci-archive`, `oci`, `registry`.
-    pub format: String,
-    pub config_digest: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manifest_digest: Option<String>,
-    /// The registry digests a local engine knows the image by (`RepoDigests`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub repo_digests: Vec<String>,
-    pub os: String,
-    pub architecture: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// Built from manifests and configs only (`--manifest-only`): figures that need
-    /// the layer contents are `null` (not measured), and the file, duplicate,
-    /// merge-saving and advice lists are empty because nothing was read.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub partial: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -115,7 +88,7 @@ pub struct LayerReport {
     /// gzip-compressed at the default level, as a registry push would store it.
     /// An estimate; absent when not computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub estimated_gzip_bytes: Option<u64>,
+    pub(crate) estimated_gzip_bytes: Option<u64>,
     // Every figure below needs the layer's contents: `None` (null) = not measured.
     /// Regular-file bytes in the layer (as dive counts layer size).
     pub uncompressed_bytes: Option<u64>,
@@ -138,7 +111,7 @@ pub struct LayerReport {
 impl LayerReport {
     /// A layer known only from its manifest and config: every figure that needs its
     /// contents is not measured.
-    pub fn described(
+    pub(crate) fn described(
         index: usize,
         digest: String,
         diff_id: String,
@@ -183,7 +156,7 @@ pub enum DuplicateKind {
 }
 
 impl DuplicateKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DuplicateKind::Overwritten => "overwritten",
             DuplicateKind::UnchangedCopy => "unchanged-copy",
@@ -247,7 +220,7 @@ pub struct LiveFile {
 
 impl Report {
     /// The layers by diffID, the key layers are matched by across images.
-    pub fn layers_by_diff_id(&self) -> std::collections::HashMap<&str, &LayerReport> {
+    pub(crate) fn layers_by_diff_id(&self) -> std::collections::HashMap<&str, &LayerReport> {
         self.layers
             .iter()
             .map(|l| (l.diff_id.as_str(), l))
@@ -263,7 +236,7 @@ impl Report {
     /// A schema 1 report read back: its partial reports wrote unmeasured figures as
     /// 0 (and `efficiency: 1.0`); here they become `None`, so a saved partial report
     /// can never pass a rule on figures nobody measured.
-    pub fn upgrade_from_schema_1(&mut self) {
+    pub(crate) fn upgrade_from_schema_1(&mut self) {
         self.schema = SCHEMA;
         if self.measured() {
             return;
@@ -290,7 +263,7 @@ impl Report {
 }
 
 /// `part / whole`, with an empty whole counting as fully efficient.
-pub fn ratio(part: u64, whole: u64) -> f64 {
+pub(crate) fn ratio(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         1.0
     } else {

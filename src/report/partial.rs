@@ -7,7 +7,7 @@ use crate::image::{Compression, History};
 use super::{ImageInfo, LayerReport, Report, Totals, SCHEMA};
 
 /// One layer as its manifest and config describe it.
-pub struct DescribedLayer {
+pub(crate) struct DescribedLayer {
     pub digest: String,
     pub diff_id: String,
     pub media_type: String,
@@ -17,7 +17,7 @@ pub struct DescribedLayer {
     pub compressed_bytes: u64,
 }
 
-pub fn manifest_only(
+pub(crate) fn manifest_only(
     mut image: ImageInfo,
     history: Vec<History>,
     layers: &[DescribedLayer],

@@ -7,11 +7,11 @@
 /// Most bytes of captured contents one layer may keep. Real databases of a large
 /// Debian image total a few MiB; beyond this a layer is hostile and the rest of
 /// its databases are left out (the attribution then says which were not read).
-pub const MAX_CAPTURED_PER_LAYER: u64 = 256 << 20;
+pub(super) const MAX_CAPTURED_PER_LAYER: u64 = 256 << 20;
 
 /// The content of one captured file, as the layer stored it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Captured {
+pub(crate) struct Captured {
     /// Normalised like [`super::Record::path`].
     pub path: Box<[u8]>,
     pub content: Box<[u8]>,
@@ -19,7 +19,7 @@ pub struct Captured {
 
 /// The size bound for `path` if it is a package database the attribution reads,
 /// or `None` if the scan should not keep it.
-pub fn capture_bound(path: &[u8]) -> Option<u64> {
+pub(crate) fn capture_bound(path: &[u8]) -> Option<u64> {
     const MIB: u64 = 1 << 20;
     let (parent, name) = match path.iter().rposition(|&b| b == b'/') {
         Some(i) => (&path[..i], &path[i + 1..]),
@@ -36,8 +36,21 @@ pub fn capture_bound(path: &[u8]) -> Option<u64> {
         b"package.json" if is_node_package_dir(parent) => Some(MIB),
         _ if parent == b"var/lib/dpkg/status.d" => Some(8 * MIB),
         _ if parent == b"var/lib/dpkg/info" && name.ends_with(b".list") => Some(32 * MIB),
-        _ => crate::packages::rpm::capture_bound(parent, name),
+        _ => rpm_bound(parent, name),
     }
+}
+
+/// The rpm databases (sqlite with its WAL, BerkeleyDB, NDB) and Mariner's manifest.
+fn rpm_bound(parent: &[u8], name: &[u8]) -> Option<u64> {
+    const MIB: u64 = 1 << 20;
+    if parent == b"var/lib/rpm" || parent == b"usr/lib/sysimage/rpm" {
+        return match name {
+            // A full Fedora workstation's database is ~150 MiB; containers far less.
+            b"rpmdb.sqlite" | b"rpmdb.sqlite-wal" | b"Packages" | b"Packages.db" => Some(192 * MIB),
+            _ => None,
+        };
+    }
+    (parent == b"var/lib/rpmmanifest" && name == b"container-manifest-2").then_some(4 * MIB)
 }
 
 fn in_site_packages(dir: &[u8]) -> bool {
@@ -46,7 +59,7 @@ fn in_site_packages(dir: &[u8]) -> bool {
 }
 
 /// `…node_modules/NAME` or `…node_modules/@SCOPE/NAME`.
-pub fn is_node_package_dir(dir: &[u8]) -> bool {
+pub(crate) fn is_node_package_dir(dir: &[u8]) -> bool {
     let mut parts = dir.rsplit(|&b| b == b'/');
     let Some(name) = parts.next() else {
         return false;

@@ -23,7 +23,7 @@ pub struct Limits {
 }
 
 /// The default [`Limits::max_name_bytes`]: 256 KiB.
-pub const MAX_NAME_BYTES: usize = 64 * 4096;
+pub(super) const MAX_NAME_BYTES: usize = 64 * 4096;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -36,7 +36,7 @@ impl Default for Limits {
 }
 
 /// Wraps `raw` in the decompressor for `compression`.
-pub fn decoder<'a, R: Read + 'a>(
+pub(super) fn decoder<'a, R: Read + 'a>(
     raw: R,
     compression: Compression,
     limits: &Limits,

@@ -12,7 +12,7 @@ use flate2::write::GzEncoder;
 
 /// Counts bytes written, keeps none.
 #[derive(Default)]
-pub struct Count(pub u64);
+pub(super) struct Count(pub u64);
 
 impl Write for Count {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -25,17 +25,17 @@ impl Write for Count {
     }
 }
 
-pub type Estimate = Rc<RefCell<Option<GzEncoder<Count>>>>;
+pub(super) type Estimate = Rc<RefCell<Option<GzEncoder<Count>>>>;
 
 /// A new estimate, or none when not asked for.
-pub fn estimate(wanted: bool) -> Estimate {
+pub(super) fn estimate(wanted: bool) -> Estimate {
     Rc::new(RefCell::new(wanted.then(|| {
         GzEncoder::new(Count::default(), flate2::Compression::default())
     })))
 }
 
 /// The compressed size, once the whole tar stream has passed.
-pub fn finish(est: &Estimate) -> io::Result<Option<u64>> {
+pub(super) fn finish(est: &Estimate) -> io::Result<Option<u64>> {
     est.borrow_mut()
         .take()
         .map(|enc| enc.finish().map(|c| c.0))
@@ -43,9 +43,9 @@ pub fn finish(est: &Estimate) -> io::Result<Option<u64>> {
 }
 
 /// Feeds every byte read into the estimate's encoder.
-pub struct Estimating<R> {
+pub(super) struct Estimating<R> {
     pub inner: R,
-    pub est: Estimate,
+    pub(crate) est: Estimate,
 }
 
 impl<R: Read> Read for Estimating<R> {

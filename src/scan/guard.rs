@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 /// Most bytes of headers and extension records that may precede one member. Real
 /// PAX headers are a few hundred bytes; a path is at most a few KiB.
-pub const MAX_HEADER_BYTES: u64 = 1024 * 1024;
+pub(super) const MAX_HEADER_BYTES: u64 = 1024 * 1024;
 
 /// The error a [`HeaderGuard`] returns once the budget is spent; recognisable
 /// through `io::Error::get_ref` after the tar crate hands it back.
@@ -20,28 +20,28 @@ pub struct HeadersTooLarge;
 
 /// Switches the budget on while the tar reader looks for the next member.
 #[derive(Clone, Default)]
-pub struct Budget(Rc<Cell<Option<u64>>>);
+pub(crate) struct Budget(Rc<Cell<Option<u64>>>);
 
 impl Budget {
     /// Arms the budget: from now on reads count against it.
-    pub fn arm(&self) {
+    pub(crate) fn arm(&self) {
         self.0.set(Some(MAX_HEADER_BYTES + 16 * 512));
     }
 
     /// Disarms it: member content flows freely.
-    pub fn disarm(&self) {
+    pub(crate) fn disarm(&self) {
         self.0.set(None);
     }
 }
 
 /// Passes reads through, failing once an armed budget is spent.
-pub struct HeaderGuard<R> {
+pub(crate) struct HeaderGuard<R> {
     inner: R,
     budget: Budget,
 }
 
 impl<R> HeaderGuard<R> {
-    pub fn new(inner: R) -> (Self, Budget) {
+    pub(crate) fn new(inner: R) -> (Self, Budget) {
         let budget = Budget::default();
         (
             HeaderGuard {
@@ -75,7 +75,7 @@ impl<R: Seek> Seek for HeaderGuard<R> {
 }
 
 /// Whether an error the tar reader returned is a spent [`HeaderGuard`] budget.
-pub fn is_headers_too_large(e: &io::Error) -> bool {
+pub(crate) fn is_headers_too_large(e: &io::Error) -> bool {
     e.get_ref()
         .is_some_and(|inner| inner.downcast_ref::<HeadersTooLarge>().is_some())
 }

@@ -7,26 +7,26 @@ use std::rc::Rc;
 
 use crate::image::{Digest, Hasher};
 
-pub struct Tally {
+pub(super) struct Tally {
     hasher: Option<Hasher>,
     pub bytes: u64,
 }
 
 impl Tally {
-    pub fn finish(&mut self) -> Option<Digest> {
+    pub(super) fn finish(&mut self) -> Option<Digest> {
         self.hasher.take().map(Hasher::finish)
     }
 }
 
 /// Hashes every byte read through it into a shared [`Tally`], which the caller
 /// keeps to read the digest once the stream has been consumed.
-pub struct HashingReader<R> {
+pub(super) struct HashingReader<R> {
     inner: R,
     tally: Rc<RefCell<Tally>>,
 }
 
 impl<R: Read> HashingReader<R> {
-    pub fn new(inner: R, hasher: Option<Hasher>) -> (Self, Rc<RefCell<Tally>>) {
+    pub(super) fn new(inner: R, hasher: Option<Hasher>) -> (Self, Rc<RefCell<Tally>>) {
         let tally = Rc::new(RefCell::new(Tally { hasher, bytes: 0 }));
         (
             HashingReader {

@@ -12,18 +12,19 @@ mod path;
 mod pipe;
 mod walk;
 
-pub use capture::{capture_bound, is_node_package_dir, Captured};
+pub(crate) use capture::{capture_bound, is_node_package_dir, Captured};
 pub use decompress::Limits;
-pub use guard::{is_headers_too_large, HeaderGuard};
-pub use path::{clean_message, display_path, normalize};
-pub use walk::{scan_layer, scan_layer_estimating, ScanError};
+pub(crate) use guard::{is_headers_too_large, HeaderGuard};
+pub(crate) use path::{clean_message, display_path, normalize};
+pub use walk::scan_layer;
+pub(crate) use walk::{scan_layer_estimating, ScanError};
 
 use serde::{Deserialize, Serialize};
 
 use crate::image::{Compression, Digest};
 
 /// A blake3 hash of a regular file's content.
-pub type ContentHash = [u8; 32];
+pub(crate) type ContentHash = [u8; 32];
 
 /// What one layer holds, with the digests its bytes actually produced. Stored
 /// as is by the layer cache (`cache/entry.rs`): a field added here is cached
@@ -31,7 +32,7 @@ pub type ContentHash = [u8; 32];
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LayerScan {
     /// sha256 of the blob as it was read (compressed form).
-    pub blob_digest: Digest,
+    pub(crate) blob_digest: Digest,
     /// sha256 of the uncompressed tar: the layer's diffID.
     pub diff_id: Digest,
     pub compression: Compression,
@@ -45,12 +46,12 @@ pub struct LayerScan {
     pub records: Vec<Record>,
     /// Whole contents of the package databases the layer holds (see `capture`),
     /// in tar order; a path stored twice appears twice, the later copy last.
-    pub captured: Vec<Captured>,
+    pub(crate) captured: Vec<Captured>,
     /// Oddities that did not stop the scan (e.g. a name that climbed out of the root).
     pub notes: Vec<String>,
     /// For a layer not stored gzip, when asked: its size once gzip-compressed at
     /// the default level, as a registry push would store it (an estimate).
-    pub gzip_estimate: Option<u64>,
+    pub(crate) gzip_estimate: Option<u64>,
 }
 
 /// One tar member, with its path normalised inside the root.

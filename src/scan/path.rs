@@ -4,14 +4,14 @@
 
 /// A normalised path and whether normalising it had to stop a climb out of the root.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Normalized {
+pub(crate) struct Normalized {
     pub path: Vec<u8>,
     pub escaped: bool,
 }
 
 /// Normalises `raw` relative to the root: `.` and empty components vanish, `..`
 /// pops one component and is clamped at the root (and reported).
-pub fn normalize(raw: &[u8]) -> Normalized {
+pub(crate) fn normalize(raw: &[u8]) -> Normalized {
     let mut parts: Vec<&[u8]> = Vec::new();
     let mut escaped = false;
     for part in raw.split(|&b| b == b'/') {
@@ -33,7 +33,7 @@ pub fn normalize(raw: &[u8]) -> Normalized {
 
 /// The path as shown to people: a leading `/`, UTF-8 as is, other bytes as `\xNN`,
 /// control characters escaped so a name cannot break a line or a table.
-pub fn display_path(path: &[u8]) -> String {
+pub(crate) fn display_path(path: &[u8]) -> String {
     let mut out = String::with_capacity(path.len() + 1);
     out.push('/');
     push_escaped(&mut out, path);
@@ -43,7 +43,7 @@ pub fn display_path(path: &[u8]) -> String {
 /// An error text that came from parsing hostile bytes (the tar crate quotes raw
 /// header fields): control and replacement characters escaped, length capped, so
 /// the message stays one readable line.
-pub fn clean_message(msg: &str) -> String {
+pub(crate) fn clean_message(msg: &str) -> String {
     let mut out = String::new();
     for c in msg.chars() {
         if out.len() >= 512 {

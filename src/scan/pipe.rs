@@ -15,21 +15,21 @@ use crate::image::{Digest, Hasher};
 
 /// Bytes per buffer: large enough that channel traffic is a rounding error,
 /// small enough to stay in the L2 cache of the core that reads it next.
-pub const CHUNK: usize = 256 * 1024;
+pub(super) const CHUNK: usize = 256 * 1024;
 /// Buffers in flight between the two ends.
-pub const DEPTH: usize = 4;
+pub(super) const DEPTH: usize = 4;
 
 type Msg = io::Result<Vec<u8>>;
 
 /// The writing end.
-pub struct PipeWriter {
+pub(super) struct PipeWriter {
     tx: SyncSender<Msg>,
     pool: Receiver<Vec<u8>>,
     made: usize,
 }
 
 /// The reading end: a plain `Read`.
-pub struct PipeReader {
+pub(super) struct PipeReader {
     rx: Receiver<Msg>,
     pool: Sender<Vec<u8>>,
     buf: Vec<u8>,
@@ -37,7 +37,7 @@ pub struct PipeReader {
     done: bool,
 }
 
-pub fn pipe() -> (PipeWriter, PipeReader) {
+pub(super) fn pipe() -> (PipeWriter, PipeReader) {
     let (tx, rx) = sync_channel(DEPTH);
     let (ptx, prx) = channel();
     (
@@ -72,14 +72,14 @@ impl PipeWriter {
     }
 
     /// Ends the pipe with an error the reader will see.
-    pub fn fail(self, e: io::Error) {
+    pub(super) fn fail(self, e: io::Error) {
         let _ = self.tx.send(Err(e));
     }
 
     /// Copies `src` into the pipe in full chunks until its end, hashing every
     /// byte on the way. Returns the digest and byte count, or `None` when the
     /// reader stopped early or `src` failed (the error went down the pipe).
-    pub fn pump<R: Read>(
+    pub(super) fn pump<R: Read>(
         mut self,
         mut src: R,
         mut hasher: Option<Hasher>,

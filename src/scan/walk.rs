@@ -15,12 +15,12 @@ use super::{Captured, Kind, LayerScan, Record};
 /// Most bytes of holes a GNU sparse entry may expand to beyond the data it
 /// stores. Holes cost no input bytes, so without a bound a 1 KiB layer could ask
 /// for a terabyte of zeros to be hashed.
-pub const MAX_SPARSE_HOLE_BYTES: u64 = 8 << 30;
+pub(super) const MAX_SPARSE_HOLE_BYTES: u64 = 8 << 30;
 
 /// Most bytes of holes all the sparse entries of one layer may expand to together:
 /// without it, a 10 KB layer of a thousand entries each under the per-entry bound
 /// would hash zeros for half an hour.
-pub const MAX_SPARSE_HOLE_BYTES_PER_LAYER: u64 = 8 << 30;
+pub(super) const MAX_SPARSE_HOLE_BYTES_PER_LAYER: u64 = 8 << 30;
 
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
 const OPAQUE: &[u8] = b".wh..wh..opq";
@@ -84,7 +84,7 @@ pub fn scan_layer<R: Read + Send>(
 
 /// [`scan_layer`], and with `estimate_gzip` the gzip size of a layer not stored
 /// gzip, computed in the walking stage from the tar stream (see `estimate`).
-pub fn scan_layer_estimating<R: Read + Send>(
+pub(crate) fn scan_layer_estimating<R: Read + Send>(
     mut raw: R,
     declared: Option<Compression>,
     limits: &Limits,

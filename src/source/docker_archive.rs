@@ -2,14 +2,14 @@
 //! `<diffid>.tar` or `<id>/layer.tar` layers) and the Docker 25+ form, where the same
 //! `manifest.json` points into an OCI `blobs/` tree.
 
+use crate::image::ImageInfo;
 use crate::image::{parse_json, Digest, DockerSaveEntry, MediaType};
-use crate::report::ImageInfo;
 
 use super::{
     read_document, scan_path, LayerSource, Opened, ResolvedImage, SourceError, Store, StoreBlobs,
 };
 
-pub fn open<S: Store + 'static>(
+pub(super) fn open<S: Store + 'static>(
     store: S,
     name: Option<&str>,
     shown: &str,
@@ -24,7 +24,7 @@ pub fn open<S: Store + 'static>(
 /// The image `name` (or the only one) of a `docker save` archive, from its
 /// `manifest.json` and config; layers are located, not read. Engines' exports
 /// (`engine/export.rs`) come through here too.
-pub fn resolve(
+pub(super) fn resolve(
     store: &dyn Store,
     name: Option<&str>,
     shown: &str,

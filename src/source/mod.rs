@@ -4,24 +4,24 @@
 //! the figures of an image never depend on the source it came from.
 
 mod docker_archive;
-pub mod engine;
+pub(crate) mod engine;
 mod error;
 mod oci_layout;
 mod reference;
-pub mod registry;
+pub(crate) mod registry;
 mod store;
 
 pub use error::SourceError;
 pub use reference::ImageRef;
 pub use registry::RegistryOptions;
-pub use store::{DirStore, Store, TarStore};
+pub(crate) use store::{DirStore, Store, TarStore};
 
 use std::io::Read;
 
+use crate::image::ImageInfo;
 use crate::image::{
     Compression, Descriptor, Digest, History, ImageConfig, Manifest, MediaType, Platform,
 };
-use crate::report::ImageInfo;
 
 /// One layer as the source describes it.
 #[derive(Debug, Clone)]
@@ -34,12 +34,12 @@ pub struct LayerSource {
     /// The diffID the config records for this layer.
     pub diff_id: Digest,
     /// Where the blob lives inside the source (a path in an archive or layout).
-    pub locator: String,
+    pub(crate) locator: String,
 }
 
 impl LayerSource {
     /// The compression the media type declares; `Ok(None)` means sniff it.
-    pub fn declared_compression(&self) -> Result<Option<Compression>, SourceError> {
+    pub(crate) fn declared_compression(&self) -> Result<Option<Compression>, SourceError> {
         self.media_type
             .layer_compression()
             .map_err(|_| SourceError::UnsupportedMediaType(self.media_type.as_str().to_string()))
@@ -157,8 +157,6 @@ pub struct OpenOptions {
     pub registry: RegistryOptions,
     /// Read manifests and configs only: no layer is read (see `analyze::manifest_only`).
     pub manifest_only: bool,
-    /// The layer cache and progress display the analysis uses (`analyze::RunOptions`).
-    pub run: crate::analyze::RunOptions,
 }
 
 /// An opened local image: resolved documents and the store its blobs live in.
@@ -182,7 +180,10 @@ pub fn open_image(reference: &ImageRef, opts: &OpenOptions) -> Result<Opened, So
 /// in OCI spelling: the entries of its index (BuildKit's attestations are not
 /// platforms), or the one platform the config of an image without an index names.
 /// Asked of the documents, never of the layers; a saved report is not an image.
-pub fn platforms(reference: &ImageRef, opts: &OpenOptions) -> Result<Vec<Platform>, SourceError> {
+pub(crate) fn platforms(
+    reference: &ImageRef,
+    opts: &OpenOptions,
+) -> Result<Vec<Platform>, SourceError> {
     let listed = match reference {
         ImageRef::Registry(rest) => registry::platforms(rest, opts)?,
         ImageRef::OciArchive { path, name } => {

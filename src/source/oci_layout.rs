@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
+use crate::image::ImageInfo;
 use crate::image::{parse_json, Descriptor, Digest, Index, Manifest, MediaType, Platform};
-use crate::report::ImageInfo;
 
 use super::{
     blob_path, read_document, DocumentNames, OpenOptions, Opened, ResolvedImage, SourceError,
@@ -14,7 +14,7 @@ use super::{
 /// Nested indexes deeper than this are refused (real ones nest once).
 const MAX_INDEX_DEPTH: usize = 8;
 
-pub fn open<S: Store + 'static>(
+pub(super) fn open<S: Store + 'static>(
     store: S,
     name: Option<&str>,
     opts: &OpenOptions,

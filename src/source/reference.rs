@@ -92,7 +92,7 @@ impl ImageRef {
         Ok(ImageRef::Path(path.into()))
     }
 
-    pub fn is_report(&self) -> bool {
+    pub(crate) fn is_report(&self) -> bool {
         matches!(self, ImageRef::Report(_))
     }
 }

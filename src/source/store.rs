@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::scan_path;
 use super::SourceError;
 
-pub trait Store: Sync + Send {
+pub(crate) trait Store: Sync + Send {
     /// Opens a file for streaming.
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>, SourceError>;
     /// Reads a whole small file, refusing one over `limit` bytes.
@@ -28,7 +28,7 @@ struct Member {
 }
 
 /// An indexed tar archive on disk (or stdin spooled to an unnamed temporary file).
-pub struct TarStore {
+pub(crate) struct TarStore {
     path: PathBuf,
     /// The file on disk (the spool for stdin).
     real_path: PathBuf,
@@ -43,7 +43,7 @@ const MAX_SYMLINK_HOPS: usize = 16;
 const MAX_MEMBER_NAME: usize = 4096;
 
 impl TarStore {
-    pub fn open(path: &Path) -> Result<TarStore, SourceError> {
+    pub(crate) fn open(path: &Path) -> Result<TarStore, SourceError> {
         let io_err = |source| SourceError::Io {
             path: path.to_path_buf(),
             source,
@@ -61,7 +61,7 @@ impl TarStore {
 
     /// Standard input is not seekable: it is copied once to an anonymous temporary
     /// file (the archive as is, nothing extracted) so its layers can be read in parallel.
-    pub fn from_stdin() -> Result<TarStore, SourceError> {
+    pub(crate) fn from_stdin() -> Result<TarStore, SourceError> {
         let io_err = |source| SourceError::Io {
             path: "<stdin>".into(),
             source,
@@ -264,12 +264,12 @@ impl Store for TarStore {
 }
 
 /// An OCI layout directory.
-pub struct DirStore {
+pub(crate) struct DirStore {
     root: PathBuf,
 }
 
 impl DirStore {
-    pub fn open(root: &Path) -> Result<DirStore, SourceError> {
+    pub(crate) fn open(root: &Path) -> Result<DirStore, SourceError> {
         let meta = std::fs::metadata(root).map_err(|source| SourceError::Io {
             path: root.into(),
             source,

@@ -6,6 +6,7 @@
 mod action;
 mod action_script;
 mod advice;
+mod architecture;
 mod cache;
 mod cache_key;
 mod ci_files;

@@ -237,7 +237,8 @@ fn shared_layers_are_pulled_once_when_images_are_analysed_together() {
     let base = reg.reference("app-base");
     let pr = reg.reference("app-pr");
     let opts = layergate::OpenOptions::default();
-    let reports = layergate::load_reports(&[base.as_str(), pr.as_str()], &opts).unwrap();
+    let reports =
+        layergate::load_reports(&[base.as_str(), pr.as_str()], &opts, &Default::default()).unwrap();
     assert_eq!(reports[0].totals.uncompressed_bytes, Some(2_506_726));
     assert_eq!(reports[1].totals.uncompressed_bytes, Some(3_878_886));
 

@@ -23,8 +23,9 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<Exit> {
     let opts = args.image_args.open_options()?;
-    let loaded = layergate::load_reports(&[args.image.as_str()], &opts);
-    crate::flags::run::warn_once(&opts.run);
+    let run = args.image_args.run_options();
+    let loaded = layergate::load_reports(&[args.image.as_str()], &opts, &run);
+    crate::flags::run::warn_once(&run);
     let mut report = loaded?.pop().context("internal: no report")?;
     if let Some(path) = &args.dockerfile {
         let text = layergate::read_text_capped(path, layergate::MAX_TEXT_BYTES)

@@ -73,8 +73,9 @@ pub fn run(args: Args) -> Result<Exit> {
     let text = layergate::read_text_capped(path, layergate::MAX_TEXT_BYTES)
         .with_context(|| format!("{}: cannot read Dockerfile", path.display()))?;
     let opts = args.image_args.open_options()?;
-    let loaded = load_reports(&[args.image.as_str()], &opts);
-    crate::flags::run::warn_once(&opts.run);
+    let run = args.image_args.run_options();
+    let loaded = load_reports(&[args.image.as_str()], &opts, &run);
+    crate::flags::run::warn_once(&run);
     let report = loaded?.pop().context("internal: no report")?;
     let options = layergate::FixOptions {
         aggressive: args.aggressive,

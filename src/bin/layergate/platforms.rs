@@ -74,12 +74,12 @@ pub fn run(args: &Args) -> Result<Exit> {
             platform: None,
             registry: registry_options(args.creds.as_deref(), &args.insecure_registry)?,
             manifest_only: false,
-            run: crate::flags::run::run_options(&args.cache, &args.progress),
         },
+        run: crate::flags::run::run_options(&args.cache, &args.progress),
         format: args.out.format.into(),
         key: args.publish.comment_key.clone(),
     };
     let outcome = layergate::fleet::run_platforms(&request);
-    crate::flags::run::warn_once(&request.open.run);
+    crate::flags::run::warn_once(&request.run);
     finish(&outcome?, &args.out, &args.publish, None)
 }

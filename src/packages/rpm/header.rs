@@ -120,7 +120,7 @@ pub struct Header {
     pub arch: Option<Vec<u8>>,
     /// SIZE (or LONGSIZE): what rpm says the installed files take.
     pub size: Option<u64>,
-    pub source_rpm: Option<Vec<u8>>,
+    pub(crate) source_rpm: Option<Vec<u8>>,
     pub files: Vec<FileEntry>,
 }
 

@@ -6,7 +6,7 @@
 
 /// One package of the manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry<'c> {
+pub(super) struct Entry<'c> {
     pub name: &'c [u8],
     /// `[EPOCH:]VERSION-RELEASE`.
     pub evr: Vec<u8>,
@@ -15,7 +15,7 @@ pub struct Entry<'c> {
 }
 
 /// The packages of a manifest and the number of lines that are not one.
-pub fn parse(content: &[u8]) -> (Vec<Entry<'_>>, usize) {
+pub(super) fn parse(content: &[u8]) -> (Vec<Entry<'_>>, usize) {
     let mut out = Vec::new();
     let mut bad = 0;
     for line in content.split(|&b| b == b'\n') {

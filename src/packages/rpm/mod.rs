@@ -53,19 +53,6 @@ pub(crate) fn is_database(path: &[u8]) -> bool {
     DATABASES.iter().any(|(p, _)| *p == path)
 }
 
-/// The capture bound for rpm paths: the databases and the sqlite WAL.
-pub(crate) fn capture_bound(parent: &[u8], name: &[u8]) -> Option<u64> {
-    const MIB: u64 = 1 << 20;
-    if parent == b"var/lib/rpm" || parent == b"usr/lib/sysimage/rpm" {
-        return match name {
-            // A full Fedora workstation's database is ~150 MiB; containers far less.
-            b"rpmdb.sqlite" | b"rpmdb.sqlite-wal" | b"Packages" | b"Packages.db" => Some(192 * MIB),
-            _ => None,
-        };
-    }
-    (parent == b"var/lib/rpmmanifest" && name == b"container-manifest-2").then_some(4 * MIB)
-}
-
 /// The packages of the image's rpm database, and the databases found.
 pub(super) fn read(
     dbs: &LiveDatabases<'_>,

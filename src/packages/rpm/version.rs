@@ -30,7 +30,7 @@ fn split(evr: &str) -> (u64, &str, &str) {
 }
 
 /// rpm's segment comparison of one version or release string.
-pub fn rpmvercmp(a: &[u8], b: &[u8]) -> Ordering {
+pub(crate) fn rpmvercmp(a: &[u8], b: &[u8]) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }

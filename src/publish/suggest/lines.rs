@@ -12,7 +12,7 @@ use crate::text::human_bytes;
 /// One suggestion: lines `start..=end` of the file as it is in the pull request's head
 /// (the file the image was built from) replaced by `replacement`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suggestion {
+pub(super) struct Suggestion {
     /// 1-based, inclusive.
     pub start: usize,
     pub end: usize,
@@ -28,13 +28,13 @@ pub struct Suggestion {
 /// replaces) this run's suggestions. Not the sticky comment's marker: GitLab lists
 /// diff notes with the other notes, and the sticky comment must never be taken for a
 /// suggestion, nor a suggestion for the sticky comment.
-pub fn tag(key: &str) -> String {
+pub(super) fn tag(key: &str) -> String {
     format!("<!-- layergate-suggestion:{key} -->")
 }
 
 /// Where a forge wants the range of a multi-line suggestion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavour {
+pub(super) enum Flavour {
     /// The comment spans `start_line..=line`; the block replaces all of it.
     GitHub,
     /// The comment sits on `start`; ```` ```suggestion:-0+N ```` reaches N lines below.
@@ -43,7 +43,7 @@ pub enum Flavour {
 
 impl Suggestion {
     /// The comment body: tag, what the change does, and the suggestion block.
-    pub fn body(&self, key: &str, flavour: Flavour) -> String {
+    pub(super) fn body(&self, key: &str, flavour: Flavour) -> String {
         let block = self.replacement.join("\n");
         let fence = fence_for(&block);
         let info = match flavour {
@@ -67,7 +67,7 @@ impl Suggestion {
 /// (no context), each labelled with the changes whose instructions it touches. An
 /// inserted line has no line of its own to sit on, so it takes the line above it
 /// (the end of the `RUN` it extends), or below it at the top of the file.
-pub fn suggestions(plan: &Plan, original: &str) -> Vec<Suggestion> {
+pub(super) fn suggestions(plan: &Plan, original: &str) -> Vec<Suggestion> {
     let old: Vec<&str> = original.lines().collect();
     let new: Vec<&str> = plan.text.lines().collect();
     if old.is_empty() {
@@ -152,14 +152,14 @@ fn describe(changes: &[&crate::fix::Change]) -> String {
 /// The lines of a file a pull request's diff shows: one entry per hunk, each line of
 /// the new side with its line on the old side (`None`: an added line) and its text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Shown {
+pub(super) struct Shown {
     hunks: Vec<Vec<(usize, Option<usize>, String)>>,
 }
 
 impl Shown {
     /// From a unified diff's hunks (GitHub's `patch`, GitLab's `diff`); anything before
     /// the first `@@` (file headers) is skipped, as is a hunk header that does not parse.
-    pub fn parse(patch: &str) -> Shown {
+    pub(super) fn parse(patch: &str) -> Shown {
         let mut hunks: Vec<Vec<(usize, Option<usize>, String)>> = Vec::new();
         let (mut old, mut new) = (0usize, 0usize);
         let mut inside = false;
@@ -198,7 +198,7 @@ impl Shown {
     /// Whether lines `start..=end` all sit in one hunk (a comment cannot span two);
     /// with the old-side line of `start` when it is a context line (GitLab anchors an
     /// unchanged line by both).
-    pub fn anchor(&self, start: usize, end: usize) -> Option<Option<usize>> {
+    pub(super) fn anchor(&self, start: usize, end: usize) -> Option<Option<usize>> {
         self.hunks.iter().find_map(|h| {
             let at = h.iter().position(|(n, _, _)| *n == start)?;
             let covered = (start..=end).all(|l| h.iter().any(|(n, _, _)| *n == l));
@@ -210,7 +210,7 @@ impl Shown {
     /// image was built from). When they do not, the pull request's head holds another
     /// version of the file, and a suggestion made from this one would replace the wrong
     /// text.
-    pub fn agrees(&self, start: usize, end: usize, original: &str) -> bool {
+    pub(super) fn agrees(&self, start: usize, end: usize, original: &str) -> bool {
         let lines: Vec<&str> = original.lines().collect();
         self.hunks.iter().flatten().all(|(n, _, text)| {
             !(start..=end).contains(n) || lines.get(n - 1).is_some_and(|l| clean(l) == *text)

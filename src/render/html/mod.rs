@@ -11,8 +11,9 @@ mod page;
 mod payload;
 mod tree;
 
-pub use page::page;
-pub use payload::{analyze as analyze_payload, check as check_payload, diff as diff_payload};
+pub(crate) use page::page;
+pub use payload::analyze as analyze_payload;
+pub(crate) use payload::{check as check_payload, diff as diff_payload};
 
 use crate::compare::Comparison;
 use crate::policy::{Finding, Verdict};
@@ -24,12 +25,12 @@ pub fn analyze_html(report: &Report) -> String {
 }
 
 /// `check --format html`.
-pub fn check_html(report: &Report, findings: &[Finding], verdict: &Verdict) -> String {
+pub(crate) fn check_html(report: &Report, findings: &[Finding], verdict: &Verdict) -> String {
     page(&check_payload(report, findings, verdict))
 }
 
 /// `diff --format html`.
-pub fn diff_html(
+pub(crate) fn diff_html(
     base: &Report,
     head: &Report,
     comparison: &Comparison,

@@ -8,7 +8,7 @@ const CSS: &str = include_str!("page.css");
 const JS: &str = include_str!("page.js");
 
 /// The complete HTML document for `payload`.
-pub fn page(payload: &Payload) -> String {
+pub(crate) fn page(payload: &Payload) -> String {
     let json = serde_json::to_string(payload).unwrap_or_else(|_| "null".to_string());
     // The data goes in last, so nothing in it is ever taken for a placeholder.
     TEMPLATE
@@ -20,7 +20,7 @@ pub fn page(payload: &Payload) -> String {
 /// JSON that cannot end its `<script>` element or open a comment inside it: `<`,
 /// `>` and `&` become `\u003c`, `\u003e`, `\u0026` (the same string to
 /// `JSON.parse`), and so do the line separators JavaScript once rejected.
-pub fn script_safe(json: &str) -> String {
+pub(super) fn script_safe(json: &str) -> String {
     let mut out = String::with_capacity(json.len() + json.len() / 16);
     for c in json.chars() {
         match c {

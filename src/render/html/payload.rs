@@ -23,7 +23,7 @@ pub enum PageKind {
 }
 
 /// Rows kept in the shrunk and removed lists beside the `diff` treemap.
-pub const CHANGE_ROWS: usize = 200;
+pub(super) const CHANGE_ROWS: usize = 200;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Payload {
@@ -39,15 +39,15 @@ pub struct Payload {
     pub layers: Vec<LayerSummary>,
     /// `diff`: the layers HEAD and BASE do not share, matched by diffID.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub layer_changes: Vec<LayerRow>,
+    pub(crate) layer_changes: Vec<LayerRow>,
     /// The final filesystem; `None` when only manifests were read.
     pub tree: Option<Node>,
-    pub aggregation: Aggregation,
+    pub(crate) aggregation: Aggregation,
     pub findings: Vec<Finding>,
     pub advice: Vec<Advice>,
     /// `diff`: files that shrank or went away (they have no cell in HEAD's map).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub shrunk: Vec<Change>,
+    pub(crate) shrunk: Vec<Change>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<Change>,
     /// Counts before the lists were cut to [`CHANGE_ROWS`].
@@ -74,14 +74,14 @@ pub struct ImageSummary {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TotalRow {
     pub label: &'static str,
-    pub unit: Unit,
+    pub(crate) unit: Unit,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum Unit {
+pub(crate) enum Unit {
     Bytes,
     Count,
     Ratio,
@@ -203,7 +203,7 @@ pub fn analyze(report: &Report) -> Payload {
 }
 
 /// `check`: the image and the policy's findings.
-pub fn check(report: &Report, findings: &[Finding], verdict: &Verdict) -> Payload {
+pub(crate) fn check(report: &Report, findings: &[Finding], verdict: &Verdict) -> Payload {
     Payload {
         kind: PageKind::Check,
         verdict: Some(verdict.clone()),
@@ -213,7 +213,7 @@ pub fn check(report: &Report, findings: &[Finding], verdict: &Verdict) -> Payloa
 }
 
 /// `diff`: HEAD's map with its growth, and what shrank or went away beside it.
-pub fn diff(
+pub(crate) fn diff(
     base: &Report,
     head: &Report,
     comparison: &Comparison,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::report::{DuplicateKind, Report};
 
 /// At most this many files get a cell of their own; the rest are grouped.
-pub const MAX_FILE_CELLS: usize = 4000;
+pub(super) const MAX_FILE_CELLS: usize = 4000;
 
 /// One cell of the treemap. Short keys: the page holds thousands of them.
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
@@ -48,15 +48,15 @@ fn is_zero(v: &u64) -> bool {
 
 /// What grouping did, so the page can say it.
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
-pub struct Aggregation {
+pub(crate) struct Aggregation {
     /// Entries weighing less than this many bytes were grouped (0: nothing was).
-    pub threshold: u64,
+    pub(crate) threshold: u64,
     /// Entries drawn as cells of their own.
-    pub file_cells: u64,
+    pub(crate) file_cells: u64,
     /// Entries grouped into "other" cells, and their live bytes.
-    pub grouped_files: u64,
-    pub grouped_bytes: u64,
-    pub other_cells: u64,
+    pub(crate) grouped_files: u64,
+    pub(crate) grouped_bytes: u64,
+    pub(crate) other_cells: u64,
 }
 
 #[derive(Default)]
@@ -82,7 +82,7 @@ impl Leaf {
 
 /// Builds the tree of `report`'s final filesystem. `base` (for `diff`) gives each
 /// file's growth: all of an added file, the increase of a grown one.
-pub fn build(report: &Report, base: Option<&Report>) -> (Node, Aggregation) {
+pub(super) fn build(report: &Report, base: Option<&Report>) -> (Node, Aggregation) {
     let before: Option<HashMap<&str, u64>> =
         base.map(|b| b.files.iter().map(|f| (f.path.as_str(), f.bytes)).collect());
     let mut arena = vec![Dir::default()];
@@ -143,7 +143,7 @@ pub fn build(report: &Report, base: Option<&Report>) -> (Node, Aggregation) {
 /// by the rest of its path: the tree (and every walk of it here, in serde and on the
 /// page) is then bounded in depth whatever an image holds; a layer of a few hundred
 /// bytes can carry a 20,000-level path.
-pub const MAX_DEPTH: usize = 64;
+pub(super) const MAX_DEPTH: usize = 64;
 
 /// Finds (creating) the directory of `path` and returns it with the last component
 /// (below [`MAX_DEPTH`], the rest of the path).

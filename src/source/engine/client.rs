@@ -20,7 +20,7 @@ use super::{Endpoint, EngineError};
 /// The newest API version we ask for; an older engine's own version is used instead.
 /// Everything layergate calls (`/_ping`, `/images/{name}/json`, `/images/{name}/get`)
 /// exists since v1.24.
-pub const MAX_API_VERSION: (u32, u32) = (1, 45);
+pub(super) const MAX_API_VERSION: (u32, u32) = (1, 45);
 
 /// Body chunks buffered between the socket and the scanner.
 const CHANNEL_CHUNKS: usize = 32;
@@ -28,7 +28,7 @@ const CHANNEL_CHUNKS: usize = 32;
 /// Largest JSON answer read into memory (an inspect is a few KiB).
 const MAX_JSON_ANSWER: usize = 16 << 20;
 
-pub struct Client {
+pub(super) struct Client {
     rt: tokio::runtime::Runtime,
     endpoint: Endpoint,
     /// The variable that points at another engine (`DOCKER_HOST`, `CONTAINER_HOST`).
@@ -36,18 +36,18 @@ pub struct Client {
     /// `/v1.NN` once negotiated; empty when the engine named no version.
     prefix: String,
     /// The version the engine announced in `Api-Version`.
-    pub api_version: Option<String>,
+    pub(crate) api_version: Option<String>,
 }
 
 /// A response whose body has not been read yet.
-pub struct Response {
+pub(super) struct Response {
     pub status: u16,
     body: Incoming,
 }
 
 impl Client {
     /// Connects and negotiates the API version (`GET /_ping`).
-    pub fn connect(endpoint: Endpoint, env: &'static str) -> Result<Client, EngineError> {
+    pub(super) fn connect(endpoint: Endpoint, env: &'static str) -> Result<Client, EngineError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("layergate-engine")
@@ -84,17 +84,17 @@ impl Client {
         Ok(client)
     }
 
-    pub fn address(&self) -> String {
+    pub(super) fn address(&self) -> String {
         self.endpoint.address()
     }
 
     /// `GET PATH` under the negotiated version prefix.
-    pub fn get_api(&self, path: &str, what: &str) -> Result<Response, EngineError> {
+    pub(super) fn get_api(&self, path: &str, what: &str) -> Result<Response, EngineError> {
         Ok(self.get(&format!("{}{path}", self.prefix), what)?.0)
     }
 
     /// A JSON answer, bounded; a non-200 status is returned with its message.
-    pub fn get_json(
+    pub(super) fn get_json(
         &self,
         path: &str,
         what: &str,
@@ -111,7 +111,7 @@ impl Client {
     }
 
     /// The engine's `{"message": …}`, or the start of whatever it sent.
-    pub fn read_error(&self, resp: Response) -> String {
+    pub(super) fn read_error(&self, resp: Response) -> String {
         let bytes = self.read_all(resp, "error").unwrap_or_default();
         serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
@@ -136,7 +136,7 @@ impl Client {
     }
 
     /// The body as a plain `Read`, fed by a task on the runtime's thread.
-    pub fn stream(&self, resp: Response) -> BodyReader {
+    pub(super) fn stream(&self, resp: Response) -> BodyReader {
         let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
         let mut body = resp.body;
         self.rt.spawn(async move {
@@ -293,7 +293,7 @@ fn parse_version(v: &str) -> Option<(u32, u32)> {
 }
 
 /// The receiving end of a body stream.
-pub struct BodyReader {
+pub(super) struct BodyReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     buf: Bytes,
 }

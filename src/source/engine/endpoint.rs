@@ -8,7 +8,7 @@ use super::{EngineError, EngineKind};
 
 /// An engine address, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     Unix(PathBuf),
     /// `host:port`
     Tcp(String),
@@ -16,14 +16,14 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// As a user would write it in `DOCKER_HOST`.
-    pub fn address(&self) -> String {
+    pub(crate) fn address(&self) -> String {
         match self {
             Endpoint::Unix(p) => format!("unix://{}", p.display()),
             Endpoint::Tcp(a) => format!("tcp://{a}"),
         }
     }
 
-    pub fn parse(host: &str) -> Result<Endpoint, EngineError> {
+    pub(crate) fn parse(host: &str) -> Result<Endpoint, EngineError> {
         if let Some(path) = host.strip_prefix("unix://") {
             if path.is_empty() {
                 return Err(EngineError::Config(format!("{host}: no socket path")));
@@ -58,12 +58,12 @@ impl Endpoint {
 }
 
 /// The environment as far as endpoint discovery needs it (injectable for tests).
-pub trait Env {
+pub(super) trait Env {
     fn var(&self, name: &str) -> Option<String>;
 }
 
 /// The process environment.
-pub struct ProcessEnv;
+pub(super) struct ProcessEnv;
 
 impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
@@ -71,11 +71,11 @@ impl Env for ProcessEnv {
     }
 }
 
-pub const DOCKER_SOCKET: &str = "/var/run/docker.sock";
-pub const PODMAN_ROOTFUL_SOCKET: &str = "/run/podman/podman.sock";
+pub(super) const DOCKER_SOCKET: &str = "/var/run/docker.sock";
+pub(super) const PODMAN_ROOTFUL_SOCKET: &str = "/run/podman/podman.sock";
 
 /// The endpoint of `kind`, and the variable a user sets to change it.
-pub fn discover(kind: EngineKind, env: &dyn Env) -> Result<Endpoint, EngineError> {
+pub(super) fn discover(kind: EngineKind, env: &dyn Env) -> Result<Endpoint, EngineError> {
     match kind {
         EngineKind::Docker => {
             if env.var("DOCKER_TLS_VERIFY").is_some() {

@@ -34,7 +34,7 @@ const MAX_SYMLINK_HOPS: usize = 16;
 const MAX_TRAILER_BYTES: u64 = 1 << 20;
 
 /// What a streamed export left behind: small members in memory, scans of the rest.
-pub struct Export {
+pub(super) struct Export {
     /// Shown in messages (`docker-daemon:app:pr`).
     shown: String,
     kept: HashMap<String, Vec<u8>>,
@@ -46,7 +46,7 @@ pub struct Export {
 
 /// Why reading the stream stopped.
 #[derive(Debug)]
-pub enum StreamError {
+pub(super) enum StreamError {
     /// The tar ended or broke early; the message says where.
     Truncated(String),
     Other(SourceError),
@@ -54,7 +54,11 @@ pub enum StreamError {
 
 impl Export {
     /// Reads the whole export from `stream`, scanning layer-sized members on the way.
-    pub fn read(stream: impl Read, shown: &str, limits: &Limits) -> Result<Export, StreamError> {
+    pub(super) fn read(
+        stream: impl Read,
+        shown: &str,
+        limits: &Limits,
+    ) -> Result<Export, StreamError> {
         let mut export = Export {
             shown: shown.to_string(),
             kept: HashMap::new(),

@@ -16,8 +16,8 @@ mod export;
 
 use std::sync::Arc;
 
-pub use endpoint::Endpoint;
-pub use error::EngineError;
+pub(crate) use endpoint::Endpoint;
+pub(crate) use error::EngineError;
 
 use client::Client;
 use export::{Export, StreamError};
@@ -34,7 +34,7 @@ pub enum EngineKind {
 
 impl EngineKind {
     /// The transport prefix, also the report's `image.format`.
-    pub fn transport(self) -> &'static str {
+    pub(crate) fn transport(self) -> &'static str {
         match self {
             EngineKind::Docker => "docker-daemon",
             EngineKind::Podman => "podman",
@@ -59,25 +59,25 @@ struct Inspect {
 }
 
 /// A connected engine.
-pub struct Engine {
+pub(crate) struct Engine {
     kind: EngineKind,
     client: Client,
 }
 
 impl Engine {
     /// Finds the engine from the environment and negotiates the API version.
-    pub fn connect(kind: EngineKind) -> Result<Engine, EngineError> {
+    pub(crate) fn connect(kind: EngineKind) -> Result<Engine, EngineError> {
         let endpoint = endpoint::discover(kind, &endpoint::ProcessEnv)?;
         let client = Client::connect(endpoint, kind.env())?;
         Ok(Engine { kind, client })
     }
 
-    pub fn address(&self) -> String {
+    pub(crate) fn address(&self) -> String {
         self.client.address()
     }
 
     /// Whether the engine holds `name` (used by the bare-name rule).
-    pub fn has(&self, name: &str) -> Result<bool, EngineError> {
+    pub(crate) fn has(&self, name: &str) -> Result<bool, EngineError> {
         match self.inspect(name) {
             Ok(_) => Ok(true),
             Err(EngineError::NoSuchImage { .. }) => Ok(false),
@@ -131,7 +131,12 @@ impl Engine {
     }
 
     /// Exports `name` and scans it on the way; `shown` is the reference as the user wrote it.
-    pub fn open(&self, name: &str, shown: &str, limits: &Limits) -> Result<Opened, SourceError> {
+    pub(crate) fn open(
+        &self,
+        name: &str,
+        shown: &str,
+        limits: &Limits,
+    ) -> Result<Opened, SourceError> {
         let inspect = self.inspect(name)?;
         let resp = self
             .client
@@ -202,13 +207,13 @@ impl super::BlobSource for SharedExport {
 }
 
 /// Opens `name` in the engine of `kind`.
-pub fn open(kind: EngineKind, name: &str, shown: &str) -> Result<Opened, SourceError> {
+pub(crate) fn open(kind: EngineKind, name: &str, shown: &str) -> Result<Opened, SourceError> {
     check_name(name, shown)?;
     Engine::connect(kind)?.open(name, shown, &Limits::default())
 }
 
 /// Names go into a URL path: only the characters a reference may hold.
-pub fn check_name(name: &str, shown: &str) -> Result<(), SourceError> {
+pub(crate) fn check_name(name: &str, shown: &str) -> Result<(), SourceError> {
     let ok = !name.is_empty()
         && !name.starts_with(['/', '.', '-', ':', '@'])
         && name
@@ -226,7 +231,7 @@ pub fn check_name(name: &str, shown: &str) -> Result<(), SourceError> {
 
 /// Whether a bare argument reads as an image name rather than a file: `NAME:TAG` or
 /// `NAME@DIGEST`, lowercase repository, no path-like start.
-pub fn looks_like_name(s: &str) -> bool {
+pub(crate) fn looks_like_name(s: &str) -> bool {
     if check_name(s, s).is_err() {
         return false;
     }

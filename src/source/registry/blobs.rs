@@ -21,7 +21,7 @@ use crate::source::{BlobSource, LayerSource, SourceError};
 /// Chunks buffered between the network and the scanner (reqwest chunks are small).
 const CHANNEL_CHUNKS: usize = 16;
 
-pub struct RegistryBlobs {
+pub(super) struct RegistryBlobs {
     pub client: Arc<Client>,
 }
 

@@ -21,23 +21,23 @@ use super::target::Target;
 use super::RegistryError;
 
 /// Layer pulls in flight at once, across every image of a run.
-pub const MAX_CONCURRENT_PULLS: usize = 4;
+pub(super) const MAX_CONCURRENT_PULLS: usize = 4;
 /// Overrides the per-read timeout, in seconds (tests use a short one).
-pub const TIMEOUT_ENV: &str = "LAYERGATE_REGISTRY_TIMEOUT";
+pub(super) const TIMEOUT_ENV: &str = "LAYERGATE_REGISTRY_TIMEOUT";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A blob whose connection breaks mid-way is resumed from where it broke this often.
-pub const BLOB_RESUMES: u32 = 3;
+pub(super) const BLOB_RESUMES: u32 = 3;
 
 /// The process-wide async runtime and the pull limit it enforces.
-pub struct Edge {
-    pub rt: tokio::runtime::Runtime,
+pub(super) struct Edge {
+    pub(crate) rt: tokio::runtime::Runtime,
     pub pulls: Arc<Semaphore>,
 }
 
 static EDGE: OnceLock<Result<Edge, String>> = OnceLock::new();
 
-pub fn edge() -> Result<&'static Edge, RegistryError> {
+pub(super) fn edge() -> Result<&'static Edge, RegistryError> {
     EDGE.get_or_init(|| {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -89,7 +89,7 @@ enum Transient {
 }
 
 /// A client for one repository of one registry, authenticated once.
-pub struct Client {
+pub(super) struct Client {
     pub target: Target,
     http: reqwest::Client,
     auth: Auth,
@@ -98,7 +98,7 @@ pub struct Client {
 
 impl Client {
     /// Builds the HTTP client and obtains a token (or settles on basic/anonymous).
-    pub async fn connect(
+    pub(super) async fn connect(
         target: Target,
         creds: Option<Credentials>,
     ) -> Result<Client, RegistryError> {
@@ -158,7 +158,7 @@ impl Client {
 
     /// GETs a small document (manifest, index, config) whole, retrying the body too.
     /// Returns the bytes and the response headers.
-    pub async fn document(
+    pub(super) async fn document(
         &self,
         path: &str,
         accept: &[&str],
@@ -190,7 +190,7 @@ impl Client {
     /// GETs a blob from byte `offset` on, retrying until the response starts; the body
     /// is the caller's to stream with [`Client::chunk`]. A server that ignores the range
     /// answers 200 with the whole blob: [`Response::status`] tells.
-    pub async fn open_blob(
+    pub(super) async fn open_blob(
         &self,
         path: &str,
         what: &str,
@@ -201,7 +201,7 @@ impl Client {
     }
 
     /// The next piece of a body; waiting longer than the timeout is an error.
-    pub async fn chunk(
+    pub(super) async fn chunk(
         &self,
         resp: &mut Response,
         what: &str,
@@ -359,7 +359,7 @@ impl Client {
         }
     }
 
-    pub fn protocol(&self, what: &str, msg: String) -> RegistryError {
+    pub(super) fn protocol(&self, what: &str, msg: String) -> RegistryError {
         RegistryError::Protocol {
             registry: self.target.registry.clone(),
             repository: self.target.repository.clone(),
@@ -370,7 +370,7 @@ impl Client {
 }
 
 /// The wait after the `n`th failed attempt (1-based), by the shared policy.
-pub fn backoff(n: u32) -> Duration {
+pub(super) fn backoff(n: u32) -> Duration {
     crate::retry::RetryPolicy::from_process()
         .unwrap_or_default()
         .backoff(n)

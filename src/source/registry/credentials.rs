@@ -8,8 +8,8 @@ use docker_credential::DockerCredential;
 
 use super::RegistryError;
 
-pub const USER_ENV: &str = "LAYERGATE_REGISTRY_USER";
-pub const PASSWORD_ENV: &str = "LAYERGATE_REGISTRY_PASSWORD";
+pub(super) const USER_ENV: &str = "LAYERGATE_REGISTRY_USER";
+pub(super) const PASSWORD_ENV: &str = "LAYERGATE_REGISTRY_PASSWORD";
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -38,7 +38,7 @@ impl Credentials {
 }
 
 /// The credentials to use for `registry`, or `None` for anonymous access.
-pub fn resolve(
+pub(super) fn resolve(
     registry: &str,
     given: Option<&Credentials>,
 ) -> Result<Option<Credentials>, RegistryError> {

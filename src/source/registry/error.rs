@@ -2,7 +2,7 @@
 //! being fetched, plus the HTTP status when there was one, on one line.
 
 /// What to do when a registry wants credentials we did not have (or refused them).
-pub const AUTH_HINT: &str = "pass --creds USER:PASS, set LAYERGATE_REGISTRY_USER and \
+pub(super) const AUTH_HINT: &str = "pass --creds USER:PASS, set LAYERGATE_REGISTRY_USER and \
 LAYERGATE_REGISTRY_PASSWORD, or run docker login";
 
 #[derive(Debug, thiserror::Error)]

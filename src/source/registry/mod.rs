@@ -19,10 +19,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 pub use credentials::Credentials;
-pub use error::RegistryError;
+pub(crate) use error::RegistryError;
 
+use crate::image::ImageInfo;
 use crate::image::{parse_json, Descriptor, Digest, Index, Manifest, MediaType, Platform};
-use crate::report::ImageInfo;
 
 use super::{DocumentNames, OpenOptions, Opened, ResolvedImage, SourceError};
 use blobs::RegistryBlobs;
@@ -52,7 +52,7 @@ const MAX_INDEX_DEPTH: usize = 8;
 
 /// Opens `rest` (the reference without `docker://`): fetches and verifies the
 /// documents now; layers are pulled only when the scanner asks for them.
-pub fn open(rest: &str, opts: &OpenOptions) -> Result<Opened, SourceError> {
+pub(crate) fn open(rest: &str, opts: &OpenOptions) -> Result<Opened, SourceError> {
     let target = Target::parse(rest, &opts.registry.insecure)?;
     let creds = credentials::resolve(&target.registry, opts.registry.creds.as_ref())?;
     let shown = format!("docker://{rest}");

@@ -10,7 +10,7 @@ use super::super::SourceError;
 use crate::image::Digest;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(super) struct Target {
     /// The registry as named (`docker.io`, `ghcr.io`, `127.0.0.1:5000`): credentials key.
     pub registry: String,
     /// Where requests go (`index.docker.io` for Docker Hub).
@@ -20,13 +20,13 @@ pub struct Target {
     pub reference: String,
     pub digest: Option<Digest>,
     /// Plain HTTP: the registry is loopback or listed with `--insecure-registry`.
-    pub plain_http: bool,
+    pub(crate) plain_http: bool,
     /// The reference oci-client parsed, handed back to it for authentication.
     pub parsed: Reference,
 }
 
 impl Target {
-    pub fn parse(rest: &str, insecure: &[String]) -> Result<Target, SourceError> {
+    pub(super) fn parse(rest: &str, insecure: &[String]) -> Result<Target, SourceError> {
         let bad = |why: String| SourceError::BadReference(format!("docker://{rest}"), why);
         let parsed = Reference::from_str(rest).map_err(|e| bad(e.to_string()))?;
         let digest = parsed
@@ -53,7 +53,7 @@ impl Target {
     }
 
     /// `registry/repository:tag` or `@digest`, as people write it.
-    pub fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         let sep = if self.digest.is_some() { '@' } else { ':' };
         format!(
             "{}/{}{sep}{}",
@@ -61,7 +61,7 @@ impl Target {
         )
     }
 
-    pub fn base_url(&self) -> String {
+    pub(super) fn base_url(&self) -> String {
         let scheme = if self.plain_http { "http" } else { "https" };
         format!("{scheme}://{}/v2/{}", self.host, self.repository)
     }

@@ -72,6 +72,7 @@ pub fn run(
         policy,
         open: image_args.gate_open_options()?,
         all_platforms: image_args.all_platforms(),
+        run: image_args.run_options(),
         format: out.format.into(),
         template,
         key: publish.comment_key.clone(),
@@ -82,7 +83,7 @@ pub fn run(
         warn_only: args.warn_only,
     };
     let outcome = layergate::run(&request);
-    super::run::warn_once(&request.open.run);
+    super::run::warn_once(&request.run);
     let outcome = outcome?;
     if let (Some(path), Some(html)) = (&args.html, &outcome.html) {
         write_output(Some(path), html)?;

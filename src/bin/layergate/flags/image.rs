@@ -57,8 +57,12 @@ impl ImageArgs {
             platform,
             registry: registry_options(self.creds.as_deref(), &self.insecure_registry)?,
             manifest_only: self.manifest_only,
-            run: super::run::run_options(&self.cache, &self.progress),
         })
+    }
+
+    /// The layer cache and progress display the run uses.
+    pub fn run_options(&self) -> layergate::RunOptions {
+        super::run::run_options(&self.cache, &self.progress)
     }
 }
 

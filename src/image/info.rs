@@ -1,0 +1,33 @@
+//! What identifies an image in a report: the reference, the source's name and
+//! format, its digests and platform. The sources fill it in while resolving, so it
+//! lives with the image model rather than with the report that carries it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ImageInfo {
+    /// The reference as the user gave it (e.g. `oci-archive:app.tar`).
+    pub reference: String,
+    /// The name recorded in the source (RepoTags, ref name), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Which reader understood the source: `docker-archive`, `oci-archive`, `oci`, `registry`.
+    pub format: String,
+    pub config_digest: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
+    /// The registry digests a local engine knows the image by (`RepoDigests`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repo_digests: Vec<String>,
+    pub os: String,
+    pub architecture: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// Built from manifests and configs only (`--manifest-only`): figures that need
+    /// the layer contents are `null` (not measured), and the file, duplicate,
+    /// merge-saving and advice lists are empty because nothing was read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+}
