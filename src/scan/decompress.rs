@@ -1,7 +1,7 @@
 //! Choosing and building the decompressor for a layer blob: from the media type
 //! when it says, from the magic bytes when it does not, never by trial and error.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 use crate::image::Compression;
 
@@ -36,7 +36,7 @@ impl Default for Limits {
 }
 
 /// Wraps `raw` in the decompressor for `compression`.
-pub(super) fn decoder<'a, R: Read + 'a>(
+pub(super) fn decoder<'a, R: BufRead + 'a>(
     raw: R,
     compression: Compression,
     limits: &Limits,
@@ -44,11 +44,9 @@ pub(super) fn decoder<'a, R: Read + 'a>(
     Ok(match compression {
         Compression::None => Box::new(raw),
         // Multi-member: concatenated gzip streams are one valid layer.
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(
-            io::BufReader::with_capacity(128 * 1024, raw),
-        )),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
         Compression::Zstd => {
-            let mut d = zstd::stream::read::Decoder::new(raw)?;
+            let mut d = zstd::stream::read::Decoder::with_buffer(raw)?;
             d.window_log_max(limits.zstd_window_log_max)?;
             Box::new(d)
         }

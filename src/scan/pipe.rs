@@ -8,7 +8,7 @@
 //! writer's next send fails and it stops; when the writer stops (end of data or
 //! an error, which it sends down the pipe) the reader sees it in order.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 use crate::image::{Digest, Hasher};
@@ -87,8 +87,12 @@ impl PipeWriter {
         let mut total = 0u64;
         loop {
             let mut buf = self.buffer()?;
-            buf.clear();
-            buf.resize(CHUNK, 0);
+            // A recycled buffer comes back at the length it was filled to (a full
+            // CHUNK but for the last one): its stale bytes are overwritten by the
+            // reads below, so only a new buffer's bytes need initialising once.
+            if buf.len() < CHUNK {
+                buf.resize(CHUNK, 0);
+            }
             let mut filled = 0;
             while filled < CHUNK {
                 match src.read(&mut buf[filled..]) {
@@ -116,9 +120,24 @@ impl PipeWriter {
 
 impl Read for PipeReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let avail = self.fill_buf()?;
+        let n = out.len().min(avail.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+/// The decompressors read the chunks in place (`flate2::bufread`, zstd's
+/// `with_buffer`) instead of copying them into a buffer of their own first.
+impl BufRead for PipeReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos == self.buf.len() {
-            if self.done || out.is_empty() {
-                return Ok(0);
+            if self.done {
+                return Ok(&[]);
             }
             match self.rx.recv() {
                 Ok(Ok(next)) => {
@@ -133,14 +152,15 @@ impl Read for PipeReader {
                 }
                 Err(_) => {
                     self.done = true;
-                    return Ok(0);
+                    return Ok(&[]);
                 }
             }
         }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        Ok(&self.buf[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
     }
 }
 
