@@ -154,6 +154,7 @@ impl<'a> Overlay<'a> {
                 _ => {}
             }
         }
+        self.paths.reserve(layer.records.len());
         for (record, rec) in layer.records.iter().enumerate() {
             let Some(kind) = NodeKind::from_kind(&rec.kind) else {
                 continue;

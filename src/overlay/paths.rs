@@ -45,7 +45,9 @@ pub struct Paths {
     /// (parent, component) → node, hashed by the caller-side key so that no
     /// component is stored twice (in the table and in `names`).
     table: HashTable<u32>,
-    hasher: std::collections::hash_map::RandomState,
+    /// foldhash, randomly seeded per process: several times SipHash's speed on
+    /// short names, and a hostile layer still cannot aim collisions at it.
+    hasher: hashbrown::DefaultHashBuilder,
 }
 
 impl Default for Paths {
@@ -66,6 +68,17 @@ impl Default for Paths {
 }
 
 impl Paths {
+    /// Makes room for `more` paths, so the table grows once instead of rehashing
+    /// every name at each doubling.
+    pub fn reserve(&mut self, more: usize) {
+        self.nodes.reserve(more);
+        let (nodes, names, hasher) = (&self.nodes, &self.names, &self.hasher);
+        self.table.reserve(more, |&other| {
+            let n = &nodes[other as usize];
+            hasher.hash_one((n.parent, &names[n.start..n.start + n.len as usize]))
+        });
+    }
+
     /// How many paths are interned, the root included: ids are below this.
     pub fn len(&self) -> usize {
         self.nodes.len()
