@@ -9,8 +9,20 @@
 
 use std::cmp::Ordering;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
+use foldhash::fast::SeedableRandomState;
+use foldhash::SharedSeed;
 use hashbrown::HashTable;
+
+/// foldhash's shared key, drawn once per process from std's random keys (foldhash
+/// is built without its own `std` source of randomness here).
+fn random_hasher() -> SeedableRandomState {
+    static SHARED: OnceLock<SharedSeed> = OnceLock::new();
+    let std_keys = std::collections::hash_map::RandomState::new();
+    let shared = SHARED.get_or_init(|| SharedSeed::from_u64(std_keys.hash_one(1u8)));
+    SeedableRandomState::with_seed(std_keys.hash_one(2u8), shared)
+}
 
 /// A path interned in [`Paths`]; the root (the empty path) is `PathId::ROOT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -45,9 +57,9 @@ pub struct Paths {
     /// (parent, component) → node, hashed by the caller-side key so that no
     /// component is stored twice (in the table and in `names`).
     table: HashTable<u32>,
-    /// foldhash, randomly seeded per process: several times SipHash's speed on
-    /// short names, and a hostile layer still cannot aim collisions at it.
-    hasher: hashbrown::DefaultHashBuilder,
+    /// foldhash with random keys: several times SipHash's speed on short names,
+    /// and a hostile layer still cannot aim collisions at it.
+    hasher: SeedableRandomState,
 }
 
 impl Default for Paths {
@@ -62,7 +74,7 @@ impl Default for Paths {
                 next_sibling: NONE,
             }],
             table: HashTable::new(),
-            hasher: Default::default(),
+            hasher: random_hasher(),
         }
     }
 }
