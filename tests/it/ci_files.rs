@@ -126,11 +126,11 @@ fn gitlab_component_runs_on_merge_requests_with_its_own_release() {
     }
 }
 
-/// The job's script, run under `sh` with a merge-request pipeline's variables (the
-/// job's variables expanded as GitLab expands them), hands layergate the job's own
-/// registry credentials, for CI_REGISTRY only, and the inputs as flags.
-#[test]
-fn gitlab_component_passes_the_job_registry_credentials() {
+/// Runs the component's job script as GitLab would (its variables expanded, the
+/// inputs `given` interpolated) with a stand-in `layergate` that records its
+/// arguments, Docker config and environment under `RECORD.*`; returns the folder
+/// and the record's stem.
+fn run_component(given: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
     let (spec, jobs) = component();
     let job = &jobs["$[[ inputs.job-name ]]"];
     let tmp = tempfile::tempdir().unwrap();
@@ -148,25 +148,13 @@ fn gitlab_component_passes_the_job_registry_credentials() {
         std::fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-
-    let given = [
-        (
-            "base",
-            "docker://$CI_REGISTRY_IMAGE:$CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
-        ),
-        (
-            "head",
-            "docker://$CI_REGISTRY_IMAGE:mr-$CI_MERGE_REQUEST_IID",
-        ),
-        ("warn-only", "true"),
-    ];
     let mut script = String::new();
     for (k, v) in job["variables"].as_object().unwrap() {
-        let v = interpolate(v.as_str().unwrap(), &spec, &given);
+        let v = interpolate(v.as_str().unwrap(), &spec, given);
         script.push_str(&format!("{k}=\"{v}\"; export {k}\n"));
     }
     for line in job["script"].as_array().unwrap() {
-        script.push_str(&interpolate(line.as_str().unwrap(), &spec, &given));
+        script.push_str(&interpolate(line.as_str().unwrap(), &spec, given));
         script.push('\n');
     }
     let out = std::process::Command::new("sh")
@@ -194,6 +182,26 @@ fn gitlab_component_passes_the_job_registry_credentials() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    (tmp, record)
+}
+
+/// The job's script, run under `sh` with a merge-request pipeline's variables (the
+/// job's variables expanded as GitLab expands them), hands layergate the job's own
+/// registry credentials, for CI_REGISTRY only, and the inputs as flags.
+#[test]
+fn gitlab_component_passes_the_job_registry_credentials() {
+    let given = [
+        (
+            "base",
+            "docker://$CI_REGISTRY_IMAGE:$CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+        ),
+        (
+            "head",
+            "docker://$CI_REGISTRY_IMAGE:mr-$CI_MERGE_REQUEST_IID",
+        ),
+        ("warn-only", "true"),
+    ];
+    let (_tmp, record) = run_component(&given);
     let args = std::fs::read_to_string(record.with_extension("args")).unwrap();
     assert!(
         args.starts_with("diff\ndocker://registry.example.com/acme/app:main\ndocker://registry.example.com/acme/app:mr-17\n--warn-only\n--comment\nauto\n"),
@@ -263,4 +271,23 @@ fn example_workflows_can_be_adopted_together() {
         }
     }
     assert!(groups.len() >= 4, "{groups:?}");
+}
+
+/// `platform: all` reaches the gate as `--platform all`, and the HTML report, which
+/// draws one image, is not asked for then (it would be refused); one platform keeps it.
+#[test]
+fn gitlab_component_gates_every_platform_without_the_html_report() {
+    let base = ("base", "docker://$CI_REGISTRY_IMAGE:main");
+    let head = (
+        "head",
+        "docker://$CI_REGISTRY_IMAGE:mr-$CI_MERGE_REQUEST_IID",
+    );
+    let (_tmp, record) = run_component(&[base, head, ("platform", "all")]);
+    let args = std::fs::read_to_string(record.with_extension("args")).unwrap();
+    assert!(args.contains("\n--platform\nall\n"), "{args}");
+    assert!(!args.contains("--html\n"), "{args}");
+    let (_tmp, record) = run_component(&[base, head, ("platform", "linux/arm64")]);
+    let args = std::fs::read_to_string(record.with_extension("args")).unwrap();
+    assert!(args.contains("\n--platform\nlinux/arm64\n"), "{args}");
+    assert!(args.contains("\n--html\nlayergate-report.html\n"), "{args}");
 }
