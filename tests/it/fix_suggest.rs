@@ -95,6 +95,7 @@ fn github(patch: String) -> (Server, Arc<Hub>) {
         review_comments: Mutex::new(vec![
             json!({"id": 1, "body": "why a third RUN?", "path": "Dockerfile", "line": 18, "user": {"login": "alice"}}),
             json!({"id": 2, "body": "quoting <!-- layergate-suggestion:default -->", "path": "Dockerfile", "line": 6, "user": {"login": "alice"}}),
+            json!({"id": 3, "body": "<!-- layergate-suggestion:default -->\n```suggestion\nRUN x\n```\n", "path": "web/Dockerfile", "line": 3, "user": {"login": BOT}}),
         ]),
         reviews: Mutex::new(Vec::new()),
         issue_comments: Mutex::new(Vec::new()),
@@ -225,13 +226,13 @@ fn run_gh(server: &Server, dir: &Path) -> Output {
     out
 }
 
-/// The bot's suggestion comments, as (start_line, line, body).
+/// The bot's suggestion comments on `Dockerfile`, as (start_line, line, body).
 fn bot_comments(hub: &Hub) -> Vec<(Option<u64>, u64, String)> {
     hub.review_comments
         .lock()
         .unwrap()
         .iter()
-        .filter(|c| c["user"]["login"] == BOT)
+        .filter(|c| c["user"]["login"] == BOT && c["path"] == "Dockerfile")
         .map(|c| {
             (
                 c["start_line"].as_u64(),
@@ -343,7 +344,8 @@ fn rewritten(dir: &Path) -> String {
 
 /// A rerun with the same rewrite leaves the review alone; after a push that moves the
 /// lines, the previous suggestions are deleted and one new review replaces them: never
-/// two sets, and a person's comment quoting the tag is never touched.
+/// two sets; a person's comment quoting the tag, and this key's suggestions on another
+/// Dockerfile, are never touched.
 #[test]
 fn github_rerun_replaces_the_previous_suggestions() {
     let dir = checkout(0);
@@ -393,6 +395,13 @@ fn github_rerun_replaces_the_previous_suggestions() {
         .map(|c| c["id"].as_u64().unwrap())
         .collect();
     assert_eq!(people, [1, 2]);
+    // Another Dockerfile's suggestions under the same key belong to another run.
+    assert!(hub
+        .review_comments
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == 3));
 }
 
 /// GitHub refuses the review with a 422 that names no line: the patch goes to the sticky

@@ -100,8 +100,11 @@ pub(crate) async fn place(
     let existing: Vec<ReviewComment> = pages(&client, &format!("{pr}/comments?per_page=100"))
         .await?
         .into_iter()
+        // Ours: this key's tag, this file (another Dockerfile's suggestions under the same
+        // key are another run's), written by this identity.
         .filter(|c: &ReviewComment| {
             c.body.contains(&tag)
+                && c.path == request.path
                 && c.user
                     .as_ref()
                     .is_some_and(|u| u.login.eq_ignore_ascii_case(&login))

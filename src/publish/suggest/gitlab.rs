@@ -110,8 +110,15 @@ pub(crate) async fn place(
             .await?
             .into_iter()
             .flat_map(|d| d.notes)
+            // Ours: this key's tag, this file (another Dockerfile's suggestions under the
+            // same key are another run's), written by this user.
             .filter(|n| {
                 n.body.contains(&tag)
+                    && n.position
+                        .as_ref()
+                        .and_then(|p| p.get("new_path"))
+                        .and_then(Value::as_str)
+                        == Some(request.path.as_str())
                     && match (&me, &n.author) {
                         (Some(me), Some(a)) => a.username.eq_ignore_ascii_case(me),
                         (Some(_), None) => false,
