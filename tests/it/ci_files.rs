@@ -291,3 +291,23 @@ fn gitlab_component_gates_every_platform_without_the_html_report() {
     assert!(args.contains("\n--platform\nlinux/arm64\n"), "{args}");
     assert!(args.contains("\n--html\nlayergate-report.html\n"), "{args}");
 }
+
+/// The component's `dockerfile` input: the note's "Fix it" section, from that file
+/// (`--dockerfile`); without it, no such flag.
+#[test]
+fn gitlab_component_passes_the_dockerfile_for_the_fix_section() {
+    let head = (
+        "head",
+        "docker://$CI_REGISTRY_IMAGE:mr-$CI_MERGE_REQUEST_IID",
+    );
+    let (_tmp, record) =
+        run_component(&[head, ("command", "check"), ("dockerfile", "app/Dockerfile")]);
+    let args = std::fs::read_to_string(record.with_extension("args")).unwrap();
+    assert!(
+        args.starts_with("check\ndocker://registry.example.com/acme/app:mr-17\n--dockerfile\napp/Dockerfile\n--comment\nauto\n"),
+        "{args}"
+    );
+    let (_tmp, record) = run_component(&[head, ("command", "check")]);
+    let args = std::fs::read_to_string(record.with_extension("args")).unwrap();
+    assert!(!args.contains("--dockerfile"), "{args}");
+}
