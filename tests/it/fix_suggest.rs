@@ -272,12 +272,17 @@ fn github_suggestions_are_one_review_on_the_right_lines() {
     let mine = bot_comments(&hub);
     assert_eq!(mine.len(), 2, "{mine:#?}");
     assert_eq!((mine[0].0, mine[0].1), (None, 10));
-    assert!(
-        mine[0]
-            .2
-            .ends_with(&format!("```suggestion\n{LINE_10}\n{MOVED}\n```\n")),
-        "{}",
-        mine[0].2
+    // The whole body, as docs/fix.md shows it.
+    assert_eq!(
+        mine[0].2,
+        format!(
+            "<!-- layergate-suggestion:default -->\n\
+             **layergate fix** · `cleanup-in-later-layer`: moved \\`rm -rf /var/lib/pkg/lists /var/cache/pkg\\` from line 18 to the end of the RUN on line 6 (saves 1.5 MiB)\n\
+             \n\
+             Apply every suggestion of this change together: each one alone leaves the Dockerfile half edited.\n\
+             \n\
+             ```suggestion\n{LINE_10}\n{MOVED}\n```\n"
+        )
     );
     assert!(
         mine[0].2.starts_with(
