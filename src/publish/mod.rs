@@ -412,4 +412,58 @@ mod tests {
         assert!(!shown.contains("ghp_secret"), "{shown}");
         assert!(shown.contains("***"));
     }
+
+    /// Every verdict command publishes through this one conversion: every rule
+    /// evaluated (a JUnit case each, passing ones included), the findings, and the
+    /// size figures with the delta in percent whenever there is a comparable base.
+    #[test]
+    fn a_publication_carries_every_rule_and_the_delta_percent() {
+        use crate::policy::{FindingCode, Unit, Verdict};
+        let outcome = Outcome {
+            verdict: Verdict {
+                passed: false,
+                headline: "1 rule failed".into(),
+                failed: 1,
+                warned: 0,
+            },
+            findings: vec![crate::policy::Finding {
+                code: FindingCode::SizeGrowth,
+                severity: Severity::Fail,
+                message: "grew".into(),
+                value: 84.08,
+                limit: 10.0,
+                unit: Unit::Percent,
+                path: None,
+            }],
+            rules: vec![FindingCode::CompressedSize, FindingCode::SizeGrowth],
+            markdown: "body".into(),
+            key: Marker::default(),
+            body: String::new(),
+            compressed: Some(crate::compare::Delta::new(1_485_074, 2_733_728)),
+            size_kind: Some(SizeKind::Compressed),
+            html: None,
+            notices: Vec::new(),
+            exit: crate::outcome::Exit::Policy,
+        };
+        let p = Publication::from(&outcome).with_report_path(Some(std::path::Path::new("r.json")));
+        assert_eq!(p.rules, ["compressed-size", "size-growth"]);
+        assert_eq!(p.passed, Some(false));
+        assert_eq!(p.findings[0].code, "size-growth");
+        let outputs: Vec<(&str, f64)> = p
+            .outputs
+            .iter()
+            .map(|o| (o.name.as_str(), o.value))
+            .collect();
+        assert_eq!(
+            outputs,
+            [
+                ("size-before", 1_485_074.0),
+                ("size-after", 2_733_728.0),
+                ("size-delta", 1_248_654.0),
+                ("size-delta-percent", 84.08),
+            ]
+        );
+        assert_eq!(p.size_kind, Some(SizeKind::Compressed));
+        assert_eq!(p.report_path.as_deref(), Some("r.json"));
+    }
 }
