@@ -208,6 +208,7 @@ pub(crate) mod testing {
             files: vec![],
             packages: vec![],
             package_totals: None,
+            owners: Default::default(),
             warnings: vec![],
         }
     }

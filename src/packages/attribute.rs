@@ -11,7 +11,7 @@ use crate::scan::{capture_bound, display_path};
 use super::live::LiveDatabases;
 use super::{
     apk, dpkg, node, python, rpm, Attribution, Database, Declared, Ecosystem, EcosystemTotal,
-    Package, PackageTotals, Warnings,
+    FileOwners, Package, PackageTotals, Warnings,
 };
 
 /// How specific a claim is: a higher rank wins a path.
@@ -167,13 +167,17 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
     let mut stats: Vec<Stats> = (0..decls.len()).map(|_| Stats::default()).collect();
     let mut unowned_bytes = 0u64;
     let mut unowned_files = 0u64;
+    // The same entries, in the same order, as the report's `files`.
+    let mut file_owners: Vec<Option<usize>> = Vec::new();
     for (key, node) in overlay.live() {
         let size = match node.kind {
             NodeKind::Dir => continue,
             NodeKind::File { size, .. } => size,
             _ => 0,
         };
-        match owners.get(&key) {
+        let owner = owners.get(&key);
+        file_owners.push(owner.map(|o| o.package));
+        match owner {
             Some(o) => {
                 let s = &mut stats[o.package];
                 s.bytes += size;
@@ -190,10 +194,11 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
         }
     }
 
-    let mut packages: Vec<Package> = decls
+    let mut packages: Vec<(usize, Package)> = decls
         .iter()
         .zip(stats)
-        .map(|(d, s)| {
+        .enumerate()
+        .map(|(i, (d, s))| {
             // The most bytes wins; among equals the lowest layer (the map is ordered).
             let layer = s
                 .per_layer
@@ -204,7 +209,7 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
                 })
                 .filter(|&(_, b)| b > 0)
                 .map_or(d.db_layer, |(l, _)| l);
-            Package {
+            let package = Package {
                 ecosystem: d.ecosystem,
                 name: d.name.clone(),
                 version: d.version.clone(),
@@ -216,14 +221,27 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
                 compiled_bytes: s.compiled,
                 layer,
                 files_known: d.files_known,
-            }
+            };
+            (i, package)
         })
         .collect();
-    packages.sort_by(|a, b| {
+    packages.sort_by(|(_, a), (_, b)| {
         b.live_bytes
             .cmp(&a.live_bytes)
             .then_with(|| a.key().cmp(&b.key()))
     });
+    // Owners named by their place in the ranked list, as the report holds it.
+    let mut ranked = vec![0u32; packages.len()];
+    for (rank, (declared, _)) in packages.iter().enumerate() {
+        ranked[*declared] = u32::try_from(rank).unwrap_or(u32::MAX);
+    }
+    let owners = FileOwners::new(
+        file_owners
+            .into_iter()
+            .map(|o| o.map(|declared| ranked[declared]))
+            .collect(),
+    );
+    let packages: Vec<Package> = packages.into_iter().map(|(_, p)| p).collect();
 
     let mut per_eco: BTreeMap<Ecosystem, EcosystemTotal> = BTreeMap::new();
     for p in &packages {
@@ -246,6 +264,7 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
             databases,
         },
         warnings: warnings.finish(),
+        owners,
     }
 }
 

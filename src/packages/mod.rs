@@ -28,11 +28,13 @@ mod attribute;
 mod dpkg;
 mod live;
 mod node;
+mod owners;
 mod python;
 pub mod rpm;
 
 pub(crate) use attribute::attribute;
 pub(crate) use live::LiveDatabases;
+pub(crate) use owners::FileOwners;
 
 use serde::{Deserialize, Serialize};
 
@@ -163,6 +165,8 @@ pub(crate) struct Attribution {
     pub totals: PackageTotals,
     /// Databases that could not be (fully) read; the figures hold without them.
     pub warnings: Vec<String>,
+    /// The owner of every live non-directory entry, in path order.
+    pub owners: FileOwners,
 }
 
 /// Most warnings one image's attribution keeps; the rest are counted.

@@ -128,6 +128,7 @@ pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInpu
         files,
         packages: attribution.packages,
         package_totals: Some(attribution.totals),
+        owners: attribution.owners,
         warnings,
     }
 }

@@ -49,6 +49,10 @@ pub struct Report {
     /// read (a manifest-only report) or the report predates package attribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_totals: Option<crate::packages::PackageTotals>,
+    /// Which package owns each of `files`: for the HTML report, never in the JSON
+    /// (see `packages::FileOwners`).
+    #[serde(skip)]
+    pub owners: crate::packages::FileOwners,
     /// Oddities met while reading that did not stop the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,

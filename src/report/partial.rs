@@ -59,6 +59,7 @@ pub(crate) fn manifest_only(
         files: Vec::new(),
         packages: Vec::new(),
         package_totals: None,
+        owners: Default::default(),
         warnings: vec![
             "manifest only: no layer was read; uncompressed, live, wasted, efficiency and file figures are not measured".into(),
         ],

@@ -168,6 +168,157 @@ fn analyze_page_treemap_zooms_and_paints_waste() {
     assert_no_errors(&mut page);
 }
 
+/// The map nests: a directory holding at least 0.5 % of the area draws its
+/// contents inside its cell, level after level (not one flat cell per top-level
+/// directory), and every nested level is proportional to its bytes.
+#[test]
+fn treemap_nests_directories_down_to_small_cells() {
+    let img = image("app-pr.oci.tar");
+    let report = analyze_json(&img);
+    let (_, url) = page_file("analyze-app-pr-nested.html", &["analyze", &img], 0);
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&url, 1400, 1100);
+    assert_no_errors(&mut page);
+    let depth = page.eval(
+        "Math.max(...[...document.querySelectorAll('#map .cell')].map(c => Number(c.getAttribute('data-depth'))))",
+    );
+    let depth = depth.as_u64().unwrap();
+    assert!(depth >= 3, "deepest drawn level {depth}");
+    // A frame's children share its inner area in proportion to their bytes.
+    let frame = page.eval(
+        "(() => { const f = [...document.querySelectorAll('#map .cell.frame[data-depth=\"2\"]')]\
+           .sort((a, b) => b.getAttribute('data-value') - a.getAttribute('data-value'))[0]; \
+           return f.getAttribute('data-path'); })()",
+    );
+    let frame = frame.as_str().unwrap().to_string();
+    let inner: BTreeMap<String, (f64, f64)> = cells(&mut page, 3)
+        .into_iter()
+        .filter(|(p, _)| p.starts_with(&format!("{frame}/")))
+        .collect();
+    assert!(!inner.is_empty(), "no cell inside {frame}");
+    let biggest = inner
+        .iter()
+        .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
+        .map(|(p, _)| p.clone())
+        .unwrap();
+    if !biggest.ends_with("(other)") {
+        assert_proportional(&inner, &report, bytes_under(&report, &frame), &[&biggest]);
+    }
+    page.screenshot(&out_dir().join("analyze-nested.png"));
+}
+
+/// By package, on an image holding real dpkg, pip and npm databases: the table
+/// lists every package with the report's live bytes, unowned bytes beside them,
+/// and a total equal to the live bytes; the package map colours cells by
+/// ecosystem and draws each package's files inside its cell.
+#[test]
+fn by_package_view_lists_packages_and_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = crate::packages::build(dir.path(), "bookworm-html", true, true);
+    let report = analyze_json(&img);
+    let (_, url) = page_file("analyze-packages.html", &["analyze", &img], 0);
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&url, 1400, 1100);
+    assert_no_errors(&mut page);
+
+    // The table: one row per package, the report's bytes.
+    let rows = page.eval(
+        "[...document.querySelectorAll('#packages tr')].slice(1).map(r => \
+           [r.className, r.cells[0].textContent, r.cells[2].textContent, r.cells[3].getAttribute('data-bytes')])",
+    );
+    let rows = rows.as_array().unwrap();
+    let packages = report["packages"].as_array().unwrap();
+    assert_eq!(rows.len(), packages.len() + 2, "packages, unowned, total");
+    let eco_name = |e: &str| {
+        match e {
+            "deb" => "dpkg",
+            "pypi" => "pip",
+            other => other,
+        }
+        .to_string()
+    };
+    for (row, p) in rows.iter().zip(packages) {
+        let name = p["name"].as_str().unwrap();
+        assert_eq!(row[0], "pkg");
+        assert!(
+            row[1].as_str().unwrap().starts_with(name),
+            "{row:?} vs {name}"
+        );
+        assert_eq!(
+            row[2],
+            Value::from(eco_name(p["ecosystem"].as_str().unwrap()))
+        );
+        assert_eq!(
+            row[3],
+            Value::from(p["live_bytes"].as_u64().unwrap().to_string())
+        );
+    }
+    let unowned = &rows[packages.len()];
+    assert_eq!(
+        unowned[3],
+        Value::from(
+            report["package_totals"]["unowned_bytes"]
+                .as_u64()
+                .unwrap()
+                .to_string()
+        )
+    );
+    let total = &rows[packages.len() + 1];
+    assert_eq!(total[0], "total");
+    assert_eq!(
+        total[3],
+        Value::from(report["totals"]["live_bytes"].as_u64().unwrap().to_string())
+    );
+
+    // The package map.
+    let (x, y) = page.centre("#by-package");
+    page.click(x, y);
+    assert_no_errors(&mut page);
+    assert_eq!(crumbs(&mut page), ["all packages"]);
+    let ecos = page.eval(
+        "[...new Set([...document.querySelectorAll('#map .cell')].map(c => c.getAttribute('data-eco')))].sort()",
+    );
+    assert_eq!(ecos, serde_json::json!(["dpkg", "npm", "pip", "unowned"]));
+    // Each package's files are drawn with the bytes the report gives it: the
+    // cells inside a package sum to its live bytes.
+    let (jq, jq_files) = {
+        let p = packages.iter().find(|p| p["name"] == "jq").unwrap();
+        (
+            p["live_bytes"].as_u64().unwrap(),
+            p["files"].as_u64().unwrap(),
+        )
+    };
+    let sums = page.eval(
+        "(() => { const n = document.querySelector('#map .cell[data-path=\"package:deb/jq\"]').lgNode; \
+           return [n.b, n.f, n.c.reduce((s, c) => s + c.b, 0), n.c.reduce((s, c) => s + c.f, 0), \
+                   n.c.filter(c => !c.o).map(c => c.path)]; })()",
+    );
+    assert_eq!(sums[0], Value::from(jq));
+    assert_eq!(sums[1], Value::from(jq_files));
+    assert_eq!(sums[2], Value::from(jq));
+    assert_eq!(sums[3], Value::from(jq_files));
+    assert!(
+        sums[4]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("/usr/bin/jq")),
+        "{sums}"
+    );
+    page.screenshot(&out_dir().join("analyze-packages.png"));
+
+    // Clicking a package zooms into it: its files are the cells.
+    let (x, y) = page.centre("#map .cell[data-path=\"package:deb/jq\"]");
+    page.click(x, y);
+    assert_eq!(crumbs(&mut page), ["all packages", "jq"]);
+    assert!(cells(&mut page, 1).contains_key("/usr/bin/jq"));
+    page.screenshot(&out_dir().join("analyze-packages-zoomed.png"));
+    // Back to the directory map where it was.
+    let (x, y) = page.centre("#by-dir");
+    page.click(x, y);
+    assert_eq!(crumbs(&mut page), ["/"]);
+    assert_no_errors(&mut page);
+}
+
 /// diff: HEAD's map with growth painted, the removed file listed beside, the
 /// totals with deltas and the history diff.
 #[test]

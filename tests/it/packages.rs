@@ -149,7 +149,7 @@ fn bookworm_layers(with_jq: bool, with_node: bool) -> Vec<(&'static str, Vec<Ent
     cmds.into_iter().zip(layers).collect()
 }
 
-fn build(dir: &Path, name: &str, with_jq: bool, with_node: bool) -> String {
+pub fn build(dir: &Path, name: &str, with_jq: bool, with_node: bool) -> String {
     let mut b = ImageBuilder::new(name);
     for (cmd, entries) in bookworm_layers(with_jq, with_node) {
         b = b.layer(layer(&entries, Compression::Gzip), cmd);

@@ -7,6 +7,7 @@
 //! Whatever came from the image is only ever data: the JSON is escaped so that no
 //! `<` can close its script element, and the page draws it with `textContent`.
 
+mod packages;
 mod page;
 mod payload;
 mod tree;

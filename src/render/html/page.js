@@ -81,6 +81,21 @@
   var map = $("map"), tip = $("tip"), crumbs = $("crumbs"), note = $("mapnote");
   var root = D.tree, current = root, wasted = false, hit = null;
   var byPath = {};
+  // Two maps of the same bytes: the final filesystem by directory, and by the
+  // package that owns each file ("packages": package -> its files).
+  var P = D.packages, mode = "dirs", dirCurrent = root, pkgRoot = null, pkgCurrent = null;
+  // A directory (or package) this large draws its contents inside its cell, level
+  // after level, so one look shows where inside /usr/lib the bytes are; smaller
+  // ones are one cell until clicked.
+  var MIN_SHARE = 0.005;
+  var ECO = {
+    deb: ["dpkg", 330], apk: ["apk", 212], rpm: ["rpm", 8], pypi: ["pip", 48], npm: ["npm", 135]
+  };
+  function ecoColour(e, light) {
+    if (!ECO[e]) return light ? "#e1e6eb" : "#c2cad3";
+    return "hsl(" + ECO[e][1] + "," + (light ? "45%" : "62%") + "," + (light ? "80%" : "62%") + ")";
+  }
+  function ecoName(e) { return ECO[e] ? ECO[e][0] : "unowned"; }
   function index(n, parent, path) {
     n.p = parent; n.path = path; byPath[path] = n;
     (n.c || []).forEach(function (c) {
@@ -88,8 +103,9 @@
       index(c, n, cp);
     });
   }
-  function value(n) { return wasted ? n.b + (n.w || 0) : n.b; }
+  function value(n) { return wasted && mode === "dirs" ? n.b + (n.w || 0) : n.b; }
   function colour(n, nested) {
+    if (mode === "packages") return ecoColour(n.e, false);
     if (wasted) {
       var w = n.w || 0, t = n.b + w;
       if (!w || !t) return "#d8dee4";
@@ -141,8 +157,8 @@
       .filter(function (it) { return it.v > 0; })
       .sort(function (a, b) { return b.v - a.v; });
   }
-  function cell(n, r, depth, nested) {
-    var frame = n.d && n.c && n.c.length && depth === 1 && r.w > 80 && r.h > 50;
+  function cell(n, r, depth, nested, area) {
+    var frame = n.d && n.c && n.c.length && r.w > 40 && r.h > 34 && r.w * r.h >= MIN_SHARE * area;
     var c = el("div", "cell" + (frame ? " frame" : "") + (n.o ? " other" : ""));
     c.style.left = r.x + "px"; c.style.top = r.y + "px";
     c.style.width = r.w + "px"; c.style.height = r.h + "px";
@@ -151,6 +167,7 @@
     c.setAttribute("data-path", n.path);
     c.setAttribute("data-depth", String(depth));
     c.setAttribute("data-value", String(value(n)));
+    if (mode === "packages") c.setAttribute("data-eco", ecoName(n.e));
     c.lgNode = n;
     if (r.w > 30 && r.h > 12) c.appendChild(el("span", "lbl", (n.o ? "other (" + count(n.f) + " small)" : n.n) + (r.h > 26 ? "" : "")));
     if (r.w > 50 && r.h > 28 && !frame) c.appendChild(el("span", "lbl", human(value(n))));
@@ -158,7 +175,7 @@
     if (frame) {
       var pad = 2, head = 15;
       squarify(items(n), r.x + pad, r.y + head, r.w - 2 * pad, r.h - head - pad).forEach(function (cr) {
-        cell(cr.n, cr, depth + 1, true);
+        cell(cr.n, cr, depth + 1, true, area);
       });
     }
   }
@@ -166,7 +183,7 @@
     map.textContent = "";
     if (!root) return;
     var w = map.clientWidth, h = map.clientHeight;
-    squarify(items(current), 0, 0, w, h).forEach(function (r) { cell(r.n, r, 1, false); });
+    squarify(items(current), 0, 0, w, h).forEach(function (r) { cell(r.n, r, 1, false, w * h); });
     if (hit) {
       var h2 = map.querySelector('.cell[data-path="' + cssEscape(hit) + '"]');
       if (h2) h2.classList.add("hit");
@@ -180,7 +197,7 @@
     while (n) { chain.unshift(n); n = n.p; }
     chain.forEach(function (c, i) {
       if (i > 1) crumbs.appendChild(el("span", "sep", "/"));
-      var b = el("button", "", i === 0 ? "/" : c.n);
+      var b = el("button", "", i === 0 ? (mode === "packages" ? "all packages" : "/") : c.n);
       b.disabled = c === current;
       b.addEventListener("click", function () { zoom(c); });
       crumbs.appendChild(b);
@@ -204,16 +221,28 @@
     if (!t) { tip.style.display = "none"; return; }
     var n = t.lgNode;
     tip.textContent = "";
+    if (mode === "packages") { packageTip(n); placeTip(e); return; }
     tip.appendChild(el("div", "p", n.o ? n.path + " \u2014 " + count(n.f) + " entries too small for a cell" : n.path));
     tip.appendChild(el("div", "", human(n.b) + " live \u00b7 " + count(n.f) + (n.f === 1 ? " file" : " files")));
     tip.appendChild(el("div", "", (n.d || n.o ? "mostly " : "") + layerText(n.l)));
     if (n.w) tip.appendChild(el("div", "", human(n.w) + " in dead copies (overwritten, deleted or hidden later)"));
     if (n.g) tip.appendChild(el("div", "", "+" + human(n.g) + " added or grown since the base"));
+    placeTip(e);
+  });
+  function placeTip(e) {
     tip.style.display = "block";
     var x = Math.min(e.clientX + 14, window.innerWidth - tip.offsetWidth - 8);
     var y = Math.min(e.clientY + 14, window.innerHeight - tip.offsetHeight - 8);
     tip.style.left = x + "px"; tip.style.top = y + "px";
-  });
+  }
+  function packageTip(n) {
+    var pkg = n.pkg ? n : n.p && n.p.pkg ? n.p : null;
+    if (n.o) tip.appendChild(el("div", "p", (pkg ? pkg.n : "") + " \u2014 " + count(n.f) + " entries too small to list"));
+    else tip.appendChild(el("div", "p", n.pkg ? n.n + (n.pkg.v ? " " + n.pkg.v : "") : n.path));
+    tip.appendChild(el("div", "", human(n.b) + " live \u00b7 " + count(n.f) + (n.f === 1 ? " file" : " files")));
+    if (pkg) tip.appendChild(el("div", "", (n === pkg ? "" : pkg.n + " \u00b7 ") + ecoName(pkg.e) + (pkg.pkg.at ? " \u00b7 " + pkg.pkg.at : "")));
+    if (n.l !== undefined && n.l !== null) tip.appendChild(el("div", "", (n.pkg ? "mostly " : "") + layerText(n.l)));
+  }
   map.addEventListener("mouseleave", function () { tip.style.display = "none"; });
 
   if (root) {
@@ -233,10 +262,52 @@
     $("mapwrap").textContent = "";
     $("mapwrap").appendChild(el("p", "note", "Only manifests were read (--manifest-only): there is no file map."));
   }
+  // ---- by package ----
+  // The package map: packages (and the unowned files) -> their listed files, with
+  // the files too small to list in one striped cell per package.
+  function packageTree() {
+    var top = { n: "", b: 0, f: 0, d: true, c: [], path: "packages:" };
+    function add(g, pkg, path) {
+      var node = { n: pkg.n, b: g.b, f: g.f, l: pkg.l, e: pkg.e, d: true, c: [], pkg: pkg, p: top, path: path };
+      (g.c || []).forEach(function (c) {
+        node.c.push({ n: c[0].slice(c[0].lastIndexOf("/") + 1) || c[0], b: c[1], f: 1, l: c[2], e: pkg.e, p: node, path: c[0] });
+      });
+      if (g.ob || g.of) node.c.push({ n: "other", o: true, b: g.ob || 0, f: g.of || 0, e: pkg.e, p: node, path: path + "/(other)" });
+      top.b += g.b; top.f += g.f; top.c.push(node);
+    }
+    P.packages.forEach(function (p) {
+      add(p, p, "package:" + p.e + "/" + p.n + (p.at ? "@" + p.at : ""));
+    });
+    add(P.unowned, { n: "unowned", v: "", e: null }, "package:unowned");
+    return top;
+  }
+  function setMode(m) {
+    if (m === mode || (m === "packages" && !pkgRoot)) return;
+    if (mode === "dirs") dirCurrent = current; else pkgCurrent = current;
+    mode = m;
+    current = m === "packages" ? pkgCurrent : dirCurrent;
+    $("by-dir").setAttribute("aria-pressed", String(m === "dirs"));
+    $("by-package").setAttribute("aria-pressed", String(m === "packages"));
+    // Dead copies belong to paths, not to packages.
+    $("wasted").disabled = m === "packages";
+    draw(); legend();
+  }
+  if (root && P && P.packages.length) {
+    pkgRoot = pkgCurrent = packageTree();
+    $("views").hidden = false;
+    $("by-dir").addEventListener("click", function () { setMode("dirs"); });
+    $("by-package").addEventListener("click", function () { setMode("packages"); });
+  }
+
   function legend() {
     var lg = $("legend"); if (!lg) return;
     lg.textContent = "";
-    if (wasted) {
+    if (mode === "packages") {
+      var seen = {};
+      P.packages.forEach(function (p) { seen[p.e] = 1; });
+      Object.keys(ECO).forEach(function (e) { if (seen[e]) lg.appendChild(legendItem(ecoColour(e), ecoName(e))); });
+      lg.appendChild(legendItem(ecoColour(null), "unowned"));
+    } else if (wasted) {
       lg.appendChild(legendItem("hsl(0,85%,52%)", "all of the cell's bytes are dead copies"));
       lg.appendChild(legendItem("hsl(0,60%,75%)", "some are"));
       lg.appendChild(legendItem("#d8dee4", "none"));
@@ -265,7 +336,7 @@
     if (!found.length) { results.appendChild(el("li", "", "No cell matches (small files are grouped).")); return; }
     found.forEach(function (n) {
       var li = el("li"), b = el("button", "", n.path);
-      b.addEventListener("click", function () { hit = n.path; zoom(n.p || n); });
+      b.addEventListener("click", function () { setMode("dirs"); hit = n.path; zoom(n.p || n); });
       li.appendChild(b); li.appendChild(document.createTextNode(" " + human(n.b)));
       results.appendChild(li);
     });
@@ -299,6 +370,47 @@
     }), [false, true, true, true]));
   } else {
     totals.appendChild(table(["", "value"], D.totals.map(function (t) { return [t.label, fmt(t.after, t.unit)]; }), [false, true]));
+  }
+  if (P) packageSection();
+  function packageSection() {
+    var s = section("Packages (" + count(P.packages.length) + ")");
+    if (!P.packages.length) {
+      s.appendChild(el("p", "note", "No package database was read: all " + human(P.unowned.b) + " are unowned."));
+      return;
+    }
+    var t = el("table"), tr = el("tr");
+    t.id = "packages";
+    [["package", ""], ["version", ""], ["ecosystem", ""], ["live", "num"], ["files", "num"], ["layer", ""]].forEach(function (h) {
+      tr.appendChild(el("th", h[1], h[0]));
+    });
+    t.appendChild(tr);
+    function row(name, version, eco, g, layer, known, cls) {
+      var r = el("tr", cls);
+      var nameCell = el("td"), sw = el("i", "swatch");
+      sw.style.background = ecoColour(eco);
+      nameCell.appendChild(sw); nameCell.appendChild(document.createTextNode(name));
+      r.appendChild(nameCell);
+      r.appendChild(el("td", "", version));
+      r.appendChild(el("td", "", eco === undefined ? "" : ecoName(eco)));
+      var b = el("td", "num", known ? human(g.b) : "not measured");
+      b.setAttribute("data-bytes", known ? String(g.b) : "");
+      r.appendChild(b);
+      r.appendChild(el("td", "num", known ? count(g.f) : "\u2014"));
+      r.appendChild(el("td", "", layer === null ? "" : layerText(layer)));
+      t.appendChild(r);
+    }
+    P.packages.forEach(function (p) {
+      row(p.n + (p.at ? " (" + p.at + ")" : ""), p.v, p.e, p, p.l, p.k, "pkg");
+    });
+    row("unowned", "", null, P.unowned, null, true, "unowned");
+    var all = { b: P.unowned.b, f: P.unowned.f };
+    P.packages.forEach(function (p) { all.b += p.b; all.f += p.f; });
+    row("total", "", undefined, all, null, true, "total");
+    s.appendChild(t);
+    s.appendChild(el("p", "note", P.files_known
+      ? "Click \u201cby package\u201d above the map to see each package\u2019s files." +
+        (P.threshold ? " Files under " + human(P.threshold) + " are counted in each package\u2019s striped \u201cother\u201d cell." : "")
+      : "This report was read back from JSON, which keeps each package\u2019s sums but not which files are whose."));
   }
   if (D.kind !== "analyze") {
     var fs = section("Findings (" + D.findings.length + ")");
@@ -340,9 +452,11 @@
     h.split("&").forEach(function (kv) {
       if (kv === "wasted" && $("wasted")) { $("wasted").checked = true; wasted = true; }
       if (kv.indexOf("path=") === 0 && byPath[kv.slice(5)]) current = byPath[kv.slice(5)];
+      if (kv === "view=packages") startPackages = true;
     });
   }
-  if (root) { startPath(); zoom(current); legend(); }
+  var startPackages = false;
+  if (root) { startPath(); zoom(current); legend(); if (startPackages) setMode("packages"); }
   var resizeTimer = null;
   window.addEventListener("resize", function () { clearTimeout(resizeTimer); resizeTimer = setTimeout(draw, 100); });
   document.documentElement.setAttribute("data-ready", "1");

@@ -11,6 +11,7 @@ use crate::compare::{Comparison, LayerRow};
 use crate::policy::{Finding, Verdict};
 use crate::report::Report;
 
+use super::packages::{self, PackageView};
 use super::tree::{self, Aggregation, Node};
 
 /// Which command made the page.
@@ -43,6 +44,10 @@ pub struct Payload {
     /// The final filesystem; `None` when only manifests were read.
     pub tree: Option<Node>,
     pub(crate) aggregation: Aggregation,
+    /// The "by package" view (HEAD's for `diff`); `None` when packages were not
+    /// attributed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) packages: Option<PackageView>,
     pub findings: Vec<Finding>,
     pub advice: Vec<Advice>,
     /// `diff`: files that shrank or went away (they have no cell in HEAD's map).
@@ -191,6 +196,7 @@ pub fn analyze(report: &Report) -> Payload {
         layer_changes: Vec::new(),
         tree,
         aggregation,
+        packages: packages::view(report),
         findings: Vec::new(),
         advice: report.advice.clone(),
         shrunk: Vec::new(),
@@ -239,6 +245,7 @@ pub(crate) fn diff(
         layer_changes: comparison.layers.tail.clone(),
         tree,
         aggregation,
+        packages: packages::view(head),
         findings: findings.to_vec(),
         advice: comparison.new_advice.clone(),
         shrunk_count: shrunk.len(),

@@ -351,6 +351,7 @@ mod tests {
             warnings: vec![],
             packages: vec![],
             package_totals: None,
+            owners: Default::default(),
         }
     }
 
