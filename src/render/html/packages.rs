@@ -14,60 +14,60 @@ use crate::packages::{Ecosystem, Package};
 use crate::report::{FileKind, Report};
 
 /// At most this many files are listed over all packages and the unowned group.
-pub const MAX_FILE_ROWS: usize = 3000;
+pub(crate) const MAX_FILE_ROWS: usize = 3000;
 
 /// The view's data. Short keys: the page may hold thousands of rows.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct PackageView {
+pub(crate) struct PackageView {
     /// Whether files are listed: a report read back from JSON knows each
     /// package's sums, not which files are whose (and an image without
     /// packages has no package map to list them in).
-    pub files_known: bool,
+    pub(crate) files_known: bool,
     /// Files under this many bytes are counted, not listed (0: all are listed,
     /// except empty files and links, which have no area).
-    pub threshold: u64,
+    pub(crate) threshold: u64,
     /// Ranked as the report ranks them: live bytes, largest first.
-    pub packages: Vec<PackageRow>,
-    pub unowned: Group,
+    pub(crate) packages: Vec<PackageRow>,
+    pub(crate) unowned: Group,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct PackageRow {
+pub(crate) struct PackageRow {
     #[serde(rename = "e")]
-    pub ecosystem: Ecosystem,
+    pub(crate) ecosystem: Ecosystem,
     #[serde(rename = "n")]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(rename = "v")]
-    pub version: String,
+    pub(crate) version: String,
     /// Where a language package is installed (one name may be installed twice).
     #[serde(rename = "at", skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     /// The layer that wrote most of its bytes.
     #[serde(rename = "l")]
-    pub layer: usize,
+    pub(crate) layer: usize,
     /// False when its database does not list files: its bytes are not measured.
     #[serde(rename = "k")]
-    pub files_known: bool,
+    pub(crate) files_known: bool,
     #[serde(flatten)]
-    pub group: Group,
+    pub(crate) group: Group,
 }
 
 /// Live bytes and entries of a package (or of the unowned files), and its
 /// largest files.
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
-pub struct Group {
+pub(crate) struct Group {
     #[serde(rename = "b")]
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     #[serde(rename = "f")]
-    pub files: u64,
+    pub(crate) files: u64,
     /// Listed files: path, live bytes, layer; largest first.
     #[serde(rename = "c", skip_serializing_if = "Vec::is_empty")]
-    pub listed: Vec<(String, u64, usize)>,
+    pub(crate) listed: Vec<(String, u64, usize)>,
     /// Bytes and entries not listed (under the threshold, empty, links).
     #[serde(rename = "ob", skip_serializing_if = "is_zero")]
-    pub other_bytes: u64,
+    pub(crate) other_bytes: u64,
     #[serde(rename = "of", skip_serializing_if = "is_zero")]
-    pub other_files: u64,
+    pub(crate) other_files: u64,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -76,7 +76,7 @@ fn is_zero(v: &u64) -> bool {
 
 /// The view of `report`; `None` when packages were not attributed (a
 /// manifest-only report, or one saved before attribution existed).
-pub fn view(report: &Report) -> Option<PackageView> {
+pub(crate) fn view(report: &Report) -> Option<PackageView> {
     let totals = report.package_totals.as_ref()?;
     // With no package there is no package map to draw files in.
     let owners = report
