@@ -323,7 +323,15 @@ fn scan_one(
     let mut other = None;
     let scan = match blobs.scanned(layer) {
         // Scanned as it streamed by (an engine export): verified below all the same.
-        Some(done) => done.map_err(scan_err)?,
+        // Its gzip estimate, made when the run compares it with gzip-stored layers,
+        // is reported only where the plan asks for it, as for a cached scan.
+        Some(done) => {
+            let mut scan = done.map_err(scan_err)?;
+            if !estimate_gzip {
+                scan.gzip_estimate = None;
+            }
+            scan
+        }
         None => {
             let reader = blobs.open_layer(layer).map_err(src_err)?;
             let reader: Box<dyn Read + Send + '_> = match progress {

@@ -9,7 +9,7 @@ use crate::analyze::{analyze_estimating, plan_estimates, AnalyzeError, Job, RunO
 use crate::image::Platform;
 use crate::report::Report;
 use crate::scan::Limits;
-use crate::source::{open_image, ImageRef, OpenOptions, SourceError};
+use crate::source::{open_image_scanning, ImageRef, OpenOptions, SourceError, StreamScan};
 
 /// Largest saved report read back. A report of 200 000 files is about 30 MB; a
 /// file far beyond that is not one of ours.
@@ -48,6 +48,21 @@ pub enum LoadError {
 enum Loaded {
     Image(Box<crate::source::Opened>),
     Report(Box<Report>),
+}
+
+/// Whether an opened side stores a layer gzip, as `analyze::plan_estimates` reads it.
+fn stores_gzip(loaded: &Loaded) -> bool {
+    match loaded {
+        Loaded::Image(o) => o
+            .image
+            .layers
+            .iter()
+            .any(|l| crate::analyze::storage(l) == Some(crate::image::Compression::Gzip)),
+        Loaded::Report(r) => r
+            .layers
+            .iter()
+            .any(|l| l.compression == crate::image::Compression::Gzip),
+    }
 }
 
 /// When the layers are read.
@@ -158,16 +173,30 @@ fn load_items(
     run: &RunOptions,
     read: ReadLayers,
 ) -> Result<Vec<Report>, LoadError> {
-    let mut opened = Vec::new();
-    for (r, platform) in items {
-        if let ImageRef::Report(path) = r {
-            opened.push(Loaded::Report(Box::new(read_report(path)?)));
-        } else {
-            let mut one = opts.clone();
-            one.platform = platform.cloned();
-            opened.push(Loaded::Image(Box::new(open_image(r, &one)?)));
+    // An engine's export is scanned while it streams, at open time, so it is
+    // opened last: by then the other sides' documents say whether its layers need
+    // the gzip estimate that makes their compressed sizes comparable.
+    let streamed = |r: &ImageRef| matches!(r, ImageRef::Engine { .. } | ImageRef::Name(_));
+    let mut slots: Vec<Option<Loaded>> = items.iter().map(|_| None).collect();
+    for pass_streamed in [false, true] {
+        let scan = StreamScan {
+            limits: Limits::default(),
+            estimate_gzip: pass_streamed && slots.iter().flatten().any(stores_gzip),
+        };
+        for (slot, (r, platform)) in slots.iter_mut().zip(items) {
+            if streamed(r) != pass_streamed {
+                continue;
+            }
+            *slot = Some(if let ImageRef::Report(path) = r {
+                Loaded::Report(Box::new(read_report(path)?))
+            } else {
+                let mut one = opts.clone();
+                one.platform = platform.cloned();
+                Loaded::Image(Box::new(open_image_scanning(r, &one, &scan)?))
+            });
         }
     }
+    let opened: Vec<Loaded> = slots.into_iter().flatten().collect();
     let jobs: Vec<Job<'_>> = opened
         .iter()
         .filter_map(|o| match o {

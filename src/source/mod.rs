@@ -168,10 +168,29 @@ pub struct Opened {
 /// Opens any image reference except a saved report: registries through the
 /// registry edge, everything else from local files.
 pub fn open_image(reference: &ImageRef, opts: &OpenOptions) -> Result<Opened, SourceError> {
+    open_image_scanning(reference, opts, &StreamScan::default())
+}
+
+/// How a source that can be read only once, as it streams (an engine's export),
+/// scans its layers at open time: with the run's limits, and with a gzip estimate
+/// when the run compares it with gzip-stored layers (see `analyze::plan_estimates`;
+/// `analyze` drops an estimate the plan did not ask for).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StreamScan {
+    pub(crate) limits: crate::scan::Limits,
+    pub(crate) estimate_gzip: bool,
+}
+
+/// [`open_image`], scanning a streamed export as `scan` says.
+pub(crate) fn open_image_scanning(
+    reference: &ImageRef,
+    opts: &OpenOptions,
+    scan: &StreamScan,
+) -> Result<Opened, SourceError> {
     match reference {
         ImageRef::Registry(rest) => registry::open(rest, opts),
-        ImageRef::Engine { kind, name } => engine::open(*kind, name, &reference.to_string()),
-        ImageRef::Name(name) => open_bare_name(name, opts),
+        ImageRef::Engine { kind, name } => engine::open(*kind, name, &reference.to_string(), scan),
+        ImageRef::Name(name) => open_bare_name(name, opts, scan),
         other => open_local(other, opts),
     }
 }
@@ -240,10 +259,14 @@ pub(crate) fn platforms(
 
 /// A bare `NAME:TAG` that is not a file: the local Docker engine when one answers
 /// and holds the image, else the registry. The report's `image.format` says which.
-fn open_bare_name(name: &str, opts: &OpenOptions) -> Result<Opened, SourceError> {
+fn open_bare_name(
+    name: &str,
+    opts: &OpenOptions,
+    scan: &StreamScan,
+) -> Result<Opened, SourceError> {
     use engine::{Engine, EngineError, EngineKind};
     match Engine::connect(EngineKind::Docker) {
-        Ok(e) if e.has(name)? => e.open(name, name, &crate::scan::Limits::default()),
+        Ok(e) if e.has(name)? => e.open(name, name, scan),
         // No engine, or it lacks the image: a registry is the user's next guess.
         Ok(_) | Err(EngineError::NotRunning { .. }) => registry::open(name, opts),
         Err(e) => Err(e.into()),

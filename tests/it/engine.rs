@@ -166,6 +166,48 @@ fn diff_engine_base_against_archive_head() {
     assert_eq!(both, norm(&from_archives));
 }
 
+/// A gzip-stored archive against an engine image (plain layers, scanned while the
+/// export streams): the engine side gets the gzip estimate the same image saved as a
+/// plain archive gets, so the compressed delta stays comparable, figure for figure.
+#[test]
+fn gzip_archive_against_engine_head_keeps_a_comparable_compressed_delta() {
+    let d = dockerd();
+    let host = d.host();
+    let base = image("app-base.oci.tar");
+    let from_engine = run_with(
+        &[("DOCKER_HOST", &host)],
+        &[
+            "diff",
+            &base,
+            "docker-daemon:app-pr:latest",
+            "--format",
+            "json",
+        ],
+    );
+    assert_code(&from_engine, 0);
+    let from_archive = bin()
+        .args([
+            "diff",
+            &base,
+            &image("app-pr.docker.tar"),
+            "--format",
+            "json",
+        ])
+        .code(0);
+    let totals = |o: &Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("diff JSON");
+        let t = &v["comparison"]["totals"];
+        (t["compressed_basis"].clone(), t["compressed"].clone())
+    };
+    let (basis, compressed) = totals(&from_engine);
+    assert_eq!(basis, "gzip-estimated", "{}", stderr(&from_engine));
+    assert!(
+        compressed["delta"].is_i64(),
+        "a compressed delta: {compressed}"
+    );
+    assert_eq!((basis, compressed), totals(&from_archive));
+}
+
 /// A name the engine does not hold: one line naming it and the registry alternative.
 #[test]
 fn image_missing_from_the_engine_is_one_line() {

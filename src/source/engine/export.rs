@@ -18,8 +18,8 @@ use std::io::{self, Cursor, Read};
 use std::rc::Rc;
 use std::sync::Mutex;
 
-use crate::scan::{scan_layer, LayerScan, Limits, ScanError};
-use crate::source::{scan_path, BlobSource, LayerSource, SourceError, Store};
+use crate::scan::{scan_layer_estimating, LayerScan, ScanError};
+use crate::source::{scan_path, BlobSource, LayerSource, SourceError, Store, StreamScan};
 
 /// Members up to this size are kept in memory rather than scanned on the fly: every
 /// document, and the tiny empty layers (1 KiB tar, 32-byte gzip) engines write.
@@ -57,7 +57,7 @@ impl Export {
     pub(super) fn read(
         stream: impl Read,
         shown: &str,
-        limits: &Limits,
+        scan: &StreamScan,
     ) -> Result<Export, StreamError> {
         let mut export = Export {
             shown: shown.to_string(),
@@ -153,7 +153,7 @@ impl Export {
                         rx,
                         buf: Cursor::new(Vec::new()),
                     });
-                    scan_layer(reader, None, limits)
+                    scan_layer_estimating(reader, None, &scan.limits, scan.estimate_gzip)
                 });
                 let fed = feed(&mut counted, &tx);
                 drop(tx);
@@ -355,6 +355,7 @@ impl BlobSource for Export {
 mod tests {
     use super::*;
     use crate::analyze::{analyze, Job};
+    use crate::scan::Limits;
     use crate::source::docker_archive;
     use crate::testkit::{docker25, docker_legacy, Compression, Entry, Image, ImageBuilder, Layer};
 
@@ -383,7 +384,7 @@ mod tests {
     }
 
     fn report_of(bytes: &[u8]) -> crate::report::Report {
-        let export = Export::read(bytes, "docker-daemon:app:pr", &Limits::default())
+        let export = Export::read(bytes, "docker-daemon:app:pr", &StreamScan::default())
             .map_err(|e| format!("{e:?}"))
             .unwrap();
         let image = docker_archive::resolve(&export, None, "x").unwrap();
@@ -429,7 +430,7 @@ mod tests {
         ] {
             // Every cut: inside a member, at a member boundary, before manifest.json.
             for cut in (0..bytes.len() - 1024).step_by(bytes.len() / 97 + 1) {
-                let r = Export::read(&bytes[..cut], "x", &Limits::default());
+                let r = Export::read(&bytes[..cut], "x", &StreamScan::default());
                 assert!(
                     matches!(r, Err(StreamError::Truncated(_))),
                     "cut at {cut} of {}",
@@ -440,7 +441,7 @@ mod tests {
             let mut broken = bytes[..bytes.len() / 2 / 512 * 512].to_vec();
             broken.extend_from_slice(br#"{"message":"no space left on device"}"#);
             assert!(matches!(
-                Export::read(broken.as_slice(), "x", &Limits::default()),
+                Export::read(broken.as_slice(), "x", &StreamScan::default()),
                 Err(StreamError::Truncated(_))
             ));
         }

@@ -22,8 +22,7 @@ pub(crate) use error::EngineError;
 use client::Client;
 use export::{Export, StreamError};
 
-use super::{docker_archive, Opened, SourceError};
-use crate::scan::Limits;
+use super::{docker_archive, Opened, SourceError, StreamScan};
 
 /// Which engine a reference names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -135,7 +134,7 @@ impl Engine {
         &self,
         name: &str,
         shown: &str,
-        limits: &Limits,
+        scan: &StreamScan,
     ) -> Result<Opened, SourceError> {
         let inspect = self.inspect(name)?;
         let resp = self
@@ -155,7 +154,7 @@ impl Engine {
             .into());
         }
         let stream = self.client.stream(resp);
-        let export = match Export::read(stream, shown, limits) {
+        let export = match Export::read(stream, shown, scan) {
             Ok(e) => Arc::new(e),
             Err(StreamError::Truncated(msg)) => {
                 return Err(EngineError::Truncated {
@@ -207,9 +206,14 @@ impl super::BlobSource for SharedExport {
 }
 
 /// Opens `name` in the engine of `kind`.
-pub(crate) fn open(kind: EngineKind, name: &str, shown: &str) -> Result<Opened, SourceError> {
+pub(crate) fn open(
+    kind: EngineKind,
+    name: &str,
+    shown: &str,
+    scan: &StreamScan,
+) -> Result<Opened, SourceError> {
     check_name(name, shown)?;
-    Engine::connect(kind)?.open(name, shown, &Limits::default())
+    Engine::connect(kind)?.open(name, shown, scan)
 }
 
 /// Names go into a URL path: only the characters a reference may hold.
