@@ -242,6 +242,10 @@ pub(crate) fn platforms(
         ImageRef::DockerArchive { .. } | ImageRef::Engine { .. } | ImageRef::Name(_) => None,
     };
     match listed {
+        // An index of attestations only: nothing to judge, never an empty pass.
+        Some(platforms) if platforms.is_empty() => Err(SourceError::NotAnImage(format!(
+            "{reference}: its index lists no platform (only attestations)"
+        ))),
         Some(platforms) => Ok(platforms),
         None => {
             let mut one = opts.clone();
