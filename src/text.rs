@@ -15,6 +15,15 @@ pub fn human_bytes(bytes: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
+/// Layers as the reports name them: `L1, L3`.
+pub(crate) fn layer_list<'a>(layers: impl IntoIterator<Item = &'a usize>) -> String {
+    layers
+        .into_iter()
+        .map(|l| format!("L{l}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What a figure nobody measured shows (a report from manifests only): never 0.
 pub(crate) const NOT_MEASURED: &str = "not measured";
 

@@ -65,30 +65,18 @@ pub(crate) fn append_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// file of mode 0600 holding `bytes`: the cache's entries, which only their owner
 /// may read or write, whatever the umask.
 pub(crate) fn replace_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = TempFile::create_with(dir, 0o600)?;
-    let result = (|| {
-        let mut file = tmp.file()?;
+    TempFile::create_with(folder_of(path), 0o600)?.commit(path, |file| {
         file.write_all(bytes)?;
         file.set_permissions(Permissions::from_mode(0o600))?;
         file.sync_data()
-    })();
-    if let Err(e) = result {
-        tmp.remove();
-        return Err(e);
-    }
-    match fs::rename(&tmp.path, path) {
-        Ok(()) => {
-            tmp.forget();
-            Ok(())
-        }
-        Err(e) => {
-            tmp.remove();
-            Err(e)
-        }
+    })
+}
+
+/// The folder a temporary sibling of `path` is made in.
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     }
 }
 
@@ -181,30 +169,19 @@ fn write_through(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
     let old = fs::metadata(path).ok();
-    let tmp = TempFile::create(dir)?;
-    let result = (|| {
-        let mut file = tmp.file()?;
+    let committed = TempFile::create(dir)?.commit(path, |file| {
         file.write_all(bytes)?;
         if let Some(old) = &old {
             // Keep what the user set: the mode exactly, and the owner when we may.
             file.set_permissions(Permissions::from_mode(old.mode() & 0o7777))?;
-            let _ = std::os::unix::fs::fchown(&file, Some(old.uid()), Some(old.gid()));
+            let _ = std::os::unix::fs::fchown(&*file, Some(old.uid()), Some(old.gid()));
         }
-        file.sync_all()?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        tmp.remove();
-        return Err(e);
-    }
-    match fs::rename(&tmp.path, path) {
+        file.sync_all()
+    });
+    match committed {
         Ok(()) => {
-            tmp.forget();
             if let Ok(d) = File::open(dir) {
                 let _ = d.sync_all();
             }
@@ -212,13 +189,9 @@ fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
         }
         // A bind-mounted file cannot be renamed over: write it in place.
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::BUSY.raw_os_error()) => {
-            tmp.remove();
             write_through(path, bytes)
         }
-        Err(e) => {
-            tmp.remove();
-            Err(e)
-        }
+        Err(e) => Err(e),
     }
 }
 
@@ -257,6 +230,22 @@ impl TempFile {
             .ok_or_else(|| io::Error::other("temporary file already used"))
     }
 
+    /// Fills the file with `fill`, then renames it over `path`. On any failure the
+    /// temporary file is removed and `path` is as it was.
+    fn commit(self, path: &Path, fill: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
+        let filled = self.file().and_then(|mut file| fill(&mut file));
+        match filled.and_then(|()| fs::rename(&self.path, path)) {
+            Ok(()) => {
+                self.forget();
+                Ok(())
+            }
+            Err(e) => {
+                self.remove();
+                Err(e)
+            }
+        }
+    }
+
     fn remove(self) {
         let _ = fs::remove_file(&self.path);
         unregister(&self.path);
@@ -287,12 +276,6 @@ fn unregister(path: &Path) {
 pub(crate) fn register_temp(path: &Path) {
     install_signal_cleanup();
     register(path);
-}
-
-/// Forgets a temporary file registered with [`register_temp`] (it was removed or kept).
-#[allow(dead_code)] // no caller yet; the spool removes its own file
-pub(crate) fn unregister_temp(path: &Path) {
-    unregister(path);
 }
 
 /// On SIGINT, SIGTERM or SIGHUP: remove the temporary files in flight, then die of

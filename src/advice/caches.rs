@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::report::{AdviceCode, Report};
-use crate::text::human_bytes;
+use crate::text::{human_bytes, layer_list};
 
 use super::{severity_for, Advice, Commands};
 
@@ -120,12 +120,7 @@ pub(crate) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
         .filter(|(_, f)| f.bytes > 0)
         .map(|(loc, mut f)| {
             f.layers.sort_unstable();
-            let by = f
-                .layers
-                .iter()
-                .map(|l| format!("L{l}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let by = layer_list(&f.layers);
             Advice {
                 code: AdviceCode::CacheLeftBehind,
                 severity: severity_for(f.bytes),

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::report::{AdviceCode, DuplicateKind, Report};
-use crate::text::human_bytes;
+use crate::text::{human_bytes, layer_list};
 
 use super::{severity_for, Advice, Commands};
 
@@ -64,12 +64,7 @@ pub(super) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
         .map(|(m, mut c)| {
             c.layers.sort_unstable();
             c.layers.dedup();
-            let list = c
-                .layers
-                .iter()
-                .map(|l| format!("L{l}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = layer_list(&c.layers);
             Advice {
                 code: AdviceCode::PackageDbChurn,
                 severity: severity_for(c.bytes),

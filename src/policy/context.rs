@@ -94,46 +94,32 @@ impl Ctx {
     pub(super) fn size(&mut self, node: &Node, what: &str) -> Option<u64> {
         match &node.value {
             Value::Int(i) if *i >= 0 => Some(*i as u64),
-            Value::Str(s) => match parse_size(s) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    self.err(node.pos, format!("{what}: {e}"));
-                    None
-                }
-            },
-            other => {
-                self.err(
-                    node.pos,
-                    format!(
-                        "{what}: expected a size like `20MB` or `20MiB`, found {}",
-                        describe(other)
-                    ),
-                );
-                None
-            }
+            _ => self.written(node, what, parse_size, "a size like `20MB` or `20MiB`"),
         }
     }
 
     pub(super) fn percent(&mut self, node: &Node, what: &str) -> Option<f64> {
-        match &node.value {
-            Value::Str(s) => match parse_percent(s) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    self.err(node.pos, format!("{what}: {e}"));
-                    None
-                }
+        self.written(node, what, parse_percent, "a percent like `5%`")
+    }
+
+    /// A figure written as a string (`20MB`, `5%`), parsed by `parse`; anything
+    /// else is one problem saying what was expected (`like`).
+    fn written<T, E: std::fmt::Display>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        parse: impl Fn(&str) -> Result<T, E>,
+        like: &str,
+    ) -> Option<T> {
+        let found = match &node.value {
+            Value::Str(s) => match parse(s) {
+                Ok(v) => return Some(v),
+                Err(e) => format!("{what}: {e}"),
             },
-            other => {
-                self.err(
-                    node.pos,
-                    format!(
-                        "{what}: expected a percent like `5%`, found {}",
-                        describe(other)
-                    ),
-                );
-                None
-            }
-        }
+            other => format!("{what}: expected {like}, found {}", describe(other)),
+        };
+        self.err(node.pos, found);
+        None
     }
 
     pub(super) fn count(&mut self, node: &Node, what: &str) -> Option<u64> {

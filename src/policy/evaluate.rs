@@ -9,7 +9,7 @@ use super::{
 };
 use crate::compare::{effective_totals, saturating_sum, Comparison, CompressedBasis};
 use crate::report::{DuplicateKind, Report};
-use crate::text::human_bytes;
+use crate::text::{human_bytes, layer_list};
 
 pub(super) fn evaluate(
     p: &Policy,
@@ -85,12 +85,7 @@ pub(super) fn evaluate(
                 .filter(|d| d.kind != DuplicateKind::SameContent)
                 .filter(|d| m.is_match(&d.path) && !ignored(&d.path))
                 .map(|d| {
-                    let by = d
-                        .by_layers
-                        .iter()
-                        .map(|l| format!("L{l}"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let by = layer_list(&d.by_layers);
                     (
                         d.path.clone(),
                         d.wasted_bytes,

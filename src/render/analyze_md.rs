@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::report::Report;
 
 use super::view::{advice_rows, merge_rows, AdviceRowView, MergeRowView};
-use crate::text::{ellipsize, human_bytes, maybe_bytes, maybe_count, maybe_percent};
+use crate::text::{ellipsize, human_bytes, layer_list, maybe_bytes, maybe_count, maybe_percent};
 
 #[derive(Serialize)]
 struct TotalRow {
@@ -59,12 +59,7 @@ pub fn analyze_markdown(r: &Report) -> String {
         bytes: bytes.map(|b| b.to_string()).unwrap_or_default(),
         size: maybe_bytes(bytes),
     };
-    let list = |v: &[usize]| {
-        v.iter()
-            .map(|l| format!("L{l}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let list = |v: &[usize]| layer_list(v);
     let view = AnalyzeView {
         name: r
             .image

@@ -4,7 +4,7 @@
 //! longer than any backtick run inside it.
 
 use crate::fix::Plan;
-use crate::text::human_bytes;
+use crate::text::{human_bytes, layer_list};
 
 use super::escape::{fence_for, md};
 
@@ -63,12 +63,7 @@ pub fn fix_markdown(plan: &Plan, file: &str, diff: &str) -> String {
     if !plan.refused.is_empty() {
         out.push_str("\nLeft as they are:\n\n");
         for r in &plan.refused {
-            let layers = r
-                .layers
-                .iter()
-                .map(|l| format!("L{l}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let layers = layer_list(&r.layers);
             out.push_str(&format!("- `{}` ({layers}): {}\n", r.code, md(&r.reason)));
         }
     }

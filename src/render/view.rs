@@ -7,7 +7,8 @@ use crate::compare::{Comparison, CompressedBasis, Delta, LayerStatus};
 use crate::policy::{Finding, Severity, Unit, Verdict};
 use crate::report::Report;
 use crate::text::{
-    ellipsize, human_bytes, human_delta, maybe_bytes, maybe_count, maybe_percent, NOT_MEASURED,
+    ellipsize, human_bytes, human_delta, layer_list, maybe_bytes, maybe_count, maybe_percent,
+    NOT_MEASURED,
 };
 
 /// A table cut to its first rows; `omitted` says how many were left out.
@@ -458,12 +459,6 @@ pub(crate) fn diff_view(i: &DiffInput<'_>) -> DiffView {
             files: format!("+{} -{} ~{}", d.added, d.removed, d.changed),
         })
         .collect();
-    let layer_list = |v: &[usize]| {
-        v.iter()
-            .map(|l| format!("L{l}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let waste: Vec<WasteRowView> = c
         .new_waste
         .iter()
