@@ -353,22 +353,23 @@ impl<'a> Builder<'a> {
                 self.docker_build(file, context, tag, needs_buildkit)
             }
             Engine::Podman => {
-                let mut cmd = Command::new("podman");
-                cmd.arg("--remote")
-                    .args(["build", "--network", "host", "-f"])
-                    .arg(file)
-                    .args(["-t", tag])
-                    .arg(context);
-                run(cmd)?;
+                run(build_command(
+                    "podman",
+                    &["--remote", "build"],
+                    file,
+                    tag,
+                    context,
+                ))?;
                 Ok(format!("podman:{tag}"))
             }
             Engine::Buildah => {
-                let mut cmd = Command::new("buildah");
-                cmd.args(["bud", "--layers", "--network", "host", "-f"])
-                    .arg(file)
-                    .args(["-t", tag])
-                    .arg(context);
-                run(cmd)?;
+                run(build_command(
+                    "buildah",
+                    &["bud", "--layers"],
+                    file,
+                    tag,
+                    context,
+                ))?;
                 let archive = self
                     .dir
                     .join(format!("{}.tar", tag.rsplit(':').next().unwrap_or("image")));
@@ -491,4 +492,16 @@ fn run(mut cmd: Command) -> Result<(), String> {
         }
         Err(e) => Err(format!("{}: {e}", cmd.get_program().to_string_lossy())),
     }
+}
+
+/// `PROGRAM VERB… --network host -f FILE -t TAG CONTEXT`: podman and buildah take a
+/// Dockerfile alike (host network: the test engines run without a bridge).
+fn build_command(program: &str, verb: &[&str], file: &Path, tag: &str, context: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(verb)
+        .args(["--network", "host", "-f"])
+        .arg(file)
+        .args(["-t", tag])
+        .arg(context);
+    cmd
 }

@@ -86,18 +86,7 @@ pub(super) fn platforms(
         let src = target.name();
         let reference = &target.reference;
         let what = format!("manifest {reference}");
-        let (bytes, headers) = client
-            .document(
-                &format!("manifests/{reference}"),
-                MANIFEST_ACCEPT,
-                &what,
-                crate::image::MAX_JSON_BYTES,
-            )
-            .await?;
-        let header = headers
-            .get("docker-content-digest")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| Digest::parse(v).ok());
+        let (bytes, header) = manifest_document(&client, reference, &what).await?;
         verify(
             &bytes,
             target.digest.as_ref().or(header.as_ref()),
@@ -113,6 +102,28 @@ pub(super) fn platforms(
     })
 }
 
+/// The manifest or index `reference` names, and the digest the registry claims
+/// for it (`Docker-Content-Digest`; a tag carries none of its own). Not yet verified.
+async fn manifest_document(
+    client: &Client,
+    reference: &str,
+    what: &str,
+) -> Result<(Vec<u8>, Option<Digest>), SourceError> {
+    let (bytes, headers) = client
+        .document(
+            &format!("manifests/{reference}"),
+            MANIFEST_ACCEPT,
+            what,
+            crate::image::MAX_JSON_BYTES,
+        )
+        .await?;
+    let header = headers
+        .get("docker-content-digest")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Digest::parse(v).ok());
+    Ok((bytes, header))
+}
+
 async fn resolve(
     client: &Client,
     opts: &OpenOptions,
@@ -125,18 +136,7 @@ async fn resolve(
     let mut seen = HashSet::new();
     let (manifest_digest, manifest) = loop {
         let what = format!("manifest {reference}");
-        let (bytes, headers) = client
-            .document(
-                &format!("manifests/{reference}"),
-                MANIFEST_ACCEPT,
-                &what,
-                crate::image::MAX_JSON_BYTES,
-            )
-            .await?;
-        let header = headers
-            .get("docker-content-digest")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| Digest::parse(v).ok());
+        let (bytes, header) = manifest_document(client, &reference, &what).await?;
         // Verify against what we asked for (a digest reference or index entry), else
         // against what the registry claims; tags carry no digest of their own.
         let want = expected
