@@ -308,6 +308,20 @@ mod tests {
         assert_eq!(p.path(PathId::ROOT), b"");
     }
 
+    /// The property the long-name case rests on: a prefix shared by many paths is
+    /// stored once, so memory is linear in the distinct bytes of the names.
+    #[test]
+    fn a_shared_prefix_is_stored_once() {
+        let prefix = "p".repeat(200_000);
+        let mut p = Paths::default();
+        for i in 0..2_000 {
+            let id = p.intern(format!("{prefix}/f{i:06}").as_bytes());
+            assert_eq!(p.path(id).len(), 200_008);
+        }
+        assert_eq!(p.names.len(), 200_000 + 2_000 * 7);
+        assert_eq!(p.len(), 1 + 1 + 2_000);
+    }
+
     #[test]
     fn path_order_is_the_byte_order_of_the_full_paths() {
         let names: &[&[u8]] = &[
