@@ -138,7 +138,7 @@ struct PlatformEntry {
 
 /// Parses one verdict file: one input, or one per platform of a `--platform all`
 /// verdict (labelled `LABEL (PLATFORM)`). `source` names it in errors.
-pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Input>, FleetError> {
+pub(crate) fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Input>, FleetError> {
     let bad = |message: String| FleetError::Input {
         file: source.to_string(),
         message,

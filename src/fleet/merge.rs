@@ -18,7 +18,7 @@ pub(crate) const MERGE_TEMPLATE: &str = include_str!("../../templates/merge.md.j
 /// What the history adds to a merge: records, which branch is the base, how many
 /// of its records to chart, and the `growth.since` rules.
 #[derive(Debug, Clone, Default)]
-pub struct HistoryInput<'a> {
+pub(crate) struct HistoryInput<'a> {
     pub records: Vec<&'a Record>,
     pub base_ref: String,
     pub last: usize,
@@ -28,7 +28,7 @@ pub struct HistoryInput<'a> {
 /// What the rows of a merge are: the images of a CI matrix (`merge`), or the
 /// platforms of one image (`diff`/`check --platform all`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rows {
+pub(crate) enum Rows {
     Images,
     Platforms,
 }
@@ -46,7 +46,7 @@ impl Rows {
 
 /// One image's row.
 #[derive(Debug, Clone, Serialize)]
-pub struct Row {
+pub(crate) struct Row {
     pub label: String,
     pub kind: &'static str,
     /// Compressed sizes; `before`/`delta` empty for a `check` (nothing to compare).
@@ -77,7 +77,7 @@ fn html(s: &str) -> String {
 
 /// One image's own comment, shown collapsed.
 #[derive(Debug, Clone, Serialize)]
-pub struct Detail {
+pub(crate) struct Detail {
     pub label: String,
     pub icon: String,
     pub headline: String,
@@ -85,7 +85,7 @@ pub struct Detail {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct MergeView {
+pub(crate) struct MergeView {
     pub marker: String,
     /// What a row is (`image`, `platform`): the table's first column.
     pub(crate) noun: &'static str,
@@ -112,7 +112,7 @@ pub struct MergeView {
 
 /// A merge: the view, plus everything a publisher and the exit code need.
 #[derive(Debug, Clone)]
-pub struct Merged {
+pub(crate) struct Merged {
     pub view: MergeView,
     /// Every finding, each message prefixed with its image's label.
     pub findings: Vec<Finding>,
@@ -187,7 +187,7 @@ fn detail_body(input: &Input, budget: usize, key: &Marker) -> Result<String, Ren
 
 /// Merges `inputs` (labels already checked unique) under the comment key `key`.
 /// `history` adds the trends and the drift rules; `rows` says what an input is.
-pub fn merge(
+pub(crate) fn merge(
     inputs: &[Input],
     key: &Marker,
     history: Option<&HistoryInput<'_>>,
@@ -359,7 +359,7 @@ fn headline(
 
 /// The merged comment, kept under `limit` characters: when too long, the last
 /// images' details are replaced by a note, one at a time.
-pub fn markdown(
+pub(crate) fn markdown(
     mut view: MergeView,
     template: Option<(&str, &str)>,
     limit: usize,
@@ -386,7 +386,7 @@ fn plain(s: &str) -> String {
 }
 
 /// The terminal rendering: the table, then each image's headline and findings.
-pub fn text(view: &MergeView) -> String {
+pub(crate) fn text(view: &MergeView) -> String {
     let mut rows: Vec<Vec<String>> = view
         .rows
         .iter()
@@ -472,7 +472,7 @@ pub(crate) struct TotalJson {
     pub delta: Option<i64>,
 }
 
-pub fn json(inputs: &[Input], merged: &Merged) -> Result<String, serde_json::Error> {
+pub(crate) fn json(inputs: &[Input], merged: &Merged) -> Result<String, serde_json::Error> {
     let images = inputs
         .iter()
         .map(|i| ImageJson {

@@ -10,11 +10,11 @@
 
 pub mod history;
 pub mod history_file;
-pub mod input;
-pub mod merge;
-pub mod platforms;
+pub(crate) mod input;
+pub(crate) mod merge;
+pub(crate) mod platforms;
 mod run;
-pub mod trend;
+pub(crate) mod trend;
 
 pub use run::{read_verdicts, run_merge, run_platforms, MergeRequest, PlatformsRequest, Selection};
 

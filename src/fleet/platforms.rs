@@ -14,7 +14,7 @@ use crate::text::{ellipsize, human_bytes, human_delta};
 
 /// One platform's report (and its base's, when comparing).
 #[derive(Debug, Clone, Copy)]
-pub struct PlatformReport<'a> {
+pub(crate) struct PlatformReport<'a> {
     pub platform: &'a str,
     pub head: &'a Report,
     pub base: Option<&'a Report>,
@@ -22,7 +22,7 @@ pub struct PlatformReport<'a> {
 
 /// The figures of one platform, numbers (for JSON) and text (for templates).
 #[derive(Debug, Clone, Serialize)]
-pub struct PlatformRow {
+pub(crate) struct PlatformRow {
     pub platform: String,
     pub compressed_bytes: u64,
     /// `None` when not measured.
@@ -53,7 +53,7 @@ pub(crate) struct LayerGap {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ParityView {
+pub(crate) struct ParityView {
     pub marker: String,
     pub icon: String,
     pub headline: String,
@@ -80,7 +80,7 @@ pub struct ParityView {
 }
 
 /// Base and head platforms paired by os/arch/variant.
-pub struct Pairing<'a, T> {
+pub(crate) struct Pairing<'a, T> {
     /// (platform, its base if the base has it, head): every head platform, in order.
     pub pairs: Vec<(&'a str, Option<&'a T>, &'a T)>,
     pub only_base: Vec<String>,
@@ -89,7 +89,7 @@ pub struct Pairing<'a, T> {
 
 /// Pairs base and head platforms by os/arch/variant. Without a base every head
 /// platform is a pair with no base.
-pub fn pair<'a, T>(base: &'a [(String, T)], head: &'a [(String, T)]) -> Pairing<'a, T> {
+pub(crate) fn pair<'a, T>(base: &'a [(String, T)], head: &'a [(String, T)]) -> Pairing<'a, T> {
     let mut pairs = Vec::new();
     let mut only_head = Vec::new();
     for (p, h) in head {
@@ -125,7 +125,7 @@ fn ratio_text(r: Option<f64>) -> String {
 }
 
 /// The parity view of one image's platforms under `rule`.
-pub fn parity(
+pub(crate) fn parity(
     image: &str,
     reports: &[PlatformReport<'_>],
     only_base: Vec<String>,
@@ -299,7 +299,7 @@ fn gaps(reports: &[PlatformReport<'_>]) -> Vec<LayerGap> {
 pub(crate) const PARITY_TEMPLATE: &str = include_str!("../../templates/platforms.md.j2");
 
 /// The terminal rendering of the parity view.
-pub fn text(v: &ParityView) -> String {
+pub(crate) fn text(v: &ParityView) -> String {
     let clean = |s: &str| -> String {
         s.chars()
             .map(|c| if c.is_control() { '\u{FFFD}' } else { c })

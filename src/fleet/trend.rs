@@ -10,14 +10,14 @@ use crate::text::{human_bytes, human_delta};
 
 /// One point of a trend: a short label (commit or `PR`) and the compressed size.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Point {
+pub(crate) struct Point {
     pub label: String,
     pub bytes: u64,
 }
 
 /// The trend of one image.
 #[derive(Debug, Clone, Serialize)]
-pub struct Trend {
+pub(crate) struct Trend {
     pub image: String,
     pub points: Vec<Point>,
     /// `+18.0 % over the last 30 merges (12.0 MiB → 14.2 MiB)`; empty below 2 points.
@@ -54,7 +54,7 @@ fn mermaid_text(s: &str) -> String {
 }
 
 /// Points of the chart: the base series, then `current` (this pull request).
-pub fn points(series: &[&Record], current: Option<u64>) -> Vec<Point> {
+pub(crate) fn points(series: &[&Record], current: Option<u64>) -> Vec<Point> {
     let mut out: Vec<Point> = series
         .iter()
         .map(|r| Point {
@@ -72,7 +72,7 @@ pub fn points(series: &[&Record], current: Option<u64>) -> Vec<Point> {
 }
 
 /// Change from the first point to the last: (delta bytes, percent of the first).
-pub fn drift(points: &[Point]) -> Option<(i64, Option<f64>)> {
+pub(crate) fn drift(points: &[Point]) -> Option<(i64, Option<f64>)> {
     let (first, last) = (points.first()?, points.last()?);
     if points.len() < 2 {
         return None;
@@ -92,7 +92,7 @@ fn unit_for(max: u64) -> (&'static str, f64) {
 }
 
 /// The `xychart-beta` source: x the commits (and `PR`), y the compressed size.
-pub fn chart(image: &str, points: &[Point]) -> String {
+pub(crate) fn chart(image: &str, points: &[Point]) -> String {
     let max = points.iter().map(|p| p.bytes).max().unwrap_or(0);
     let (unit, div) = unit_for(max);
     let xs: Vec<String> = points
@@ -112,7 +112,12 @@ pub fn chart(image: &str, points: &[Point]) -> String {
 }
 
 /// The trend of one image: the last `n` base-branch records plus `current`.
-pub fn trend(image: &str, series: &[&Record], current: Option<u64>, base_ref: &str) -> Trend {
+pub(crate) fn trend(
+    image: &str,
+    series: &[&Record],
+    current: Option<u64>,
+    base_ref: &str,
+) -> Trend {
     let pts = points(series, current);
     let drift_line = match (drift(&pts), pts.first(), pts.last()) {
         (Some((delta, pct)), Some(first), Some(last)) => {
@@ -149,7 +154,7 @@ pub fn trend(image: &str, series: &[&Record], current: Option<u64>, base_ref: &s
 /// `growth.since`: the growth of `image` over its last `rule.records` base records
 /// (and this pull request) against the rule's limits. Every given limit must be
 /// crossed, like `growth` with `combine: all`. Fewer than two points: no finding.
-pub fn evaluate(
+pub(crate) fn evaluate(
     rule: &Drift,
     image: &str,
     history: &[&Record],

@@ -51,7 +51,7 @@ pub(crate) struct TotalRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FindingRow {
+pub(crate) struct FindingRow {
     pub code: String,
     pub severity: String,
     pub icon: String,
