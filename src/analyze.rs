@@ -66,6 +66,13 @@ impl std::fmt::Debug for RunOptions {
     }
 }
 
+impl RunOptions {
+    /// The first problem the cache met this run, taken once.
+    pub(crate) fn take_cache_warning(&self) -> Option<String> {
+        self.cache.as_ref()?.take_warning()
+    }
+}
+
 /// Told what the scan is doing, for a progress display. `layer` numbers the
 /// distinct blobs of the run, 0-based, in the order `started` announced them.
 pub trait Progress: Send + Sync {

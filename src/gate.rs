@@ -11,7 +11,7 @@ use crate::analyze::RunOptions;
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::image::Platform;
 use crate::load::{load, load_platforms, platforms_of, LoadError, ReadLayers};
-use crate::outcome::{Exit, Outcome, SizeKind};
+use crate::outcome::{Exit, Notice, Outcome, SizeKind};
 use crate::policy::{verdict, Finding, NotMeasured, Policy, Verdict};
 use crate::render::{self, Format, RenderError, Template};
 use crate::report::Report;
@@ -119,6 +119,15 @@ fn why_not_measured(req: &Request, missing: &NotMeasured) -> String {
 
 /// Runs one request: load, compare (with a base), evaluate, render.
 pub fn run(req: &Request) -> Result<Outcome, GateError> {
+    let mut outcome = judge(req)?;
+    // A failed run leaves the warning with the cache, where the caller still finds it.
+    outcome
+        .notices
+        .extend(req.run.take_cache_warning().map(Notice::CacheOff));
+    Ok(outcome)
+}
+
+fn judge(req: &Request) -> Result<Outcome, GateError> {
     let policy = &req.policy;
     // Read the layers when a rule needs their contents; a policy of compressed
     // sizes and layer counts is answered from manifests, unless the storage forms

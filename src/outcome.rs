@@ -87,6 +87,9 @@ pub enum Notice {
     DriftNotJudged,
     /// A line of the history file was skipped (not ours, corrupt, or newer).
     HistoryLineSkipped(String),
+    /// The layer cache met a problem and was not used for the rest of the run
+    /// (the figures are the same, only slower to get).
+    CacheOff(String),
 }
 
 impl std::fmt::Display for Notice {
@@ -95,7 +98,7 @@ impl std::fmt::Display for Notice {
             Notice::DriftNotJudged => {
                 f.write_str("growth.since needs --history FILE; drift not judged")
             }
-            Notice::HistoryLineSkipped(line) => f.write_str(line),
+            Notice::HistoryLineSkipped(line) | Notice::CacheOff(line) => f.write_str(line),
         }
     }
 }

@@ -207,6 +207,15 @@ fn chosen(
 /// analysed in one run so a blob several platforms share is read once, to the
 /// parity view and its `platforms.max_ratio` rule.
 pub fn run_platforms(req: &PlatformsRequest) -> Result<Outcome, FleetError> {
+    let mut outcome = judge_platforms(req)?;
+    // A failed run leaves the warning with the cache, where the caller still finds it.
+    outcome
+        .notices
+        .extend(req.run.take_cache_warning().map(Notice::CacheOff));
+    Ok(outcome)
+}
+
+fn judge_platforms(req: &PlatformsRequest) -> Result<Outcome, FleetError> {
     if req.format == Format::Html {
         return Err(FleetError::NoHtml {
             command: "platforms",
