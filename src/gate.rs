@@ -127,6 +127,23 @@ pub fn run(req: &Request) -> Result<Outcome, GateError> {
     Ok(outcome)
 }
 
+/// The body `--format` asks for, from the renderings of one view (the text and the
+/// JSON made only when asked).
+fn body(
+    format: Format,
+    markdown: &str,
+    text: impl FnOnce() -> String,
+    html: Option<&String>,
+    json: impl FnOnce() -> serde_json::Result<String>,
+) -> Result<String, GateError> {
+    Ok(match format {
+        Format::Markdown => markdown.to_string(),
+        Format::Text => text(),
+        Format::Html => html.cloned().unwrap_or_default(),
+        Format::Json => json()? + "\n",
+    })
+}
+
 fn judge(req: &Request) -> Result<Outcome, GateError> {
     let policy = &req.policy;
     // Read the layers when a rule needs their contents; a policy of compressed
@@ -187,11 +204,12 @@ fn judge(req: &Request) -> Result<Outcome, GateError> {
             let markdown = fix_section(markdown, &head, req);
             let html = want_html
                 .then(|| render::html::diff_html(base, &head, comparison, &findings, &verdict));
-            let body = match req.format {
-                Format::Markdown => markdown.clone(),
-                Format::Text => render::diff_text(&view),
-                Format::Html => html.clone().unwrap_or_default(),
-                Format::Json => {
+            let body = body(
+                req.format,
+                &markdown,
+                || render::diff_text(&view),
+                html.as_ref(),
+                || {
                     serde_json::to_string_pretty(&DiffJson {
                         schema: crate::compare::SCHEMA,
                         layergate: env!("CARGO_PKG_VERSION"),
@@ -199,9 +217,9 @@ fn judge(req: &Request) -> Result<Outcome, GateError> {
                         verdict: &verdict,
                         findings: &findings,
                         comparison,
-                    })? + "\n"
-                }
-            };
+                    })
+                },
+            )?;
             (markdown, body, html)
         }
         _ => {
@@ -210,11 +228,12 @@ fn judge(req: &Request) -> Result<Outcome, GateError> {
             let markdown = render::check_markdown(&view, tmpl)?;
             let markdown = fix_section(markdown, &head, req);
             let html = want_html.then(|| render::html::check_html(&head, &findings, &verdict));
-            let body = match req.format {
-                Format::Markdown => markdown.clone(),
-                Format::Text => render::check_text(&view),
-                Format::Html => html.clone().unwrap_or_default(),
-                Format::Json => {
+            let body = body(
+                req.format,
+                &markdown,
+                || render::check_text(&view),
+                html.as_ref(),
+                || {
                     serde_json::to_string_pretty(&CheckJson {
                         schema: crate::compare::SCHEMA,
                         layergate: env!("CARGO_PKG_VERSION"),
@@ -223,9 +242,9 @@ fn judge(req: &Request) -> Result<Outcome, GateError> {
                         verdict: &verdict,
                         findings: &findings,
                         totals: &head.totals,
-                    })? + "\n"
-                }
-            };
+                    })
+                },
+            )?;
             (markdown, body, html)
         }
     };

@@ -4,10 +4,8 @@
 use anyhow::Result;
 use layergate::Exit;
 
-use crate::flags::gate::GateArgs;
-use crate::flags::image::{ImageArgs, PLATFORM_HELP};
-use crate::flags::output::OutputArgs;
-use crate::flags::publish::CommentArgs;
+use crate::flags::gate::VerdictArgs;
+use crate::flags::image::PLATFORM_HELP;
 
 #[derive(Debug, clap::Args)]
 #[command(mut_arg("platform", |a| a
@@ -17,23 +15,9 @@ pub struct Args {
     /// The image, or a saved report (`report:FILE` or `FILE.json`).
     pub image: String,
     #[command(flatten)]
-    pub gate: GateArgs,
-    #[command(flatten)]
-    pub image_args: ImageArgs,
-    #[command(flatten)]
-    pub out: OutputArgs,
-    /// Where to post the verdict (sticky comment, job summary, CI reports).
-    #[command(flatten)]
-    pub publish: CommentArgs,
+    pub verdict: VerdictArgs,
 }
 
 pub fn run(args: Args) -> Result<Exit> {
-    crate::flags::gate::run(
-        None,
-        args.image,
-        &args.gate,
-        &args.image_args,
-        &args.out,
-        &args.publish,
-    )
+    args.verdict.run(None, args.image)
 }

@@ -4,10 +4,8 @@
 use anyhow::Result;
 use layergate::Exit;
 
-use crate::flags::gate::GateArgs;
-use crate::flags::image::{ImageArgs, PLATFORM_HELP};
-use crate::flags::output::OutputArgs;
-use crate::flags::publish::CommentArgs;
+use crate::flags::gate::VerdictArgs;
+use crate::flags::image::PLATFORM_HELP;
 
 #[derive(Debug, clap::Args)]
 #[command(mut_arg("platform", |a| a
@@ -19,23 +17,9 @@ pub struct Args {
     /// The pull request's image, or a saved report.
     pub head: String,
     #[command(flatten)]
-    pub gate: GateArgs,
-    #[command(flatten)]
-    pub image_args: ImageArgs,
-    #[command(flatten)]
-    pub out: OutputArgs,
-    /// Where to post the verdict (sticky comment, job summary, CI reports).
-    #[command(flatten)]
-    pub publish: CommentArgs,
+    pub verdict: VerdictArgs,
 }
 
 pub fn run(args: Args) -> Result<Exit> {
-    crate::flags::gate::run(
-        Some(args.base),
-        args.head,
-        &args.gate,
-        &args.image_args,
-        &args.out,
-        &args.publish,
-    )
+    args.verdict.run(Some(args.base), args.head)
 }

@@ -39,8 +39,36 @@ pub struct GateArgs {
     pub dockerfile: Option<PathBuf>,
 }
 
+/// The flags `diff` and `check` share after their image arguments.
+#[derive(Debug, clap::Args)]
+pub struct VerdictArgs {
+    #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
+    pub image_args: ImageArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Where to post the verdict (sticky comment, job summary, CI reports).
+    #[command(flatten)]
+    pub publish: CommentArgs,
+}
+
+impl VerdictArgs {
+    /// `diff` (with a base) and `check` (without): one request, one path.
+    pub fn run(&self, base: Option<String>, head: String) -> Result<Exit> {
+        run(
+            base,
+            head,
+            &self.gate,
+            &self.image_args,
+            &self.out,
+            &self.publish,
+        )
+    }
+}
+
 /// `diff` (with a base) and `check` (without): one request, one path.
-pub fn run(
+fn run(
     base: Option<String>,
     head: String,
     args: &GateArgs,
