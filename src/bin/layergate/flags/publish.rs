@@ -19,6 +19,17 @@ pub enum CommentWhere {
     None,
 }
 
+impl From<CommentWhere> for CommentMode {
+    fn from(w: CommentWhere) -> CommentMode {
+        match w {
+            CommentWhere::Auto => CommentMode::Auto,
+            CommentWhere::Github => CommentMode::Github,
+            CommentWhere::Gitlab => CommentMode::Gitlab,
+            CommentWhere::None => CommentMode::None,
+        }
+    }
+}
+
 /// `--comment-on`: when the sticky comment is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CommentWhen {
@@ -81,12 +92,7 @@ pub struct CommentArgs {
 impl CommentArgs {
     pub fn settings(&self) -> Settings {
         Settings {
-            comment: match self.comment {
-                CommentWhere::Auto => CommentMode::Auto,
-                CommentWhere::Github => CommentMode::Github,
-                CommentWhere::Gitlab => CommentMode::Gitlab,
-                CommentWhere::None => CommentMode::None,
-            },
+            comment: self.comment.into(),
             comment_required: self.comment_required,
             comment_on: match self.comment_on {
                 CommentWhen::Always => CommentOn::Always,

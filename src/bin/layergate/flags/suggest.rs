@@ -3,7 +3,7 @@
 //! into `publish::Settings`, and the printing of what was posted.
 
 use anyhow::Result;
-use layergate::publish::{CommentMode, CommentOutcome, Secret, Settings, Suggested};
+use layergate::publish::{CommentOutcome, Secret, Settings, Suggested};
 use layergate::Marker;
 
 use super::publish::CommentWhere;
@@ -51,12 +51,7 @@ pub struct SuggestArgs {
 impl SuggestArgs {
     pub fn settings(&self) -> Settings {
         Settings {
-            comment: match self.comment {
-                CommentWhere::Auto => CommentMode::Auto,
-                CommentWhere::Github => CommentMode::Github,
-                CommentWhere::Gitlab => CommentMode::Gitlab,
-                CommentWhere::None => CommentMode::None,
-            },
+            comment: self.comment.into(),
             github_token: self.github_token.clone(),
             gitlab_token: self.gitlab_token.clone(),
             pr: self.pr,
