@@ -196,7 +196,9 @@
     var chain = [], n = current;
     while (n) { chain.unshift(n); n = n.p; }
     chain.forEach(function (c, i) {
+      // Paths read "/ usr / lib"; packages "all packages › jq".
       if (i > 1) crumbs.appendChild(el("span", "sep", "/"));
+      if (i === 1 && mode === "packages") crumbs.appendChild(el("span", "sep", "\u203a"));
       var b = el("button", "", i === 0 ? (mode === "packages" ? "all packages" : "/") : c.n);
       b.disabled = c === current;
       b.addEventListener("click", function () { zoom(c); });
@@ -288,8 +290,9 @@
     current = m === "packages" ? pkgCurrent : dirCurrent;
     $("by-dir").setAttribute("aria-pressed", String(m === "dirs"));
     $("by-package").setAttribute("aria-pressed", String(m === "packages"));
-    // Dead copies belong to paths, not to packages.
+    // Dead copies belong to paths, not to packages; the note is about directory cells.
     $("wasted").disabled = m === "packages";
+    note.hidden = m === "packages";
     draw(); legend();
   }
   if (root && P && P.packages.length) {
