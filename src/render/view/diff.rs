@@ -1,120 +1,6 @@
-//! The view model of a `diff` or `check`: every figure formatted, nothing escaped
-//! (templates escape with the `md` filter). Templates only lay it out.
+//! The view of `diff`: base against head, every table cut to the comment's size.
 
-use serde::Serialize;
-
-use crate::compare::{Comparison, CompressedBasis, Delta, LayerStatus};
-use crate::policy::{Finding, Severity, Unit, Verdict};
-use crate::report::Report;
-use crate::text::{
-    ellipsize, human_bytes, human_delta, layer_list, maybe_bytes, maybe_count, maybe_percent,
-    NOT_MEASURED,
-};
-
-/// A table cut to its first rows; `omitted` says how many were left out.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Table<T> {
-    pub rows: Vec<T>,
-    pub total: usize,
-    pub(crate) omitted: usize,
-}
-
-impl<T> Table<T> {
-    fn new(rows: Vec<T>, total: usize) -> Table<T> {
-        let omitted = total.saturating_sub(rows.len());
-        Table {
-            rows,
-            total,
-            omitted,
-        }
-    }
-
-    /// Halves the table (for the comment size limit); false when already empty.
-    pub(crate) fn halve(&mut self) -> bool {
-        if self.rows.is_empty() {
-            return false;
-        }
-        let keep = self.rows.len() / 2;
-        self.omitted += self.rows.len() - keep;
-        self.rows.truncate(keep);
-        true
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct TotalRow {
-    pub label: String,
-    pub before: String,
-    pub after: String,
-    pub delta: String,
-    pub icon: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct FindingRow {
-    pub code: String,
-    pub severity: String,
-    pub icon: String,
-    pub message: String,
-    pub value: String,
-    pub limit: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct LayerRowView {
-    pub status: String,
-    pub icon: String,
-    pub base: String,
-    pub head: String,
-    pub diff_id: String,
-    pub compressed: String,
-    pub uncompressed: String,
-    pub wasted: String,
-    pub created_by: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct FileRowView {
-    pub change: String,
-    pub path: String,
-    pub before: String,
-    pub after: String,
-    pub delta: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct DirRowView {
-    pub dir: String,
-    pub before: String,
-    pub after: String,
-    pub delta: String,
-    pub files: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct WasteRowView {
-    pub kind: String,
-    pub path: String,
-    pub layers: String,
-    pub bytes: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct AdviceRowView {
-    pub code: String,
-    pub severity: String,
-    pub title: String,
-    pub bytes: String,
-    pub suggestion: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct MergeRowView {
-    pub layers: String,
-    pub files: String,
-    pub bytes: String,
-    pub top: String,
-}
+use super::*;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct DiffView {
@@ -136,7 +22,7 @@ pub(crate) struct DiffView {
     pub advice: Table<AdviceRowView>,
     pub merge: Table<MergeRowView>,
     /// Package changes; `None` when either side was not attributed.
-    pub packages: Option<Table<super::packages::PackageRowView>>,
+    pub packages: Option<Table<crate::render::packages::PackageRowView>>,
     pub(crate) packages_summary: String,
     pub history_diff: String,
     pub(crate) history_fence: String,
@@ -176,136 +62,6 @@ fn partial_note(c: &crate::compare::Comparison) -> String {
         )),
     }
     notes.join(" ")
-}
-
-/// Advice rows, shared by the `analyze` and `diff` comments.
-pub(crate) fn advice_rows(advice: &[crate::report::Advice]) -> Vec<AdviceRowView> {
-    advice
-        .iter()
-        .map(|a| AdviceRowView {
-            code: a.code.to_string(),
-            severity: a.severity.as_str().to_string(),
-            title: a.title.clone(),
-            bytes: human_bytes(a.bytes),
-            suggestion: a.suggestion.clone(),
-        })
-        .collect()
-}
-
-/// Merge-saving rows (three largest files each), shared by `analyze` and `diff`.
-pub(crate) fn merge_rows(savings: &[crate::report::MergeSaving]) -> Vec<MergeRowView> {
-    savings
-        .iter()
-        .map(|m| MergeRowView {
-            layers: format!("L{}–L{}", m.lower, m.upper),
-            files: m.files.to_string(),
-            bytes: human_bytes(m.bytes),
-            top: m
-                .top_files
-                .iter()
-                .take(3)
-                .map(|p| p.path.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
-        .collect()
-}
-
-pub(crate) fn verdict_icon(v: &Verdict) -> &'static str {
-    match (v.failed, v.warned) {
-        (0, 0) => "✅",
-        (0, _) => "⚠️",
-        _ => "❌",
-    }
-}
-
-/// An icon per band of relative change, like compressed-size-action: `lower_is_better`
-/// for sizes, false for efficiency.
-pub(crate) fn band(delta: f64, percent: Option<f64>, lower_is_better: bool) -> &'static str {
-    let worse = if lower_is_better {
-        delta > 0.0
-    } else {
-        delta < 0.0
-    };
-    let p = percent.map_or(if delta == 0.0 { 0.0 } else { 100.0 }, f64::abs);
-    if delta == 0.0 || p < 1.0 {
-        "⚪"
-    } else if !worse {
-        "🟢"
-    } else if p < 10.0 {
-        "🟡"
-    } else {
-        "🔴"
-    }
-}
-
-pub(crate) fn pct_text(p: Option<f64>, delta: i64) -> String {
-    match p {
-        Some(p) => format!("{p:+.1} %"),
-        None if delta == 0 => "±0 %".into(),
-        None => "new".into(),
-    }
-}
-
-fn bytes_row(label: &str, d: &Delta) -> TotalRow {
-    TotalRow {
-        label: label.into(),
-        before: human_bytes(d.before),
-        after: human_bytes(d.after),
-        delta: format!(
-            "{} ({})",
-            human_delta(d.delta as i128),
-            pct_text(d.percent, d.delta)
-        ),
-        icon: band(d.delta as f64, d.percent, true).into(),
-    }
-}
-
-/// A row whose figure a side did not measure: said, never shown as 0.
-fn unmeasured_row(label: &str) -> TotalRow {
-    TotalRow {
-        label: label.into(),
-        before: NOT_MEASURED.into(),
-        after: NOT_MEASURED.into(),
-        delta: NOT_MEASURED.into(),
-        icon: "⚪".into(),
-    }
-}
-
-fn count_row(label: &str, d: &Delta) -> TotalRow {
-    TotalRow {
-        label: label.into(),
-        before: d.before.to_string(),
-        after: d.after.to_string(),
-        delta: format!("{:+} ({})", d.delta, pct_text(d.percent, d.delta)),
-        icon: band(d.delta as f64, d.percent, true).into(),
-    }
-}
-
-pub(crate) fn finding_rows(findings: &[Finding], severity: Severity) -> Vec<FindingRow> {
-    let show = |v: f64, unit: Unit| match unit {
-        Unit::Bytes if v < 0.0 => human_delta(v as i128),
-        Unit::Bytes => human_bytes(v as u64),
-        Unit::Count => format!("{v}"),
-        Unit::Percent => format!("{v:.2} %"),
-    };
-    findings
-        .iter()
-        .filter(|f| f.severity == severity)
-        .map(|f| FindingRow {
-            code: f.code.to_string(),
-            severity: f.severity.as_str().into(),
-            icon: if f.severity == Severity::Fail {
-                "❌"
-            } else {
-                "⚠️"
-            }
-            .into(),
-            message: f.message.clone(),
-            value: show(f.value, f.unit),
-            limit: show(f.limit, f.unit),
-        })
-        .collect()
 }
 
 fn name(side: &crate::compare::Side) -> String {
@@ -513,19 +269,19 @@ pub(crate) fn diff_view(i: &DiffInput<'_>) -> DiffView {
         merge: Table::new(merge, nm),
         packages: package_diff.map(|p| {
             Table::new(
-                super::packages::change_rows(p, super::packages::TOP_CHANGES),
+                crate::render::packages::change_rows(p, crate::render::packages::TOP_CHANGES),
                 p.changes.len(),
             )
         }),
         packages_summary: package_diff
-            .map(super::packages::summary)
+            .map(crate::render::packages::summary)
             .unwrap_or_default(),
-        history_fence: super::escape::fence_for(&c.history_diff),
+        history_fence: crate::render::escape::fence_for(&c.history_diff),
         history_diff: c.history_diff.clone(),
         truncated: false,
         policy: i.policy.to_string(),
         note: partial_note(c),
-        chart: super::chart::diff_chart(c),
+        chart: crate::render::chart::diff_chart(c),
         html_url: String::new(),
     }
 }
@@ -563,84 +319,4 @@ impl DiffView {
             _ => self.packages.as_mut().is_some_and(Table::halve),
         }
     }
-}
-
-/// The view of `check`: one image against absolute limits.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct CheckView {
-    pub marker: String,
-    pub icon: String,
-    pub headline: String,
-    pub verdict: Verdict,
-    pub image: String,
-    pub totals: Vec<TotalRow>,
-    pub failed: Vec<FindingRow>,
-    pub warned: Vec<FindingRow>,
-    pub policy: String,
-    /// A Mermaid chart of the image's layers (empty: none).
-    pub chart: String,
-    /// Where the CI run put the HTML report (`--html-url`), linked from the comment.
-    pub html_url: String,
-}
-
-pub(crate) fn check_view(
-    head: &Report,
-    findings: &[Finding],
-    verdict: &Verdict,
-    key: &crate::marker::Marker,
-    policy: &str,
-) -> CheckView {
-    let image = head
-        .image
-        .name
-        .clone()
-        .unwrap_or_else(|| head.image.reference.clone());
-    let mut view = check_view_of(&head.totals, image, findings, verdict, key, policy);
-    view.chart = super::chart::layers_chart(&head.layers);
-    view
-}
-
-/// The `check` view from totals alone (`merge` has no more than a verdict file).
-pub(crate) fn check_view_of(
-    t: &crate::report::Totals,
-    image: String,
-    findings: &[Finding],
-    verdict: &Verdict,
-    key: &crate::marker::Marker,
-    policy: &str,
-) -> CheckView {
-    let one = |label: &str, v: String| TotalRow {
-        label: label.into(),
-        before: String::new(),
-        after: v,
-        delta: String::new(),
-        icon: String::new(),
-    };
-    CheckView {
-        marker: key.text(),
-        icon: verdict_icon(verdict).into(),
-        headline: verdict.headline.clone(),
-        verdict: verdict.clone(),
-        image,
-        totals: vec![
-            one("compressed", human_bytes(t.compressed_bytes)),
-            one("uncompressed", maybe_bytes(t.uncompressed_bytes)),
-            one("live", maybe_bytes(t.live_bytes)),
-            one("wasted", maybe_bytes(t.wasted_bytes)),
-            one("efficiency", maybe_percent(t.efficiency)),
-            one("files", maybe_count(t.files)),
-            one("layers", t.layers.to_string()),
-        ],
-        failed: finding_rows(findings, Severity::Fail),
-        warned: finding_rows(findings, Severity::Warn),
-        policy: policy.to_string(),
-        // Filled in by `check_view`; a verdict file carries no layers.
-        chart: super::chart::layers_chart(&[]),
-        html_url: String::new(),
-    }
-}
-
-pub(crate) fn short(digest: &str) -> String {
-    let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
-    hex.chars().take(12).collect()
 }
