@@ -152,7 +152,9 @@ impl Header {
             .filter(|f| !f.ghost && !f.is_dir())
             .filter(|f| f.inode.is_none_or(|i| seen.insert(i)))
             .map(|f| f.size)
-            .sum()
+            // LONGFILESIZES are 64-bit: a hostile header's sizes can overflow a sum
+            // (found by the rpm_header fuzz target).
+            .fold(0u64, u64::saturating_add)
     }
 }
 
@@ -512,6 +514,11 @@ pub(crate) mod tests {
             350,
             "hard link once, ghost left out, the excluded README in the payload"
         );
+        let mut huge = h.clone();
+        for f in &mut huge.files {
+            f.size = u64::MAX;
+        }
+        assert_eq!(huge.payload_bytes(), u64::MAX, "saturates, never overflows");
     }
 
     #[test]
