@@ -9,7 +9,7 @@ use super::input::{Body, Input, Kind};
 use super::trend::{self, Trend};
 use crate::marker::Marker;
 use crate::policy::{Drift, Finding, Severity, Verdict};
-use crate::render::view::{band, finding_rows, pct_text, verdict_icon, FindingRow};
+use crate::render::view::{band, finding_rows, pct_text, verdict_icon, FindingRow, Status};
 use crate::render::{self, RenderError};
 use crate::text::{human_bytes, human_delta};
 
@@ -54,7 +54,7 @@ pub(crate) struct Row {
     pub after: String,
     pub delta: String,
     pub(crate) band: String,
-    pub icon: String,
+    pub icon: Status,
     pub verdict: String,
     pub(crate) failed_rules: String,
     pub(crate) warned_rules: String,
@@ -79,7 +79,7 @@ fn html(s: &str) -> String {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Detail {
     pub label: String,
-    pub icon: String,
+    pub icon: Status,
     pub headline: String,
     pub body: String,
 }
@@ -89,7 +89,7 @@ pub(crate) struct MergeView {
     pub marker: String,
     /// What a row is (`image`, `platform`): the table's first column.
     pub(crate) noun: &'static str,
-    pub icon: String,
+    pub icon: Status,
     pub headline: String,
     pub verdict: Verdict,
     pub rows: Vec<Row>,
@@ -211,7 +211,7 @@ pub(crate) fn merge(
             after: a,
             delta: d,
             band,
-            icon: verdict_icon(&i.verdict).into(),
+            icon: verdict_icon(&i.verdict),
             verdict: outcome_word(&i.verdict).into(),
             failed_rules: codes(&i.findings, Severity::Fail),
             warned_rules: codes(&i.findings, Severity::Warn),
@@ -279,7 +279,7 @@ pub(crate) fn merge(
         after: a,
         delta: d,
         band,
-        icon: verdict_icon(&verdict).into(),
+        icon: verdict_icon(&verdict),
         verdict: outcome_word(&verdict).into(),
         failed_rules: codes(&findings, Severity::Fail),
         warned_rules: codes(&findings, Severity::Warn),
@@ -290,7 +290,7 @@ pub(crate) fn merge(
     for i in inputs {
         details.push(Detail {
             label: html(&i.label),
-            icon: verdict_icon(&i.verdict).into(),
+            icon: verdict_icon(&i.verdict),
             headline: html(&i.verdict.headline),
             body: detail_body(i, budget.max(2_000), key)?,
         });
@@ -298,7 +298,7 @@ pub(crate) fn merge(
     let view = MergeView {
         marker: key.text(),
         noun: rows_are.noun(1),
-        icon: verdict_icon(&verdict).into(),
+        icon: verdict_icon(&verdict),
         headline: verdict.headline.clone(),
         verdict,
         rows,

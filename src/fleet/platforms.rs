@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::image::Platform;
 use crate::policy::{Finding, ParityRule, Severity, Unit, Verdict};
-use crate::render::view::{band, finding_rows, pct_text, verdict_icon, FindingRow};
+use crate::render::view::{band, finding_rows, pct_text, verdict_icon, FindingRow, Status};
 use crate::report::Report;
 use crate::text::{ellipsize, human_bytes, human_delta};
 
@@ -55,7 +55,7 @@ pub(crate) struct LayerGap {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ParityView {
     pub marker: String,
-    pub icon: String,
+    pub icon: Status,
     pub headline: String,
     pub image: String,
     pub verdict: Verdict,
@@ -225,7 +225,7 @@ pub(crate) fn parity(
     }
     ParityView {
         marker: key.text(),
-        icon: verdict_icon(&verdict).into(),
+        icon: verdict_icon(&verdict),
         headline: verdict.headline.clone(),
         image: image.to_string(),
         names: platforms.iter().map(|p| p.platform.clone()).collect(),

@@ -4,14 +4,6 @@
 use super::view::{CheckView, DiffView, FindingRow, TotalRow};
 use crate::text::table;
 
-fn plain_icon(icon: &str) -> &'static str {
-    match icon {
-        "✅" => "PASS",
-        "⚠️" => "WARN",
-        _ => "FAIL",
-    }
-}
-
 fn findings(out: &mut String, title: &str, rows: &[FindingRow]) {
     if rows.is_empty() {
         return;
@@ -66,7 +58,7 @@ fn omitted(out: &mut String, n: usize, what: &str) {
 }
 
 pub(crate) fn diff_text(v: &DiffView) -> String {
-    let mut out = format!("{}: {}\n", plain_icon(&v.icon), v.headline);
+    let mut out = format!("{}: {}\n", v.icon.word(), v.headline);
     out += &format!("base {}\nhead {}\n", v.base, v.head);
     if !v.policy.is_empty() {
         out += &format!("{}\n", v.policy);
@@ -231,7 +223,7 @@ pub(crate) fn diff_text(v: &DiffView) -> String {
 }
 
 pub(crate) fn check_text(v: &CheckView) -> String {
-    let mut out = format!("{}: {}\n", plain_icon(&v.icon), v.headline);
+    let mut out = format!("{}: {}\n", v.icon.word(), v.headline);
     out += &format!("image {}\n", v.image);
     if !v.policy.is_empty() {
         out += &format!("{}\n", v.policy);

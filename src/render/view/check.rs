@@ -6,7 +6,7 @@ use super::*;
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CheckView {
     pub marker: String,
-    pub icon: String,
+    pub icon: Status,
     pub headline: String,
     pub verdict: Verdict,
     pub image: String,
@@ -55,7 +55,7 @@ pub(crate) fn check_view_of(
     };
     CheckView {
         marker: key.text(),
-        icon: verdict_icon(verdict).into(),
+        icon: verdict_icon(verdict),
         headline: verdict.headline.clone(),
         verdict: verdict.clone(),
         image,

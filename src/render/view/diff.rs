@@ -6,7 +6,7 @@ use super::*;
 pub(crate) struct DiffView {
     /// `<!-- layergate:KEY -->`, so a later run finds and updates the comment.
     pub marker: String,
-    pub icon: String,
+    pub icon: Status,
     pub headline: String,
     pub verdict: Verdict,
     pub base: String,
@@ -240,7 +240,7 @@ pub(crate) fn diff_view(i: &DiffInput<'_>) -> DiffView {
     let (nw, na, nm) = (waste.len(), advice.len(), merge.len());
     DiffView {
         marker: i.key.text(),
-        icon: verdict_icon(i.verdict).into(),
+        icon: verdict_icon(i.verdict),
         headline: i.verdict.headline.clone(),
         verdict: i.verdict.clone(),
         base: name(&c.base),

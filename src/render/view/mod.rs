@@ -156,11 +156,50 @@ pub(crate) fn merge_rows(savings: &[crate::report::MergeSaving]) -> Vec<MergeRow
         .collect()
 }
 
-pub(crate) fn verdict_icon(v: &Verdict) -> &'static str {
+/// A verdict's standing: drawn as an emoji in Markdown (and the view's JSON),
+/// as a word on a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub(crate) fn emoji(self) -> &'static str {
+        match self {
+            Status::Pass => "✅",
+            Status::Warn => "⚠️",
+            Status::Fail => "❌",
+        }
+    }
+
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.emoji())
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.emoji())
+    }
+}
+
+pub(crate) fn verdict_icon(v: &Verdict) -> Status {
     match (v.failed, v.warned) {
-        (0, 0) => "✅",
-        (0, _) => "⚠️",
-        _ => "❌",
+        (0, 0) => Status::Pass,
+        (0, _) => Status::Warn,
+        _ => Status::Fail,
     }
 }
 
