@@ -25,6 +25,7 @@ mod dockerfile;
 mod fix;
 pub mod fleet;
 mod gate;
+mod human;
 mod image;
 mod load;
 mod marker;
@@ -43,7 +44,6 @@ mod setting;
 mod source;
 #[cfg(feature = "testkit")]
 pub mod testkit;
-mod text;
 mod write;
 
 pub use advice::locate as locate_advice;
@@ -62,6 +62,7 @@ pub use marker::{Marker, DEFAULT_KEY};
 pub use outcome::{Exit, Notice, Outcome};
 pub use overlay::Overlay;
 // The RPM database readers, for their tests only.
+pub use human::human_bytes;
 #[doc(hidden)]
 pub use packages::rpm;
 pub use policy::{
@@ -83,5 +84,4 @@ pub use source::{
     open_image, open_local, registry::Credentials, ImageRef, OpenOptions, RegistryOptions,
     SourceError,
 };
-pub use text::human_bytes;
 pub use write::write_file;

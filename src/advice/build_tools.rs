@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::human::human_bytes;
 use crate::packages::Package;
 use crate::report::{AdviceCode, Report};
-use crate::text::human_bytes;
 
 use super::{severity_for, Advice, Commands};
 

@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::human::{human_bytes, layer_list};
 use crate::report::{AdviceCode, Report};
-use crate::text::{human_bytes, layer_list};
 
 use super::{severity_for, Advice, Commands};
 

@@ -6,8 +6,8 @@
 //! what doing the work in one step would save. Large rewrites between two RUN steps
 //! are left to `merge`, which recommends merging them (`merge-pays`).
 
+use crate::human::human_bytes;
 use crate::report::{AdviceCode, DuplicateKind};
-use crate::text::human_bytes;
 
 use super::pairs::Part;
 use super::{merge, severity_for, Advice, Commands, Step};

@@ -55,7 +55,7 @@ impl Command {
             Step::Other => self.body.clone(),
             s => format!("{} {}", s.as_str(), self.body),
         };
-        crate::text::ellipsize(&text, max)
+        crate::human::ellipsize(&text, max)
     }
 }
 

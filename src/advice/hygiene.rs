@@ -15,8 +15,8 @@
 //! own `no-install-recommends` item with 0 bytes, since which of the installed bytes
 //! are recommended packages cannot be told from the image.
 
+use crate::human::human_bytes;
 use crate::report::{AdviceCode, Report};
-use crate::text::human_bytes;
 
 use super::caches::{location, Tool};
 use super::command::Program;

@@ -20,8 +20,8 @@
 //! - at most `KEEP_SEPARATE_MAX` pairs, the topmost ones: the image's own steps sit
 //!   on top of its base image's, and those are the ones its author can change.
 
+use crate::human::human_bytes;
 use crate::report::{AdviceCode, DuplicateKind, Report};
-use crate::text::human_bytes;
 
 use super::pairs::Part;
 use super::{severity_for, Advice, Commands, Severity, Step, MIB};

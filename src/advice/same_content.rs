@@ -5,8 +5,8 @@
 //! least `SAME_CONTENT_MIN` extra bytes get an item of their own; the rest are
 //! folded into one item, so the code's total bytes stay whole for the policy.
 
+use crate::human::human_bytes;
 use crate::report::{AdviceCode, DuplicateKind, Report};
-use crate::text::human_bytes;
 
 use super::{severity_for, Advice, Commands};
 

@@ -22,10 +22,10 @@ use serde::Serialize;
 
 use crate::analyze::RunOptions;
 use crate::compare::{compare, CompareOptions};
+use crate::human::human_bytes;
 use crate::load::load_reports;
 use crate::report::Report;
 use crate::source::OpenOptions;
-use crate::text::human_bytes;
 
 /// Which engine builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,11 +7,11 @@ use serde::Serialize;
 use super::history::Record;
 use super::input::{Body, Input, Kind};
 use super::trend::{self, Trend};
+use crate::human::{human_bytes, human_delta};
 use crate::marker::Marker;
 use crate::policy::{Drift, Finding, Severity, Verdict};
 use crate::render::view::{band, finding_rows, pct_text, verdict_icon, FindingRow, Status};
 use crate::render::{self, RenderError};
-use crate::text::{human_bytes, human_delta};
 
 pub(crate) const MERGE_TEMPLATE: &str = include_str!("../../templates/merge.md.j2");
 
@@ -409,7 +409,7 @@ pub(crate) fn text(view: &MergeView) -> String {
         }
     }
     let mut out = format!("{} layergate: {}\n\n", view.icon, view.headline);
-    out += &crate::text::table(
+    out += &crate::human::table(
         &[
             view.noun, "before", "after", "delta", "verdict", "failed", "warned",
         ],

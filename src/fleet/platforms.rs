@@ -6,11 +6,11 @@
 
 use serde::Serialize;
 
+use crate::human::{ellipsize, human_bytes, human_delta};
 use crate::image::Platform;
 use crate::policy::{Finding, ParityRule, Severity, Unit, Verdict};
 use crate::render::view::{band, finding_rows, pct_text, verdict_icon, FindingRow, Status};
 use crate::report::Report;
-use crate::text::{ellipsize, human_bytes, human_delta};
 
 /// One platform's report (and its base's, when comparing).
 #[derive(Debug, Clone, Copy)]
@@ -325,7 +325,7 @@ pub(crate) fn text(v: &ParityView) -> String {
             ]
         })
         .collect();
-    out += &crate::text::table(
+    out += &crate::human::table(
         &[
             "platform",
             "compressed",
@@ -358,7 +358,7 @@ pub(crate) fn text(v: &ParityView) -> String {
             })
             .collect();
         let right: Vec<usize> = (1..=v.names.len() + 2).collect();
-        out += &crate::text::table(&h, &rows, &right);
+        out += &crate::human::table(&h, &rows, &right);
     }
     for p in &v.only_base {
         out += &format!("only in the base: {p}\n");

@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use super::history::Record;
+use crate::human::{human_bytes, human_delta};
 use crate::policy::{Drift, Finding, Unit};
-use crate::text::{human_bytes, human_delta};
 
 /// One point of a trend: a short label (commit or `PR`) and the compressed size.
 #[derive(Debug, Clone, Serialize, PartialEq)]

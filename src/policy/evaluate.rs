@@ -8,8 +8,8 @@ use super::{
     Severity, SizeKind, Threshold, Unit, Verdict,
 };
 use crate::compare::{effective_totals, saturating_sum, Comparison, CompressedBasis};
+use crate::human::{human_bytes, layer_list};
 use crate::report::{DuplicateKind, Report};
-use crate::text::{human_bytes, layer_list};
 
 pub(super) fn evaluate(
     p: &Policy,

@@ -16,9 +16,9 @@ use super::context::{describe, Ctx};
 use super::yaml::{Node, Value};
 use super::{Finding, FindingCode, Severity, Unit};
 use crate::compare::{Comparison, PackageChangeKind};
+use crate::human::human_bytes;
 use crate::packages::Package;
 use crate::report::Report;
-use crate::text::human_bytes;
 
 /// A package-name glob (`*` matches anything, names have no separators).
 #[derive(Debug, Clone)]

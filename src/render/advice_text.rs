@@ -3,7 +3,7 @@
 //! the Markdown form belongs to the templates.
 
 use crate::advice::{Advice, AdviceLayer};
-use crate::text::human_bytes;
+use crate::human::human_bytes;
 
 /// Paths listed per item before "+N more".
 const PATHS_SHOWN: usize = 3;

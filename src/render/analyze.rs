@@ -1,7 +1,7 @@
 //! The `analyze` report for a terminal.
 
+use crate::human::{ellipsize, human_bytes, maybe_bytes, maybe_count, maybe_percent, table};
 use crate::report::Report;
-use crate::text::{ellipsize, human_bytes, maybe_bytes, maybe_count, maybe_percent, table};
 
 pub fn analyze_text(r: &Report) -> String {
     let t = &r.totals;
@@ -144,6 +144,6 @@ fn short(digest: &str) -> &str {
 pub(super) fn changes(l: &crate::report::LayerReport) -> String {
     match (l.added, l.modified, l.deleted) {
         (Some(a), Some(m), Some(d)) => format!("+{a} ~{m} -{d}"),
-        _ => crate::text::NOT_MEASURED.to_string(),
+        _ => crate::human::NOT_MEASURED.to_string(),
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::report::Report;
 
 use super::view::{advice_rows, merge_rows, AdviceRowView, MergeRowView};
-use crate::text::{ellipsize, human_bytes, layer_list, maybe_bytes, maybe_count, maybe_percent};
+use crate::human::{ellipsize, human_bytes, layer_list, maybe_bytes, maybe_count, maybe_percent};
 
 #[derive(Serialize)]
 struct TotalRow {

@@ -2,7 +2,7 @@
 //! aligned plain-text tables. Nothing is cut to a size limit here.
 
 use super::view::{CheckView, DiffView, FindingRow, TotalRow};
-use crate::text::table;
+use crate::human::table;
 
 fn findings(out: &mut String, title: &str, rows: &[FindingRow]) {
     if rows.is_empty() {
@@ -86,7 +86,7 @@ pub(crate) fn diff_text(v: &DiffView) -> String {
                     l.compressed.clone(),
                     l.uncompressed.clone(),
                     l.wasted.clone(),
-                    crate::text::ellipsize(&l.created_by, 70),
+                    crate::human::ellipsize(&l.created_by, 70),
                 ]
             })
             .collect();

@@ -4,7 +4,7 @@
 //! longer than any backtick run inside it.
 
 use crate::fix::Plan;
-use crate::text::{human_bytes, layer_list};
+use crate::human::{human_bytes, layer_list};
 
 use super::escape::{fence_for, md};
 

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::compare::{PackageChange, PackageChangeKind, PackagesDiff};
+use crate::human::{human_bytes, human_delta, table};
 use crate::report::Report;
-use crate::text::{human_bytes, human_delta, table};
 
 /// Rows the `diff` comment shows; the JSON comparison holds every change.
 pub(crate) const TOP_CHANGES: usize = 15;

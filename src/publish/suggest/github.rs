@@ -161,7 +161,7 @@ pub(crate) async fn place(
             wanted.len(),
             if wanted.len() == 1 { "" } else { "s" },
             crate::render::escape::md(&request.path).replace('`', "'"),
-            crate::text::human_bytes(request.plan.predicted_bytes),
+            crate::human::human_bytes(request.plan.predicted_bytes),
         ),
         "comments": wanted,
     });

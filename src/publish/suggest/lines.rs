@@ -5,9 +5,9 @@
 //! can only sit on those). No I/O.
 
 use crate::fix::Plan;
+use crate::human::human_bytes;
 use crate::render::escape::{fence_for, md};
 use crate::report::AdviceCode;
-use crate::text::human_bytes;
 
 /// One suggestion: lines `start..=end` of the file as it is in the pull request's head
 /// (the file the image was built from) replaced by `replacement`.

@@ -11,12 +11,12 @@ pub(crate) use diff::{diff_view, DiffInput, DiffView};
 use serde::Serialize;
 
 use crate::compare::{Comparison, CompressedBasis, Delta, LayerStatus};
-use crate::policy::{Finding, Severity, Unit, Verdict};
-use crate::report::Report;
-use crate::text::{
+use crate::human::{
     ellipsize, human_bytes, human_delta, layer_list, maybe_bytes, maybe_count, maybe_percent,
     NOT_MEASURED,
 };
+use crate::policy::{Finding, Severity, Unit, Verdict};
+use crate::report::Report;
 
 /// A table cut to its first rows; `omitted` says how many were left out.
 #[derive(Debug, Clone, Serialize)]
