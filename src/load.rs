@@ -9,7 +9,9 @@ use crate::analyze::{analyze_estimating, plan_estimates, AnalyzeError, Job, RunO
 use crate::image::Platform;
 use crate::report::Report;
 use crate::scan::Limits;
-use crate::source::{open_image_scanning, ImageRef, OpenOptions, SourceError, StreamScan};
+use crate::source::{
+    open_image_scanning, open_images_scanning, ImageRef, OpenOptions, SourceError, StreamScan,
+};
 
 /// Largest saved report read back. A report of 200 000 files is about 30 MB; a
 /// file far beyond that is not one of ours.
@@ -183,17 +185,29 @@ fn load_items(
             limits: Limits::default(),
             estimate_gzip: pass_streamed && slots.iter().flatten().any(stores_gzip),
         };
-        for (slot, (r, platform)) in slots.iter_mut().zip(items) {
+        // The streamed images are opened together: one engine's images come out of
+        // one export.
+        let mut streams = Vec::new();
+        for (n, (r, platform)) in items.iter().enumerate() {
             if streamed(r) != pass_streamed {
                 continue;
             }
-            *slot = Some(if let ImageRef::Report(path) = r {
+            let mut one = opts.clone();
+            one.platform = platform.cloned();
+            if pass_streamed {
+                streams.push((n, *r, one));
+                continue;
+            }
+            slots[n] = Some(if let ImageRef::Report(path) = r {
                 Loaded::Report(Box::new(read_report(path)?))
             } else {
-                let mut one = opts.clone();
-                one.platform = platform.cloned();
                 Loaded::Image(Box::new(open_image_scanning(r, &one, &scan)?))
             });
+        }
+        let refs: Vec<(&ImageRef, &OpenOptions)> =
+            streams.iter().map(|(_, r, one)| (*r, one)).collect();
+        for ((n, _, _), opened) in streams.iter().zip(open_images_scanning(&refs, &scan)?) {
+            slots[*n] = Some(Loaded::Image(Box::new(opened)));
         }
     }
     let opened: Vec<Loaded> = slots.into_iter().flatten().collect();

@@ -29,14 +29,61 @@ pub(super) fn resolve(
     name: Option<&str>,
     shown: &str,
 ) -> Result<ResolvedImage, SourceError> {
-    let archive = store.describe();
+    let entries = entries(store)?;
+    let entry = select(&entries, name, &store.describe())?;
+    resolve_entry(store, entry, shown)
+}
+
+/// The image an engine exported under `name` (its ID `id_hex`) from an export of
+/// several names: the entry whose config is that ID (legacy stores and podman name
+/// the config by it), else the one tagged `name`. `None` when neither is there (an
+/// image asked for by ID has no tag, and Docker's containerd store gives images the
+/// digest of their manifest as ID): the caller exports that one alone.
+pub(super) fn resolve_exported(
+    store: &dyn Store,
+    id_hex: &str,
+    name: &str,
+    shown: &str,
+) -> Result<Option<ResolvedImage>, SourceError> {
+    let entries = entries(store)?;
+    let tagged = |exact: bool| {
+        entries.iter().find(move |e| {
+            e.repo_tags.iter().flatten().any(|t| {
+                if exact {
+                    t == name
+                } else {
+                    tag_matches(t, name)
+                }
+            })
+        })
+    };
+    entries
+        .iter()
+        .find(|e| {
+            !id_hex.is_empty() && digest_from_path(&e.config).is_some_and(|d| d.hex() == id_hex)
+        })
+        .or_else(|| tagged(true))
+        .or_else(|| tagged(false))
+        .map(|entry| resolve_entry(store, entry, shown))
+        .transpose()
+}
+
+/// The entries of the archive's `manifest.json`.
+fn entries(store: &dyn Store) -> Result<Vec<DockerSaveEntry>, SourceError> {
     let raw = read_document(store, "manifest.json", "manifest.json", None)?;
-    let entries: Vec<DockerSaveEntry> =
-        parse_json(&raw).map_err(|msg| SourceError::BadDocument {
-            what: format!("{archive}: manifest.json"),
-            msg,
-        })?;
-    let entry = select(&entries, name, &archive)?;
+    parse_json(&raw).map_err(|msg| SourceError::BadDocument {
+        what: format!("{}: manifest.json", store.describe()),
+        msg,
+    })
+}
+
+/// One entry of `manifest.json` resolved: its config read and its layers located.
+fn resolve_entry(
+    store: &dyn Store,
+    entry: &DockerSaveEntry,
+    shown: &str,
+) -> Result<ResolvedImage, SourceError> {
+    let archive = store.describe();
     for path in std::iter::once(&entry.config).chain(&entry.layers) {
         check_member_path(path, &archive)?;
     }

@@ -187,12 +187,83 @@ pub(crate) fn open_image_scanning(
     opts: &OpenOptions,
     scan: &StreamScan,
 ) -> Result<Opened, SourceError> {
-    match reference {
-        ImageRef::Registry(rest) => registry::open(rest, opts),
-        ImageRef::Engine { kind, name } => engine::open(*kind, name, &reference.to_string(), scan),
-        ImageRef::Name(name) => open_bare_name(name, opts, scan),
-        other => open_local(other, opts),
+    open_images_scanning(&[(reference, opts)], scan)?
+        .pop()
+        .ok_or_else(|| SourceError::Unsupported(format!("{reference}: nothing opened")))
+}
+
+/// Opens several references, in their order, scanning streamed exports as `scan`
+/// says. The images one local engine holds (`docker-daemon:`/`podman:`, and bare
+/// names the Docker engine holds) come out of one export, so a layer base and head
+/// share crosses the socket and is scanned once; every other reference is opened
+/// on its own.
+pub(crate) fn open_images_scanning(
+    refs: &[(&ImageRef, &OpenOptions)],
+    scan: &StreamScan,
+) -> Result<Vec<Opened>, SourceError> {
+    use engine::{EngineError, EngineKind, Wanted};
+    let mut slots: Vec<Option<Opened>> = refs.iter().map(|_| None).collect();
+    let mut engines: Vec<EngineRun<'_>> = Vec::new();
+    for (slot, (reference, opts)) in refs.iter().enumerate() {
+        let (at, name) = match reference {
+            ImageRef::Engine { kind, name } => (engine_at(&mut engines, *kind)?, name),
+            // A bare `NAME:TAG` that is not a file: the local Docker engine when one
+            // answers and holds the image, else the registry, the user's next guess.
+            ImageRef::Name(name) => match engine_at(&mut engines, EngineKind::Docker) {
+                Ok(at) if engines[at].0.has(name)? => (at, name),
+                Ok(_) | Err(EngineError::NotRunning { .. }) => {
+                    slots[slot] = Some(registry::open(name, opts)?);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            },
+            ImageRef::Registry(rest) => {
+                slots[slot] = Some(registry::open(rest, opts)?);
+                continue;
+            }
+            other => {
+                slots[slot] = Some(open_local(other, opts)?);
+                continue;
+            }
+        };
+        engines[at].1.push((
+            slot,
+            Wanted {
+                name,
+                shown: reference.to_string(),
+                platform: opts.platform.as_ref(),
+            },
+        ));
     }
+    for (engine, wanted) in engines {
+        if wanted.is_empty() {
+            continue;
+        }
+        let (at, wanted): (Vec<usize>, Vec<Wanted<'_>>) = wanted.into_iter().unzip();
+        for (slot, opened) in at.into_iter().zip(engine.open_all(&wanted, scan)?) {
+            slots[slot] = Some(opened);
+        }
+    }
+    slots
+        .into_iter()
+        .zip(refs)
+        .map(|(o, (r, _))| o.ok_or_else(|| SourceError::Unsupported(format!("{r}: not opened"))))
+        .collect()
+}
+
+/// An engine a run reads from, with the images (by slot) it is asked for.
+type EngineRun<'a> = (engine::Engine, Vec<(usize, engine::Wanted<'a>)>);
+
+/// Where `kind` sits in a run's list of engines, connected on first use.
+fn engine_at(
+    engines: &mut Vec<EngineRun<'_>>,
+    kind: engine::EngineKind,
+) -> Result<usize, engine::EngineError> {
+    if let Some(i) = engines.iter().position(|(e, _)| e.kind() == kind) {
+        return Ok(i);
+    }
+    engines.push((engine::Engine::connect(kind)?, Vec::new()));
+    Ok(engines.len() - 1)
 }
 
 /// The platforms an image offers, in the source's order, once each, architectures
@@ -238,8 +309,17 @@ pub(crate) fn platforms(
                     .into(),
             ))
         }
-        // docker-save archives and engines hold one image.
-        ImageRef::DockerArchive { .. } | ImageRef::Engine { .. } | ImageRef::Name(_) => None,
+        // An engine holds one platform under a name, which its inspect says: no export.
+        ImageRef::Engine { kind, name } => engine::Engine::connect(*kind)?
+            .platform(name)?
+            .map(|p| vec![p]),
+        ImageRef::Name(name) => match engine::Engine::connect(engine::EngineKind::Docker) {
+            Ok(e) if e.has(name)? => e.platform(name)?.map(|p| vec![p]),
+            Ok(_) | Err(engine::EngineError::NotRunning { .. }) => None,
+            Err(e) => return Err(e.into()),
+        },
+        // docker-save archives hold one image.
+        ImageRef::DockerArchive { .. } => None,
     };
     match listed {
         // An index of attestations only: nothing to judge, never an empty pass.
@@ -258,22 +338,6 @@ pub(crate) fn platforms(
             }
             .normalized()])
         }
-    }
-}
-
-/// A bare `NAME:TAG` that is not a file: the local Docker engine when one answers
-/// and holds the image, else the registry. The report's `image.format` says which.
-fn open_bare_name(
-    name: &str,
-    opts: &OpenOptions,
-    scan: &StreamScan,
-) -> Result<Opened, SourceError> {
-    use engine::{Engine, EngineError, EngineKind};
-    match Engine::connect(EngineKind::Docker) {
-        Ok(e) if e.has(name)? => e.open(name, name, scan),
-        // No engine, or it lacks the image: a registry is the user's next guess.
-        Ok(_) | Err(EngineError::NotRunning { .. }) => registry::open(name, opts),
-        Err(e) => Err(e.into()),
     }
 }
 

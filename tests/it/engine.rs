@@ -12,6 +12,7 @@ use std::process::Output;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::support::dockerd::Dockerd;
+use crate::support::engine_proxy::EngineProxy;
 use crate::support::podman::Podman;
 use crate::support::run::assert_code;
 use crate::support::sys::privileged;
@@ -206,6 +207,193 @@ fn gzip_archive_against_engine_head_keeps_a_comparable_compressed_delta() {
         "a compressed delta: {compressed}"
     );
     assert_eq!((basis, compressed), totals(&from_archive));
+}
+
+/// The figures of a diff's JSON, without what names the sources (references, formats,
+/// names and registry digests of both images).
+fn diff_figures(out: &Output) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if map.contains_key("config_digest") {
+                    for k in ["reference", "format", "name", "repo_digests"] {
+                        map.remove(k);
+                    }
+                }
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("diff JSON");
+    strip(&mut v);
+    v
+}
+
+/// Both sides of a diff in one engine: one export request for the two images (the
+/// layers they share cross the socket and are scanned once), counted by a pass-through
+/// proxy in front of the real engine, and the figures of the same diff from saved
+/// archives. Docker 20.10 (legacy export) and Docker 26 (containerd image store, whose
+/// image IDs are not config digests, so the images are told apart by their tags).
+#[test]
+fn both_engine_sides_of_a_diff_are_exported_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (d, api) in [(dockerd(), "1.41"), (docker25(), "1.45")] {
+        let proxy = EngineProxy::start(d.socket());
+        let diff = |extra: &[&str]| {
+            let mut args = vec![
+                "diff",
+                "docker-daemon:app-base:latest",
+                "docker-daemon:app-pr:latest",
+                "--format",
+                "json",
+            ];
+            args.extend_from_slice(extra);
+            run_with(&[("DOCKER_HOST", proxy.host())], &args)
+        };
+        // What this engine's own `docker save` writes of each side.
+        let saved = |name: &str| {
+            let path = tmp.path().join(format!("{api}-{name}.tar"));
+            std::fs::write(&path, d.save(&format!("{name}:latest"))).unwrap();
+            path.display().to_string()
+        };
+        let from_archives = bin()
+            .args([
+                "diff",
+                &saved("app-base"),
+                &saved("app-pr"),
+                "--format",
+                "json",
+            ])
+            .code(0);
+        let out = diff(&[]);
+        assert_code(&out, 0);
+        assert_eq!(
+            proxy.exports(),
+            [format!(
+                "/v{api}/images/get?names=app-base:latest&names=app-pr:latest"
+            )],
+            "every request: {:?}",
+            proxy.paths()
+        );
+        assert_eq!(
+            diff_figures(&out),
+            diff_figures(&from_archives),
+            "API {api}"
+        );
+        // The platform the engine holds, asked for by name: the same diff, one export.
+        proxy.clear();
+        let out = diff(&["--platform", "linux/amd64"]);
+        assert_code(&out, 0);
+        assert_eq!(proxy.exports().len(), 1, "{:?}", proxy.paths());
+        assert_eq!(
+            diff_figures(&out),
+            diff_figures(&from_archives),
+            "API {api}"
+        );
+    }
+}
+
+/// podman's API service exports several names in one archive too (podman 4.3 here):
+/// a diff of two podman images is one export, with the archives' figures.
+#[test]
+fn both_podman_sides_of_a_diff_are_exported_once() {
+    let p = Podman::start();
+    for file in ["app-base.oci.tar", "app-pr.oci.tar"] {
+        p.load(Path::new(&image(file)));
+    }
+    let socket = p.host().trim_start_matches("unix://").to_string();
+    let proxy = EngineProxy::start(Path::new(&socket));
+    let out = run_with(
+        &[("CONTAINER_HOST", proxy.host())],
+        &[
+            "diff",
+            "podman:localhost/app-base:latest",
+            "podman:localhost/app-pr:latest",
+            "--format",
+            "json",
+        ],
+    );
+    assert_code(&out, 0);
+    let exports = proxy.exports();
+    assert_eq!(exports.len(), 1, "every request: {:?}", proxy.paths());
+    assert!(
+        exports[0]
+            .ends_with("/images/get?names=localhost/app-base:latest&names=localhost/app-pr:latest"),
+        "{exports:?}"
+    );
+    // podman exports plain layers: the figures of the legacy saves.
+    let from_archives = bin()
+        .args([
+            "diff",
+            &image("app-base.docker.tar"),
+            &image("app-pr.docker.tar"),
+            "--format",
+            "json",
+        ])
+        .code(0);
+    assert_eq!(diff_figures(&out), diff_figures(&from_archives));
+}
+
+/// An engine keeps one platform under a name: `--platform` naming another is one line
+/// and exit 2 before anything is exported, never the held platform's figures; `--platform
+/// all` judges the one platform it holds, from one export.
+#[test]
+fn engine_images_honour_the_platform_asked_for() {
+    let d = dockerd();
+    let proxy = EngineProxy::start(d.socket());
+    let env = [("DOCKER_HOST", proxy.host())];
+    let out = run_with(
+        &env,
+        &[
+            "analyze",
+            "docker-daemon:app-pr:latest",
+            "--platform",
+            "linux/arm64",
+        ],
+    );
+    assert_one_line_exit_2(
+        &out,
+        "docker-daemon:app-pr:latest: no image for platform linux/arm64; present: linux/amd64",
+    );
+    let out = run_with(
+        &env,
+        &[
+            "diff",
+            "docker-daemon:app-base:latest",
+            "docker-daemon:app-pr:latest",
+            "--platform",
+            "linux/amd64/v2",
+        ],
+    );
+    assert_one_line_exit_2(
+        &out,
+        "no image for platform linux/amd64/v2; present: linux/amd64",
+    );
+    assert_eq!(proxy.exports(), Vec::<String>::new(), "nothing exported");
+    let out = run_with(
+        &env,
+        &[
+            "diff",
+            "docker-daemon:app-base:latest",
+            "docker-daemon:app-pr:latest",
+            "--platform",
+            "all",
+            "--format",
+            "json",
+        ],
+    );
+    assert_code(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("diff JSON");
+    let platforms: Vec<&str> = v["platforms"]
+        .as_array()
+        .expect("a row per platform")
+        .iter()
+        .map(|p| p["platform"].as_str().unwrap())
+        .collect();
+    assert_eq!(platforms, ["linux/amd64"]);
+    assert_eq!(proxy.exports().len(), 1, "{:?}", proxy.paths());
 }
 
 /// A name the engine does not hold: one line naming it and the registry alternative.

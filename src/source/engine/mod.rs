@@ -1,9 +1,10 @@
 //! The local engine as a source: `docker-daemon:NAME[:TAG|@DIGEST]` (skopeo's name)
 //! and `podman:NAME`, read through the Engine API (podman serves the same API).
-//! `GET /images/{name}/json` gives the identity and `RepoDigests`; `GET
-//! /images/{name}/get` streams a `docker save` archive that is scanned in one pass
-//! as it arrives (`export.rs`), with no temporary copy, and matched against its own
-//! `manifest.json` by the same code that reads a saved archive.
+//! `GET /images/{name}/json` gives the identity, the platform and `RepoDigests`;
+//! `GET /images/{name}/get` (or `/images/get?names=…&names=…` for every image of a
+//! run one engine holds, so shared layers come once) streams a `docker save` archive
+//! that is scanned in one pass as it arrives (`export/`), with no temporary copy, and
+//! matched against its own `manifest.json` by the same code that reads a saved archive.
 //!
 //! - `endpoint`: where the engine listens (`DOCKER_HOST`, `DOCKER_CONTEXT`, `CONTAINER_HOST`).
 //! - `client`: HTTP/1.1 over the socket on hyper, version negotiated from `/_ping`.
@@ -22,7 +23,9 @@ pub(crate) use error::EngineError;
 use client::Client;
 use export::{Export, StreamError};
 
-use super::{docker_archive, Opened, SourceError, StreamScan};
+use crate::image::Platform;
+
+use super::{docker_archive, Opened, ResolvedImage, SourceError, StreamScan};
 
 /// Which engine a reference names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,6 +58,20 @@ struct Inspect {
     id: String,
     repo_tags: Vec<String>,
     repo_digests: Vec<String>,
+    /// `Os`/`Architecture`/`Variant`, from the image's config; `None` when the engine
+    /// names no OS.
+    platform: Option<Platform>,
+}
+
+/// One image to read from an engine.
+pub(crate) struct Wanted<'a> {
+    /// The name the engine knows it by.
+    pub(crate) name: &'a str,
+    /// The reference as the user wrote it (`docker-daemon:app:pr`), for the report
+    /// and for messages.
+    pub(crate) shown: String,
+    /// The platform asked for (`--platform`); `None` takes whatever the engine holds.
+    pub(crate) platform: Option<&'a Platform>,
 }
 
 /// A connected engine.
@@ -71,6 +88,10 @@ impl Engine {
         Ok(Engine { kind, client })
     }
 
+    pub(crate) fn kind(&self) -> EngineKind {
+        self.kind
+    }
+
     pub(crate) fn address(&self) -> String {
         self.client.address()
     }
@@ -82,6 +103,12 @@ impl Engine {
             Err(EngineError::NoSuchImage { .. }) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    /// The one platform the engine holds under `name`, asked of its inspect (no
+    /// export); `None` when the engine does not say.
+    pub(crate) fn platform(&self, name: &str) -> Result<Option<Platform>, EngineError> {
+        Ok(self.inspect(name)?.platform)
     }
 
     fn inspect(&self, name: &str) -> Result<Inspect, EngineError> {
@@ -110,14 +137,25 @@ impl Engine {
                 })
                 .unwrap_or_default()
         };
-        Ok(Inspect {
-            id: v
-                .get("Id")
+        let string = |key: &str| {
+            v.get(key)
                 .and_then(|s| s.as_str())
-                .unwrap_or_default()
-                .to_string(),
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let platform = string("Os").map(|os| {
+            Platform {
+                os,
+                architecture: string("Architecture").unwrap_or_default(),
+                variant: string("Variant"),
+            }
+            .normalized()
+        });
+        Ok(Inspect {
+            id: string("Id").unwrap_or_default(),
             repo_tags: strings("RepoTags"),
             repo_digests: strings("RepoDigests"),
+            platform,
         })
     }
 
@@ -129,51 +167,122 @@ impl Engine {
         }
     }
 
-    /// Exports `name` and scans it on the way; `shown` is the reference as the user wrote it.
-    pub(crate) fn open(
+    /// Exports every image of `wanted` in one request and scans it on the way, so
+    /// layers they share cross the socket and are scanned once; the images come
+    /// back in the order asked. A platform asked for is checked before the export
+    /// (the inspect's) and after it (the exported config's).
+    pub(crate) fn open_all(
         &self,
-        name: &str,
+        wanted: &[Wanted<'_>],
+        scan: &StreamScan,
+    ) -> Result<Vec<Opened>, SourceError> {
+        let mut inspects = Vec::new();
+        for w in wanted {
+            check_name(w.name, &w.shown)?;
+            let inspect = self.inspect(w.name)?;
+            if let Some(have) = &inspect.platform {
+                check_platform(w.platform, have, &w.shown)?;
+            }
+            inspects.push(inspect);
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for w in wanted {
+            if !names.contains(&w.name) {
+                names.push(w.name);
+            }
+        }
+        let shown: Vec<&str> = wanted.iter().map(|w| w.shown.as_str()).collect();
+        let export = self.export(&names, &shown.join(", "), scan)?;
+        let mut opened = Vec::new();
+        for (w, inspect) in wanted.iter().zip(inspects) {
+            let id_hex = inspect.id.trim_start_matches("sha256:");
+            let image = if names.len() == 1 {
+                // An export of one name holds one image; select it by its ID when it
+                // lists more.
+                match docker_archive::resolve(&*export, None, &w.shown) {
+                    Err(SourceError::Ambiguous { .. }) if !id_hex.is_empty() => {
+                        docker_archive::resolve(&*export, Some(id_hex), &w.shown)?
+                    }
+                    other => other?,
+                }
+            } else {
+                match docker_archive::resolve_exported(&*export, id_hex, w.name, &w.shown)? {
+                    Some(image) => image,
+                    // Not told apart among the others: exported again, alone.
+                    None => {
+                        opened.extend(self.open_all(std::slice::from_ref(w), scan)?);
+                        continue;
+                    }
+                }
+            };
+            opened.push(self.opened(image, inspect, w, &export)?);
+        }
+        Ok(opened)
+    }
+
+    /// `GET /images/{name}/get` for one name, `GET /images/get?names=…&names=…` for
+    /// several (one archive, each layer once), read and scanned as it streams.
+    fn export(
+        &self,
+        names: &[&str],
         shown: &str,
         scan: &StreamScan,
-    ) -> Result<Opened, SourceError> {
-        let inspect = self.inspect(name)?;
-        let resp = self
-            .client
-            .get_api(&format!("/images/{name}/get"), "export")?;
+    ) -> Result<Arc<Export>, SourceError> {
+        let path = match names {
+            [one] => format!("/images/{one}/get"),
+            // Names hold only `[A-Za-z0-9._-/:@]` (`check_name`): nothing to escape.
+            many => format!(
+                "/images/get?{}",
+                many.iter()
+                    .map(|n| format!("names={n}"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            ),
+        };
+        let all = names.join(", ");
+        let resp = self.client.get_api(&path, "export")?;
         if resp.status == 404 {
-            return Err(self.no_such_image(name).into());
+            return Err(self.no_such_image(&all).into());
         }
         if resp.status != 200 {
             let status = resp.status;
             return Err(EngineError::Status {
                 address: self.address(),
-                what: format!("export {name}"),
+                what: format!("export {all}"),
                 status,
                 message: self.client.read_error(resp),
             }
             .into());
         }
         let stream = self.client.stream(resp);
-        let export = match Export::read(stream, shown, scan) {
-            Ok(e) => Arc::new(e),
-            Err(StreamError::Truncated(msg)) => {
-                return Err(EngineError::Truncated {
-                    address: self.address(),
-                    name: name.to_string(),
-                    msg,
-                }
-                .into())
+        match Export::read(stream, shown, scan) {
+            Ok(e) => Ok(Arc::new(e)),
+            Err(StreamError::Truncated(msg)) => Err(EngineError::Truncated {
+                address: self.address(),
+                name: all,
+                msg,
             }
-            Err(StreamError::Other(e)) => return Err(e),
+            .into()),
+            Err(StreamError::Other(e)) => Err(e),
+        }
+    }
+
+    /// An image resolved from the export, as the report shows it: where it came
+    /// from, its registry digests, and the platform checked against its config.
+    fn opened(
+        &self,
+        mut image: ResolvedImage,
+        inspect: Inspect,
+        wanted: &Wanted<'_>,
+        export: &Arc<Export>,
+    ) -> Result<Opened, SourceError> {
+        let config = &image.config;
+        let have = Platform {
+            os: config.os.clone(),
+            architecture: config.architecture.clone(),
+            variant: config.variant.clone(),
         };
-        // An export of one name holds one image; select it by its ID when it lists more.
-        let id_hex = inspect.id.trim_start_matches("sha256:");
-        let mut image = match docker_archive::resolve(&*export, None, shown) {
-            Err(SourceError::Ambiguous { .. }) if !id_hex.is_empty() => {
-                docker_archive::resolve(&*export, Some(id_hex), shown)?
-            }
-            other => other?,
-        };
+        check_platform(wanted.platform, &have, &wanted.shown)?;
         image.info.format = self.kind.transport().to_string();
         image.info.repo_digests = inspect.repo_digests;
         if image.info.name.is_none() {
@@ -181,8 +290,29 @@ impl Engine {
         }
         Ok(Opened {
             image,
-            blobs: Box::new(SharedExport(export)),
+            blobs: Box::new(SharedExport(Arc::clone(export))),
         })
+    }
+}
+
+/// An engine keeps one platform under a name (and Docker 20.10's export takes no
+/// platform): one asked for that is not the one held is an error, never another
+/// platform's figures.
+fn check_platform(
+    want: Option<&Platform>,
+    have: &Platform,
+    shown: &str,
+) -> Result<(), SourceError> {
+    match want {
+        Some(want) if !want.matches(have) => Err(SourceError::NoPlatform {
+            source_name: shown.to_string(),
+            wanted: want.to_string(),
+            present: format!(
+                "{} (an engine holds one platform per name)",
+                have.normalized()
+            ),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -203,17 +333,6 @@ impl super::BlobSource for SharedExport {
     ) -> Option<Result<crate::scan::LayerScan, crate::scan::ScanError>> {
         self.0.scanned(layer)
     }
-}
-
-/// Opens `name` in the engine of `kind`.
-pub(crate) fn open(
-    kind: EngineKind,
-    name: &str,
-    shown: &str,
-    scan: &StreamScan,
-) -> Result<Opened, SourceError> {
-    check_name(name, shown)?;
-    Engine::connect(kind)?.open(name, shown, scan)
 }
 
 /// Names go into a URL path: only the characters a reference may hold.

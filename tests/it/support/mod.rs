@@ -6,6 +6,7 @@ pub mod act;
 pub mod action_runner;
 pub mod derive;
 pub mod dockerd;
+pub mod engine_proxy;
 pub mod fixtures;
 pub mod forge;
 pub mod github_api;
