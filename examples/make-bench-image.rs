@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
-use layergate::testkit::{docker25, Blob, Compression, Entry, ImageBuilder, Layer, LayerWriter};
+use layergate_testkit::{docker25, Blob, Compression, Entry, ImageBuilder, Layer, LayerWriter};
 
 /// Deterministic content: `text` is compressible log-like lines, otherwise
 /// xorshift noise that gzip cannot shrink.
@@ -85,7 +85,7 @@ impl Bench {
     fn layer(
         &mut self,
         cmd: &str,
-        fill: impl FnOnce(&mut Writer) -> layergate::testkit::Result<()>,
+        fill: impl FnOnce(&mut Writer) -> layergate_testkit::Result<()>,
     ) -> Result<(), Box<dyn std::error::Error>> {
         let path = self.dir.join(format!("layer{}.blob", self.layers.len()));
         let out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
@@ -120,7 +120,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn add(&mut self, e: &Entry) -> layergate::testkit::Result<()> {
+    fn add(&mut self, e: &Entry) -> layergate_testkit::Result<()> {
         self.w.add(e)
     }
 
@@ -132,7 +132,7 @@ impl Writer {
         size: u64,
         seed: u64,
         text: bool,
-    ) -> layergate::testkit::Result<()> {
+    ) -> layergate_testkit::Result<()> {
         for (i, c) in path.char_indices() {
             if c == '/' && self.dirs.insert(path[..i].to_string()) {
                 self.w.add(&Entry::dir(&path[..i]))?;

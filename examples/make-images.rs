@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use layergate::testkit::{oci_archive, Compression, Entry, Image, ImageBuilder, Layer, Result};
+use layergate_testkit::{oci_archive, Compression, Entry, Image, ImageBuilder, Layer, Result};
 
 const GZ: Compression = Compression::Gzip;
 

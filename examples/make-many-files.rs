@@ -10,7 +10,7 @@
 //!   whole prefix in one component), then `f000000`. Every directory of the chain
 //!   has its own entry, as `docker save` writes them.
 //!
-//! Usage: cargo run --release --features testkit --example make-many-files -- empty /tmp/empty.tar
+//! Usage: cargo run --release --example make-many-files -- empty /tmp/empty.tar
 //!
 //! The layer streams to a temporary file next to the output, so memory stays flat.
 
@@ -18,7 +18,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use layergate::testkit::{docker25, Blob, Compression, Entry, ImageBuilder, Layer, LayerWriter};
+use layergate_testkit::{docker25, Blob, Compression, Entry, ImageBuilder, Layer, LayerWriter};
 
 type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -98,7 +98,7 @@ fn main() -> Fallible<()> {
     Ok(())
 }
 
-fn write(image: &layergate::testkit::Image, out: &Path) -> Fallible<()> {
+fn write(image: &layergate_testkit::Image, out: &Path) -> Fallible<()> {
     let f = BufWriter::with_capacity(1 << 20, File::create(out)?);
     docker25(image, f)?
         .into_inner()

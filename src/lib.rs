@@ -12,7 +12,7 @@
 //! The modules are private: what the binary, the tests, the examples and the fuzz
 //! targets use is re-exported below, so an item nothing outside uses is dead code
 //! the compiler reports. `publish`, `fleet` and `cache_key` stay namespaces (their
-//! names would clash here), and `testkit` is the tests' image builder.
+//! names would clash here). The tests' image builder is its own crate, `testkit/`.
 
 #![warn(unreachable_pub)]
 
@@ -42,8 +42,6 @@ mod retry;
 mod scan;
 mod setting;
 mod source;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 mod write;
 
 pub use advice::locate as locate_advice;

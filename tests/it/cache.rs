@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use layergate::testkit::{oci_archive, Compression, Entry, Image, ImageBuilder, Layer};
+use layergate_testkit::{oci_archive, Compression, Entry, Image, ImageBuilder, Layer};
 use serde_json::Value;
 
 use crate::support::{bin, stderr};

@@ -343,8 +343,8 @@ fn parallel_history_appends_lose_nothing() {
 
 /// One platform of a multi-arch app: a base layer all platforms share (the same
 /// blob), and an app layer of `bytes` bytes.
-fn platform_image(arch: &str, variant: Option<&str>, bytes: usize) -> layergate::testkit::Image {
-    use layergate::testkit::{Compression, Entry, ImageBuilder};
+fn platform_image(arch: &str, variant: Option<&str>, bytes: usize) -> layergate_testkit::Image {
+    use layergate_testkit::{Compression, Entry, ImageBuilder};
     let base = crate::support::fixtures::layer(
         &[Entry::file("etc/os-release", b"ID=test\n")],
         Compression::Gzip,
@@ -371,8 +371,8 @@ fn platform_image(arch: &str, variant: Option<&str>, bytes: usize) -> layergate:
         .unwrap()
 }
 
-fn multiarch_archive(dir: &Path, name: &str, images: &[&layergate::testkit::Image]) -> String {
-    use layergate::testkit::{IndexStyle, Layout};
+fn multiarch_archive(dir: &Path, name: &str, images: &[&layergate_testkit::Image]) -> String {
+    use layergate_testkit::{IndexStyle, Layout};
     let path = crate::support::fixtures::write(&dir.join(name), |f| {
         Layout::new()
             .index(images, Some("multi:1"), IndexStyle::Nested)

@@ -1,13 +1,13 @@
 //! The same image built in code gives the same figures in every format and
 //! compression layergate reads, including standard input.
 
-use layergate::testkit::{Compression, Entry};
+use layergate_testkit::{Compression, Entry};
 use serde_json::Value;
 
 use crate::support::fixtures::{every_format, image_with};
 use crate::support::{analyze_json, bin};
 
-fn sample(c: Compression) -> layergate::testkit::Image {
+fn sample(c: Compression) -> layergate_testkit::Image {
     image_with(
         "sample:1",
         &[

@@ -387,7 +387,7 @@ fn check_page_shows_verdict_and_findings() {
 #[test]
 fn hostile_file_names_stay_text() {
     use crate::support::fixtures;
-    use layergate::testkit::Entry;
+    use layergate_testkit::Entry;
     let names = [
         "/srv/<svg onload=window.pwned=1>",
         "/srv/<img src=x onerror=\"window.pwned=2\">",
@@ -404,7 +404,7 @@ fn hostile_file_names_stay_text() {
     );
     let dir = tempfile::tempdir().unwrap();
     let path = fixtures::write(&dir.path().join("hostile.tar"), |f| {
-        layergate::testkit::oci_archive(&img, f)
+        layergate_testkit::oci_archive(&img, f)
     });
     let (file, url) = page_file("hostile.html", &["analyze", &path], 0);
     let html = std::fs::read_to_string(file).unwrap();
@@ -446,7 +446,7 @@ fn hostile_file_names_stay_text() {
 /// into "other" cells, says so, stays small, and is drawn in under 2 s.
 #[test]
 fn two_hundred_thousand_files_open_in_under_two_seconds() {
-    use layergate::testkit::{Compression, Entry, LayerWriter};
+    use layergate_testkit::{Compression, Entry, LayerWriter};
     let dir = tempfile::tempdir().unwrap();
     let blob = dir.path().join("layer.tar.gz");
     let mut w = LayerWriter::new(std::fs::File::create(&blob).unwrap(), Compression::Gzip).unwrap();
@@ -470,16 +470,16 @@ fn two_hundred_thousand_files_open_in_under_two_seconds() {
     }
     let (file, info) = w.finish().unwrap();
     drop(file);
-    let layer = layergate::testkit::Layer {
-        blob: layergate::testkit::Blob::File(blob),
+    let layer = layergate_testkit::Layer {
+        blob: layergate_testkit::Blob::File(blob),
         info,
     };
-    let img = layergate::testkit::ImageBuilder::new("many")
+    let img = layergate_testkit::ImageBuilder::new("many")
         .layer(layer, "COPY data /data")
         .build()
         .unwrap();
     let path = crate::support::fixtures::write(&dir.path().join("many.tar"), |f| {
-        layergate::testkit::oci_archive(&img, f)
+        layergate_testkit::oci_archive(&img, f)
     });
     let (file, url) = page_file("many-files.html", &["analyze", &path], 0);
     let size = std::fs::metadata(&file).unwrap().len();

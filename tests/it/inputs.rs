@@ -1,7 +1,7 @@
 //! Choosing an image inside a source: `--platform` on a multi-arch index, a tag
 //! in a layout holding several images, and where the output goes (`--output`).
 
-use layergate::testkit::{Compression, Entry, Image, ImageBuilder, IndexStyle, Layout};
+use layergate_testkit::{Compression, Entry, Image, ImageBuilder, IndexStyle, Layout};
 
 use crate::support::fixtures::{layer, write};
 use crate::support::{analyze_json, run, stderr};

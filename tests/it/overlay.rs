@@ -2,7 +2,7 @@
 //! at the root), hardlinks, symlinks, long and non-UTF-8 names, a path written
 //! twice in one layer, and the per-layer change counts that follow from them.
 
-use layergate::testkit::{Entry, Layer};
+use layergate_testkit::{Entry, Layer};
 use serde_json::json;
 
 use crate::support::fixtures::{analyze, dups, image, live};
@@ -388,10 +388,10 @@ fn devices_and_fifos_are_special_entries_without_bytes() {
 fn testkit_layer_digests_match_what_layergate_reads() {
     let l = Layer::build(
         &[Entry::file("a", b"a")],
-        layergate::testkit::Compression::Zstd,
+        layergate_testkit::Compression::Zstd,
     )
     .unwrap();
-    let img = layergate::testkit::ImageBuilder::new("d:1")
+    let img = layergate_testkit::ImageBuilder::new("d:1")
         .layer(l.clone(), "ADD a")
         .build()
         .unwrap();

@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use layergate::testkit::{oci_archive, Compression, Entry, ImageBuilder};
+use layergate_testkit::{oci_archive, Compression, Entry, ImageBuilder};
 use serde_json::Value;
 
 use crate::support::analyze_json;

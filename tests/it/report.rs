@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use layergate::testkit::{oci_archive, Compression, Entry, Image, ImageBuilder};
+use layergate_testkit::{oci_archive, Compression, Entry, Image, ImageBuilder};
 use serde_json::{json, Value};
 
 use crate::support::bin;

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use layergate::testkit::{oci_archive, Compression, Entry, ImageBuilder};
+use layergate_testkit::{oci_archive, Compression, Entry, ImageBuilder};
 use serde_json::Value;
 
 use crate::packages::assert_sum_invariant;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use layergate::testkit::{
+use layergate_testkit::{
     docker25, docker_legacy, oci_archive, oci_dir, Compression, Entry, Image, ImageBuilder, Layer,
 };
 
@@ -27,7 +27,7 @@ pub fn image_with(name: &str, layers: &[(&str, Vec<Entry>)], c: Compression) -> 
 
 pub fn write(
     path: &Path,
-    f: impl FnOnce(std::fs::File) -> layergate::testkit::Result<std::fs::File>,
+    f: impl FnOnce(std::fs::File) -> layergate_testkit::Result<std::fs::File>,
 ) -> String {
     let file = std::fs::File::create(path).expect("create archive");
     f(file).expect("write archive");

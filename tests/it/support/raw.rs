@@ -1,7 +1,7 @@
 //! Archives built byte by byte, for hostile inputs: a tar written header by header
 //! (any byte anywhere), layer blobs in any compression, OCI layouts and legacy saves as
 //! plain file lists that a test may tweak or break before they are written. The
-//! well-formed images come from `layergate::testkit`; this is the level below it.
+//! well-formed images come from `layergate_testkit`; this is the level below it.
 
 use std::io::Write;
 

@@ -349,7 +349,6 @@ impl BlobSource for Export {
     }
 }
 
-// The tests build images with the testkit, which only the test build enables.
-#[cfg(all(test, feature = "testkit"))]
+#[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;

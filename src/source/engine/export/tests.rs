@@ -5,7 +5,7 @@ use super::*;
 use crate::analyze::{analyze, Job};
 use crate::scan::Limits;
 use crate::source::docker_archive;
-use crate::testkit::{docker25, docker_legacy, Compression, Entry, Image, ImageBuilder, Layer};
+use layergate_testkit::{docker25, docker_legacy, Compression, Entry, Image, ImageBuilder, Layer};
 
 /// Layers over the keep-in-memory size (scanned as they stream), a repeated
 /// gzipped empty layer (named several times, stored once) and a tiny one.

@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::{Layer, Result, TestkitError, CREATED};
-use crate::image::Digest;
+use super::{sha256_of, Layer, Result, TestkitError, CREATED};
+use layergate::Digest;
 
 const MT_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const MT_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
@@ -97,7 +97,7 @@ impl ImageBuilder {
             config["variant"] = json!(v);
         }
         let config = to_bytes(&config)?;
-        let config_digest = Digest::sha256_of(&config);
+        let config_digest = sha256_of(&config)?;
         let layers: Vec<Value> = self
             .layers
             .iter()
@@ -115,7 +115,7 @@ impl ImageBuilder {
             "config": {"mediaType": MT_CONFIG, "digest": config_digest.to_string(), "size": config.len()},
             "layers": layers,
         }))?;
-        let manifest_digest = Digest::sha256_of(&manifest);
+        let manifest_digest = sha256_of(&manifest)?;
         Ok(Image {
             name: self.name,
             os: self.os,

@@ -8,7 +8,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::entry::{write_member, Meta};
 use super::{Compression, Entry, Result, TestkitError};
-use crate::image::Digest;
+use layergate::Digest;
 
 /// Where a layer's blob is: in memory, or in a file written by a [`LayerWriter`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,8 @@
 //! Building small images in memory for tests, examples, benchmarks and fuzzing.
 //!
+//! Its own crate beside layergate (a dev-dependency of it, and a dependency of the
+//! fuzz targets), so that the shipped library holds nothing only tests use.
+//!
 //! The testkit writes real image bytes, exactly as the tools that produce them
 //! would: layers from [`Entry`] values (files with given bytes and mode, dirs,
 //! symlinks, hardlinks, whiteouts, opaque markers, devices and FIFOs, GNU or PAX
@@ -10,7 +13,7 @@
 //!
 //! Output is deterministic: fixed mtimes, owners and ordering, so the same recipe
 //! always gives the same bytes. A [`LayerWriter`] streams a layer into any
-//! `Write` (a file, for images too large for memory). This module is a producer
+//! `Write` (a file, for images too large for memory). This crate is a producer
 //! of images, never a reader: nothing in the analysis path depends on it.
 
 mod archive;
@@ -23,7 +26,9 @@ pub use entry::{Entry, EntryKind, NameStyle};
 pub use image::{Image, ImageBuilder};
 pub use layer::{Blob, Layer, LayerInfo, LayerWriter};
 
-pub use crate::image::Compression;
+pub use layergate::Compression;
+use layergate::Digest;
+use sha2::{Digest as _, Sha256};
 
 /// The modification time written on every tar header (2024-01-01T00:00:00Z), so
 /// output never depends on when it was built.
@@ -50,6 +55,12 @@ impl TestkitError {
         let what = what.into();
         move |source| TestkitError::Io { what, source }
     }
+}
+
+/// The sha256 digest of `bytes`, as layergate names it.
+fn sha256_of(bytes: &[u8]) -> Result<Digest> {
+    let hex = hex::encode(Sha256::digest(bytes));
+    Digest::parse(&format!("sha256:{hex}")).map_err(|e| TestkitError::Invalid(e.0))
 }
 
 pub type Result<T, E = TestkitError> = std::result::Result<T, E>;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::{Blob, Image, Result, TestkitError, MTIME};
-use crate::image::Digest;
+use super::{sha256_of, Blob, Image, Result, TestkitError, MTIME};
+use layergate::Digest;
 
 const MT_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -231,7 +231,7 @@ impl<'a> Layout<'a> {
                                 "mediaType": MT_INDEX,
                                 "manifests": entries,
                             }))?;
-                            let digest = Digest::sha256_of(&index);
+                            let digest = sha256_of(&index)?;
                             blobs.doc(&digest, &index)?;
                             let mut d = json!({
                                 "mediaType": MT_INDEX,
@@ -300,7 +300,7 @@ pub fn docker_legacy<W: Write>(image: &Image, out: W) -> Result<W> {
             sink.blob(&file, &layer.blob)?;
         }
         // Docker's v1 ids chain the parent id into each layer's id.
-        let id = Digest::sha256_of(format!("{parent}{}", layer.info.diff_id).as_bytes())
+        let id = sha256_of(format!("{parent}{}", layer.info.diff_id).as_bytes())?
             .hex()
             .to_string();
         if written.insert(id.clone()) {
