@@ -20,9 +20,10 @@ use crate::source::{ImageRef, OpenOptions};
 /// Everything a `diff` or `check` run needs, validated before anything runs.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// The base to compare with (`diff`); `None` checks HEAD alone (`check`).
-    pub base: Option<String>,
-    pub head: String,
+    /// The base to compare with (`diff`); `None` checks HEAD alone (`check`). Parsed
+    /// once, by the binary, where the arguments are read.
+    pub base: Option<ImageRef>,
+    pub head: ImageRef,
     pub policy: Policy,
     pub open: OpenOptions,
     /// The layer cache and progress display the analysis uses.
@@ -95,12 +96,6 @@ fn policy_label(policy: &Policy) -> String {
 /// Why a side's figures are missing: the gate reads the layers whenever a rule
 /// needs them, so only `--manifest-only` or a saved partial report leave a gap.
 fn why_not_measured(req: &Request, missing: &NotMeasured) -> String {
-    let saved = |r: &str| {
-        matches!(
-            crate::source::ImageRef::parse(r),
-            Ok(crate::source::ImageRef::Report(_))
-        )
-    };
     let mut why = Vec::new();
     for (is_base, reference) in [(false, Some(&req.head)), (true, req.base.as_ref())] {
         let Some(reference) = reference else { continue };
@@ -108,7 +103,7 @@ fn why_not_measured(req: &Request, missing: &NotMeasured) -> String {
             continue;
         }
         let side = if is_base { "BASE" } else { "HEAD" };
-        why.push(if saved(reference) {
+        why.push(if reference.is_report() {
             format!("{side} `{reference}` is a report saved from manifests only: save it without --manifest-only")
         } else {
             format!("{side} was read with --manifest-only, which reads no layer: drop it to read the layers")
@@ -159,12 +154,7 @@ fn judge(req: &Request) -> Result<Outcome, GateError> {
     if req.all_platforms {
         return all_platforms(req, read);
     }
-    let refs: Vec<&str> = req
-        .base
-        .iter()
-        .map(String::as_str)
-        .chain([req.head.as_str()])
-        .collect();
+    let refs: Vec<&ImageRef> = req.base.iter().chain([&req.head]).collect();
     let mut reports = load(&refs, &req.open, &req.run, read)?;
     let count = reports.len();
     let head = reports.pop().ok_or(LoadError::Count(count, refs.len()))?;
@@ -335,11 +325,8 @@ fn all_platforms(req: &Request, read: ReadLayers) -> Result<Outcome, GateError> 
         }
     }
     let policy = &req.policy;
-    let parse = |r: &str| ImageRef::parse(r).map_err(LoadError::from);
-    let head_ref = parse(&req.head)?;
-    let base_ref = req.base.as_deref().map(parse).transpose()?;
     let mut wanted = Vec::new();
-    for r in base_ref.iter().chain([&head_ref]) {
+    for r in req.base.iter().chain([&req.head]) {
         wanted.push((r, platforms_of(r, &req.open)?));
     }
     let mut sides = load_platforms(&wanted, &req.open, &req.run, read)?;
@@ -422,7 +409,7 @@ fn all_platforms(req: &Request, read: ReadLayers) -> Result<Outcome, GateError> 
             })? + "\n"
         }
     };
-    let size_kind = base_ref.as_ref().and_then(|_| {
+    let size_kind = req.base.as_ref().and_then(|_| {
         SizeKind::of(
             base.iter()
                 .chain(&head)

@@ -92,24 +92,25 @@ pub fn load_reports(
     } else {
         ReadLayers::Always
     };
-    load(refs, opts, run, read)
+    let parsed: Vec<ImageRef> = refs
+        .iter()
+        .map(|r| ImageRef::parse(r))
+        .collect::<Result<_, _>>()?;
+    let parsed: Vec<&ImageRef> = parsed.iter().collect();
+    load(&parsed, opts, run, read)
 }
 
 /// [`load_reports`] with the choice of when to read the layers. When the storage
 /// forms of the run differ (gzip beside plain or zstd), layers read for it also
 /// get their gzip size estimated, decided from the documents before scanning.
 pub(crate) fn load(
-    refs: &[&str],
+    refs: &[&ImageRef],
     opts: &OpenOptions,
     run: &RunOptions,
     read: ReadLayers,
 ) -> Result<Vec<Report>, LoadError> {
-    let parsed: Vec<ImageRef> = refs
-        .iter()
-        .map(|r| ImageRef::parse(r))
-        .collect::<Result<_, _>>()?;
     let items: Vec<(&ImageRef, Option<&Platform>)> =
-        parsed.iter().map(|r| (r, opts.platform.as_ref())).collect();
+        refs.iter().map(|r| (*r, opts.platform.as_ref())).collect();
     load_items(&items, opts, run, read)
 }
 

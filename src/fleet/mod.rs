@@ -64,8 +64,6 @@ pub enum FleetError {
         present: String,
     },
     #[error(transparent)]
-    Source(#[from] crate::source::SourceError),
-    #[error(transparent)]
     Load(#[from] crate::load::LoadError),
     #[error(transparent)]
     Render(#[from] crate::render::RenderError),

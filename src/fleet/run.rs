@@ -58,10 +58,10 @@ pub enum Selection {
 /// Everything a `platforms` run needs, validated before anything runs.
 #[derive(Debug, Clone)]
 pub struct PlatformsRequest {
-    /// The (multi-arch) image.
-    pub image: String,
+    /// The (multi-arch) image, parsed once by the binary.
+    pub image: ImageRef,
     /// A base compared platform by platform (paired by os/arch/variant).
-    pub base: Option<String>,
+    pub base: Option<ImageRef>,
     pub platforms: Selection,
     /// `platforms.max_ratio`: how far the largest platform may be from the smallest.
     pub parity: Option<ParityRule>,
@@ -221,9 +221,8 @@ fn judge_platforms(req: &PlatformsRequest) -> Result<Outcome, FleetError> {
             command: "platforms",
         });
     }
-    let head_ref = ImageRef::parse(&req.image)?;
-    let base_ref = req.base.as_deref().map(ImageRef::parse).transpose()?;
-    for r in std::iter::once(&head_ref).chain(base_ref.as_ref()) {
+    let (head_ref, base_ref) = (&req.image, req.base.as_ref());
+    for r in std::iter::once(head_ref).chain(base_ref) {
         if r.is_report() {
             return Err(FleetError::NotAnImage {
                 reference: r.to_string(),
@@ -232,15 +231,15 @@ fn judge_platforms(req: &PlatformsRequest) -> Result<Outcome, FleetError> {
     }
     let strict = base_ref.is_none();
     let head_platforms = chosen(
-        platforms_of(&head_ref, &req.open)?,
+        platforms_of(head_ref, &req.open)?,
         &req.platforms,
         strict,
-        &req.image,
+        &head_ref.to_string(),
     )?;
-    let mut wanted = vec![(&head_ref, head_platforms)];
-    if let (Some(r), Some(name)) = (&base_ref, &req.base) {
+    let mut wanted = vec![(head_ref, head_platforms)];
+    if let Some(r) = base_ref {
         let present = platforms_of(r, &req.open)?;
-        wanted.push((r, chosen(present, &req.platforms, false, name)?));
+        wanted.push((r, chosen(present, &req.platforms, false, &r.to_string())?));
     }
     let mut loaded = load_platforms(&wanted, &req.open, &req.run, ReadLayers::Always)?.into_iter();
     let named = |side: Vec<(Platform, crate::report::Report)>| {
@@ -263,7 +262,7 @@ fn judge_platforms(req: &PlatformsRequest) -> Result<Outcome, FleetError> {
             base: *b,
         })
         .collect();
-    let label = req.label.clone().unwrap_or_else(|| req.image.clone());
+    let label = req.label.clone().unwrap_or_else(|| req.image.to_string());
     let view = platforms::parity(
         &label,
         &rows,

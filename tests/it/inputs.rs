@@ -157,3 +157,33 @@ fn output_writes_the_report_to_a_file() {
     assert_eq!(r["schema"], 2);
     assert_eq!(r["totals"]["live_bytes"], 10);
 }
+
+/// A reference that cannot be one is refused where the arguments are read (parsed once,
+/// then carried as it is), with the same one line for every verdict command, exit 2.
+#[test]
+fn bad_references_are_one_line_and_exit_2() {
+    let pr = crate::support::image("app-pr.oci.tar");
+    for (args, shown) in [
+        (vec!["diff", "docker-daemon:", &pr], "\"docker-daemon:\""),
+        (vec!["diff", &pr, ""], "\"\": empty"),
+        (vec!["check", "oci:"], "\"oci:\": no path"),
+        (
+            vec!["check", "docker-daemon:a?b", "--platform", "all"],
+            "\"docker-daemon:a?b\"",
+        ),
+        (vec!["platforms", "docker://"], "\"docker://\""),
+        (
+            vec!["platforms", &pr, "--base", "report:"],
+            "\"report:\": no file",
+        ),
+    ] {
+        let out = run(&args);
+        crate::support::run::assert_code(&out, 2);
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("layergate: invalid image reference {shown}")),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use layergate::fleet::{PlatformsRequest, Selection};
-use layergate::{Exit, Platform};
+use layergate::{Exit, ImageRef, Platform};
 
 use crate::flags::gate::{finish, policy_file};
 use crate::flags::image::registry_options;
@@ -64,17 +64,18 @@ pub fn run(args: &Args) -> Result<Exit> {
                 .collect::<Result<_, _>>()?,
         )
     };
+    let open = layergate::OpenOptions {
+        platform: None,
+        registry: registry_options(args.creds.as_deref(), &args.insecure_registry)?,
+        manifest_only: false,
+    };
     let request = PlatformsRequest {
-        image: args.image.clone(),
-        base: args.base.clone(),
+        image: ImageRef::parse(&args.image)?,
+        base: args.base.as_deref().map(ImageRef::parse).transpose()?,
         platforms,
         parity,
         label: args.label.clone(),
-        open: layergate::OpenOptions {
-            platform: None,
-            registry: registry_options(args.creds.as_deref(), &args.insecure_registry)?,
-            manifest_only: false,
-        },
+        open,
         run: crate::flags::run::run_options(&args.cache, &args.progress),
         format: args.out.format.into(),
         key: args.publish.comment_key.clone(),

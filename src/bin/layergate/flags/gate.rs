@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use layergate::publish::Publication;
-use layergate::{Exit, Outcome, Policy, PolicyError, Request, Template};
+use layergate::{Exit, ImageRef, Outcome, Policy, PolicyError, Request, Template};
 
 use super::image::ImageArgs;
 use super::output::{write_output, OutputArgs};
@@ -94,11 +94,15 @@ fn run(
                 })
         })
         .transpose()?;
+    let open = image_args.gate_open_options()?;
+    // Each reference parsed once, here; the library takes the parsed form.
+    let base = base.as_deref().map(ImageRef::parse).transpose()?;
+    let head = ImageRef::parse(&head)?;
     let request = Request {
         base,
         head,
         policy,
-        open: image_args.gate_open_options()?,
+        open,
         all_platforms: image_args.all_platforms(),
         run: image_args.run_options(),
         format: out.format.into(),
