@@ -64,25 +64,40 @@ pub enum GateError {
     OnePlatform { option: &'static str },
 }
 
-/// `diff --format json`: the comparison plus the findings and the verdict.
+/// Every `--format json` verdict document: the schema, which layergate wrote it
+/// (`merge` refuses other versions) and the run's label, then the document's own
+/// fields (`DiffJson`, `CheckJson`, `PlatformsJson`), flattened in after them.
 #[derive(Serialize)]
-struct DiffJson<'a> {
+struct Envelope<'a, T> {
     schema: u32,
-    /// Which layergate wrote this (`merge` refuses other versions).
     layergate: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     label: Option<&'a str>,
+    #[serde(flatten)]
+    body: T,
+}
+
+/// The verdict document `body` in its envelope, pretty-printed.
+fn json_document<T: Serialize>(req: &Request, body: T) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&Envelope {
+        schema: crate::compare::SCHEMA,
+        layergate: env!("CARGO_PKG_VERSION"),
+        label: req.label.as_deref(),
+        body,
+    })
+}
+
+/// `diff --format json`: the comparison plus the findings and the verdict.
+#[derive(Serialize)]
+struct DiffJson<'a> {
     verdict: &'a Verdict,
     findings: &'a [Finding],
     comparison: &'a Comparison,
 }
 
+/// `check --format json`: the image, the findings, the verdict and its totals.
 #[derive(Serialize)]
 struct CheckJson<'a> {
-    schema: u32,
-    layergate: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    label: Option<&'a str>,
     image: &'a crate::report::ImageInfo,
     verdict: &'a Verdict,
     findings: &'a [Finding],
@@ -200,14 +215,14 @@ fn judge(req: &Request) -> Result<Outcome, GateError> {
                 || render::diff_text(&view),
                 html.as_ref(),
                 || {
-                    serde_json::to_string_pretty(&DiffJson {
-                        schema: crate::compare::SCHEMA,
-                        layergate: env!("CARGO_PKG_VERSION"),
-                        label: req.label.as_deref(),
-                        verdict: &verdict,
-                        findings: &findings,
-                        comparison,
-                    })
+                    json_document(
+                        req,
+                        DiffJson {
+                            verdict: &verdict,
+                            findings: &findings,
+                            comparison,
+                        },
+                    )
                 },
             )?;
             (markdown, body, html)
@@ -224,15 +239,15 @@ fn judge(req: &Request) -> Result<Outcome, GateError> {
                 || render::check_text(&view),
                 html.as_ref(),
                 || {
-                    serde_json::to_string_pretty(&CheckJson {
-                        schema: crate::compare::SCHEMA,
-                        layergate: env!("CARGO_PKG_VERSION"),
-                        label: req.label.as_deref(),
-                        image: &head.image,
-                        verdict: &verdict,
-                        findings: &findings,
-                        totals: &head.totals,
-                    })
+                    json_document(
+                        req,
+                        CheckJson {
+                            image: &head.image,
+                            verdict: &verdict,
+                            findings: &findings,
+                            totals: &head.totals,
+                        },
+                    )
                 },
             )?;
             (markdown, body, html)
@@ -272,10 +287,6 @@ fn fix_section(markdown: String, head: &crate::report::Report, req: &Request) ->
 /// each platform's own verdict with its comparison (or, checked alone, its totals).
 #[derive(Serialize)]
 struct PlatformsJson<'a> {
-    schema: u32,
-    layergate: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    label: Option<&'a str>,
     verdict: &'a Verdict,
     /// Every platform's findings, each message prefixed with its platform.
     findings: &'a [Finding],
@@ -397,16 +408,16 @@ fn all_platforms(req: &Request, read: ReadLayers) -> Result<Outcome, GateError> 
                     }
                 })
                 .collect();
-            serde_json::to_string_pretty(&PlatformsJson {
-                schema: crate::compare::SCHEMA,
-                layergate: env!("CARGO_PKG_VERSION"),
-                label: req.label.as_deref(),
-                verdict: &view.verdict,
-                findings: &merged.findings,
-                platforms,
-                only_base: &view.only_base,
-                only_head: &view.only_head,
-            })? + "\n"
+            json_document(
+                req,
+                PlatformsJson {
+                    verdict: &view.verdict,
+                    findings: &merged.findings,
+                    platforms,
+                    only_base: &view.only_base,
+                    only_head: &view.only_head,
+                },
+            )? + "\n"
         }
     };
     let size_kind = req.base.as_ref().and_then(|_| {

@@ -46,6 +46,18 @@ fn files(n: u64) -> String {
     }
 }
 
+/// "L2 rewrites 3 files of L1 with new content: 4 MiB stored twice": the title of
+/// an upper layer storing a lower layer's files a second time.
+fn again(p: &Part, verb: &str, how: &str, tail: &str) -> String {
+    format!(
+        "L{} {verb} {} of L{} {how}: {} {tail}",
+        p.upper,
+        files(p.files),
+        p.lower,
+        human_bytes(p.bytes)
+    )
+}
+
 fn cleanup(cmds: &Commands, p: &Part) -> Advice {
     let (lo, up) = (cmds.label(p.lower), cmds.label(p.upper));
     let title = format!(
@@ -78,12 +90,11 @@ fn cleanup(cmds: &Commands, p: &Part) -> Advice {
 
 fn attribute_only(cmds: &Commands, p: &Part) -> Advice {
     let (lo, up) = (cmds.label(p.lower), cmds.label(p.upper));
-    let title = format!(
-        "L{} stores {} of L{} again with the same content (chmod/chown/touch): {} twice",
-        p.upper,
-        files(p.files),
-        p.lower,
-        human_bytes(p.bytes)
+    let title = again(
+        p,
+        "stores",
+        "again with the same content (chmod/chown/touch)",
+        "twice",
     );
     let suggestion = match cmds.step(p.lower) {
         Step::Copy | Step::Add => format!(
@@ -106,13 +117,7 @@ fn attribute_only(cmds: &Commands, p: &Part) -> Advice {
 
 fn rewrite(cmds: &Commands, p: &Part) -> Advice {
     let (lo, up) = (cmds.label(p.lower), cmds.label(p.upper));
-    let title = format!(
-        "L{} rewrites {} of L{} with new content: {} stored twice",
-        p.upper,
-        files(p.files),
-        p.lower,
-        human_bytes(p.bytes)
-    );
+    let title = again(p, "rewrites", "with new content", "stored twice");
     let suggestion = match cmds.step(p.lower) {
         Step::Copy | Step::Add => format!(
             "{up} changes files that {lo} copied. Produce the final files before they are \

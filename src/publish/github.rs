@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::comment_on::Rule;
-use super::http::{header_pairs, next_link, with_retries, Answer};
+use super::http::{next_link, one_line, with_retries, Answer};
 use super::target::GitHub;
 use super::{CommentOutcome, Env, Forge, Marker, PublishError};
 use crate::retry::RetryPolicy;
@@ -298,18 +298,13 @@ impl Client {
                 _ => self.octo._get(path).await,
             }
             .map_err(|e| one_line(&e))?;
-            let status = response.status().as_u16();
-            let headers = header_pairs(response.headers());
-            let body = self
+            let mut answer = Answer::head(response.status(), response.headers());
+            answer.body = self
                 .octo
                 .body_to_string(response)
                 .await
                 .map_err(|e| one_line(&e))?;
-            Ok(Answer {
-                status,
-                headers,
-                body,
-            })
+            Ok(answer)
         })
         .await
     }
@@ -320,26 +315,16 @@ impl Client {
         url: &str,
         answer: Answer,
     ) -> Result<T, PublishError> {
-        if !answer.is_success() {
-            let hint = match answer.status {
+        answer.json(method, url, |status| {
+            match status {
                 401 => "; the token is invalid or expired",
                 404 => {
                     "; the repository or pull request does not exist, or the token cannot see it"
                 }
                 422 => "; GitHub rejected the comment",
                 _ => "",
-            };
-            return Err(PublishError::Status {
-                method,
-                url: url.to_string(),
-                status: answer.status,
-                message: answer.message(),
-                hint: hint.into(),
-            });
-        }
-        serde_json::from_str(&answer.body).map_err(|e| PublishError::Answer {
-            url: url.to_string(),
-            reason: e.to_string(),
+            }
+            .into()
         })
     }
 }
@@ -352,19 +337,6 @@ fn origin_of(api: &str) -> String {
     // Paths are sent relative to the base URI and octocrab keeps the base path, so the
     // origin for our own URLs includes it.
     format!("{scheme}://{authority}{base_path}")
-}
-
-/// octocrab's errors can span lines; ours never do. They never contain the token:
-/// octocrab keeps it in a `SecretString` and marks the header sensitive. With
-/// RUST_BACKTRACE set (some CI images set it), octocrab appends a captured backtrace
-/// after "Found at": that is cut, the warning stays one line.
-fn one_line(e: &dyn std::fmt::Display) -> String {
-    let text = e.to_string();
-    let text = match text.find("Found at") {
-        Some(at) if at > 0 => &text[..at],
-        _ => &text[..],
-    };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Over-long bodies are cut at a line boundary with a note, keeping the marker

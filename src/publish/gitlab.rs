@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::comment_on::Rule;
-use super::http::{header_pairs, next_link, with_retries, Answer};
+use super::http::{next_link, one_line, with_retries, Answer};
 use super::target::{gitlab_token_hint, GitLab};
 use super::{CommentOutcome, Env, Forge, Marker, PublishError};
 use crate::retry::RetryPolicy;
@@ -281,17 +281,12 @@ impl Client {
                 req = req.json(p);
             }
             let response = req.send().await.map_err(|e| one_line(&e.without_url()))?;
-            let status = response.status().as_u16();
-            let headers = header_pairs(response.headers());
-            let body = response
+            let mut answer = Answer::head(response.status(), response.headers());
+            answer.body = response
                 .text()
                 .await
                 .map_err(|e| one_line(&e.without_url()))?;
-            Ok(Answer {
-                status,
-                headers,
-                body,
-            })
+            Ok(answer)
         })
         .await
     }
@@ -302,24 +297,10 @@ pub(crate) fn expect_json<T: serde::de::DeserializeOwned>(
     url: &str,
     answer: Answer,
 ) -> Result<T, PublishError> {
-    if !answer.is_success() {
-        let hint = match answer.status {
-            401 => format!("; the token is invalid or expired: {}", gitlab_token_hint()),
-            404 => "; the project or merge request does not exist, or the token cannot see it"
-                .to_string(),
-            _ => String::new(),
-        };
-        return Err(PublishError::Status {
-            method,
-            url: url.to_string(),
-            status: answer.status,
-            message: answer.message(),
-            hint,
-        });
-    }
-    serde_json::from_str(&answer.body).map_err(|e| PublishError::Answer {
-        url: url.to_string(),
-        reason: e.to_string(),
+    answer.json(method, url, |status| match status {
+        401 => format!("; the token is invalid or expired: {}", gitlab_token_hint()),
+        404 => "; the project or merge request does not exist, or the token cannot see it".into(),
+        _ => String::new(),
     })
 }
 
@@ -327,13 +308,6 @@ fn origin_of(api: &str) -> String {
     let (scheme, rest) = api.split_once("://").unwrap_or(("https", api));
     let authority = rest.split('/').next().unwrap_or(rest);
     format!("{scheme}://{authority}")
-}
-
-fn one_line(e: &dyn std::fmt::Display) -> String {
-    e.to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

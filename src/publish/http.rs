@@ -19,6 +19,20 @@ pub(crate) struct Answer {
     pub body: String,
 }
 
+/// An HTTP client's error on one line (they can span lines; ours never do). They
+/// never contain a token: octocrab keeps it in a `SecretString` and marks the header
+/// sensitive, and reqwest's URL is dropped by the caller. With RUST_BACKTRACE set
+/// (some CI images set it), octocrab appends a captured backtrace after "Found at":
+/// that is cut, the warning stays one line.
+pub(crate) fn one_line(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    let text = match text.find("Found at") {
+        Some(at) if at > 0 => &text[..at],
+        _ => &text[..],
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Header pairs with lower-case names, as [`Answer`] keeps them; values that are
 /// not UTF-8 are kept lossily (they are only read for retry hints).
 pub(crate) fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
@@ -34,6 +48,38 @@ pub(crate) fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
 }
 
 impl Answer {
+    /// A response's status and headers; its body is read after (and set).
+    pub(super) fn head(status: http::StatusCode, headers: &http::HeaderMap) -> Answer {
+        Answer {
+            status: status.as_u16(),
+            headers: header_pairs(headers),
+            body: String::new(),
+        }
+    }
+
+    /// The body as JSON when the status says success; otherwise the status as the
+    /// error, with the forge's `hint` for it (what a 401 or 404 means there).
+    pub(super) fn json<T: serde::de::DeserializeOwned>(
+        self,
+        method: &'static str,
+        url: &str,
+        hint: impl FnOnce(u16) -> String,
+    ) -> Result<T, PublishError> {
+        if !self.is_success() {
+            return Err(PublishError::Status {
+                method,
+                url: url.to_string(),
+                status: self.status,
+                message: self.message(),
+                hint: hint(self.status),
+            });
+        }
+        serde_json::from_str(&self.body).map_err(|e| PublishError::Answer {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
     pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -12,8 +12,6 @@
 //! once (a chain that loops or reuses a page stops there), and a data item is
 //! assembled only from bytes the pages hold.
 
-use std::fmt;
-
 const HASH_MAGIC: u32 = 0x0006_1561;
 const PAGE_HEADER: usize = 26;
 // Page types.
@@ -25,21 +23,14 @@ const P_HASH: u8 = 13;
 const H_KEYDATA: u8 = 1;
 const H_OFFPAGE: u8 = 3;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BdbError {
+    #[error("not a Berkeley DB hash database")]
     NotHash,
+    #[error("unsupported page size {0}")]
     PageSize(u32),
+    #[error("encrypted Berkeley DB")]
     Encrypted,
-}
-
-impl fmt::Display for BdbError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BdbError::NotHash => write!(f, "not a Berkeley DB hash database"),
-            BdbError::PageSize(n) => write!(f, "unsupported page size {n}"),
-            BdbError::Encrypted => write!(f, "encrypted Berkeley DB"),
-        }
-    }
 }
 
 #[derive(Debug, Default)]

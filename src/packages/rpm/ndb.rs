@@ -9,8 +9,6 @@
 //! Bounded: the slot pages must lie in the file, every blob must lie inside
 //! its slot's blocks and the file; a bad slot costs that package only.
 
-use std::fmt;
-
 const MAGIC: u32 = u32::from_le_bytes(*b"RpmP");
 const SLOT_MAGIC: u32 = u32::from_le_bytes(*b"Slot");
 const BLOB_MAGIC: u32 = u32::from_le_bytes(*b"BlbS");
@@ -19,21 +17,12 @@ const SLOT: usize = 16;
 const BLOCK: usize = 16;
 const BLOB_HEAD: usize = 16;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NdbError {
+    #[error("not an rpm ndb Packages.db")]
     NotNdb,
+    #[error("claims {0} slot pages, more than the file holds")]
     SlotPages(u32),
-}
-
-impl fmt::Display for NdbError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NdbError::NotNdb => write!(f, "not an rpm ndb Packages.db"),
-            NdbError::SlotPages(n) => {
-                write!(f, "claims {n} slot pages, more than the file holds")
-            }
-        }
-    }
 }
 
 #[derive(Debug, Default)]
