@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::lines::{tag, Flavour, Shown, Suggestion};
 use super::{Placed, Request};
 use crate::publish::github::{Client, AUTHOR_ENV};
-use crate::publish::http::next_link;
+use crate::publish::http::{every_page, next_link};
 use crate::publish::target::GitHub;
 use crate::publish::{Env, PublishError};
 
@@ -49,9 +49,6 @@ struct Review {
     #[serde(default)]
     html_url: String,
 }
-
-/// Pages walked at most (100 items each).
-const MAX_PAGES: usize = 30;
 
 pub(crate) async fn place(
     gh: &GitHub,
@@ -226,24 +223,17 @@ async fn pages<T: serde::de::DeserializeOwned>(
     client: &Client,
     first: &str,
 ) -> Result<Vec<T>, PublishError> {
-    let mut out = Vec::new();
-    let mut next = Some(first.to_string());
-    let mut n = 0;
-    while let Some(path) = next.take() {
-        n += 1;
+    every_page(first, |path, more| async move {
         let answer = client.send_json("GET", &path, None).await?;
         let link = answer.header("link").map(str::to_string);
         let items: Vec<T> = client.expect_json("GET", &client.url_of(&path), answer)?;
-        out.extend(items);
-        if n < MAX_PAGES {
-            next = link
-                .as_deref()
-                .and_then(next_link)
-                .map(|u| client.relative(&u))
-                .transpose()?;
-        }
-    }
-    Ok(out)
+        let next = match link.as_deref().and_then(next_link) {
+            Some(u) if more => Some(client.relative(&u)?),
+            _ => None,
+        };
+        Ok((items, next))
+    })
+    .await
 }
 
 /// Why suggestions were left out: lines the diff does not show, lines it shows with

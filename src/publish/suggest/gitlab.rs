@@ -13,6 +13,7 @@ use super::github::why_left;
 use super::lines::{tag, Flavour, Shown, Suggestion};
 use super::{Placed, Request};
 use crate::publish::gitlab::{expect_json, next_page, Client};
+use crate::publish::http::every_page;
 use crate::publish::target::GitLab;
 use crate::publish::{Env, PublishError};
 
@@ -53,9 +54,6 @@ struct Note {
 struct Author {
     username: String,
 }
-
-/// Pages walked at most (100 items each).
-const MAX_PAGES: usize = 30;
 
 pub(crate) async fn place(
     gl: &GitLab,
@@ -217,20 +215,17 @@ async fn pages<T: serde::de::DeserializeOwned>(
     client: &Client,
     first: &str,
 ) -> Result<Vec<T>, PublishError> {
-    let mut out = Vec::new();
-    let mut next = Some(first.to_string());
-    let mut n = 0;
-    while let Some(url) = next.take() {
-        n += 1;
+    every_page(first, |url, more| async move {
         let answer = client
             .send_json(reqwest::Method::GET, "GET", &url, None)
             .await?;
         let following = next_page(&answer, &url);
         let items: Vec<T> = expect_json("GET", &url, answer)?;
-        out.extend(items);
-        if n < MAX_PAGES {
-            next = following.map(|u| client.same_origin(u)).transpose()?;
-        }
-    }
-    Ok(out)
+        let next = match following {
+            Some(u) if more => Some(client.same_origin(u)?),
+            _ => None,
+        };
+        Ok((items, next))
+    })
+    .await
 }
