@@ -103,22 +103,15 @@ pub(super) fn evaluate(
             .take(3)
             .map(|(path, b, how)| format!("{path} ({}, {how})", human_bytes(*b)))
             .collect();
-        out.push(Finding {
-            code: FindingCode::ForbiddenPath,
-            severity: rule.severity,
-            message: format!(
-                "{} forbidden path(s) match `{}`, {}: {}{}",
-                hits.len(),
-                rule.path.glob,
-                human_bytes(bytes),
-                examples.join("; "),
-                if hits.len() > 3 { "; …" } else { "" }
-            ),
-            value: bytes as f64,
-            limit: 0.0,
-            unit: Unit::Bytes,
-            path: Some(rule.path.glob.clone()),
-        });
+        out.push(Finding::forbidden(
+            FindingCode::ForbiddenPath,
+            rule.severity,
+            "path",
+            &rule.path.glob,
+            hits.len(),
+            bytes,
+            &examples,
+        ));
     }
     for b in &p.budgets {
         let bytes = saturating_sum(

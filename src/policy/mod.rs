@@ -336,6 +336,35 @@ pub struct Finding {
     pub path: Option<String>,
 }
 
+impl Finding {
+    /// A forbid rule's finding: `count` matches of `glob` (paths or packages, `what`)
+    /// holding `bytes`; `shown` are the first three, and the message says if more.
+    fn forbidden(
+        code: FindingCode,
+        severity: Severity,
+        what: &str,
+        glob: &str,
+        count: usize,
+        bytes: u64,
+        shown: &[String],
+    ) -> Finding {
+        Finding {
+            code,
+            severity,
+            message: format!(
+                "{count} forbidden {what}(s) match `{glob}`, {}: {}{}",
+                crate::human::human_bytes(bytes),
+                shown.join("; "),
+                if count > 3 { "; …" } else { "" }
+            ),
+            value: bytes as f64,
+            limit: 0.0,
+            unit: Unit::Bytes,
+            path: Some(glob.to_string()),
+        }
+    }
+}
+
 /// A rule that cannot be judged: the figure it needs was not measured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Missing {

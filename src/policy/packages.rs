@@ -214,22 +214,15 @@ pub(super) fn evaluate(
                 )
             })
             .collect();
-        out.push(Finding {
-            code: FindingCode::ForbiddenPackage,
-            severity: rule.severity,
-            message: format!(
-                "{} forbidden package(s) match `{}`, {}: {}{}",
-                hits.len(),
-                rule.name.glob,
-                human_bytes(bytes),
-                shown.join("; "),
-                if hits.len() > 3 { "; …" } else { "" }
-            ),
-            value: bytes as f64,
-            limit: 0.0,
-            unit: Unit::Bytes,
-            path: Some(rule.name.glob.clone()),
-        });
+        out.push(Finding::forbidden(
+            FindingCode::ForbiddenPackage,
+            rule.severity,
+            "package",
+            &rule.name.glob,
+            hits.len(),
+            bytes,
+            &shown,
+        ));
     }
     for rule in &rules.budgets {
         for p in head
