@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::human::{human_bytes, layer_list};
 use crate::report::{AdviceCode, Report};
 
-use super::{severity_for, Advice, Commands};
+use super::{Advice, Commands};
 
 /// Which tool a cache location belongs to: decides the fix, and which hadolint rule
 /// `hygiene` may attach.
@@ -122,19 +122,14 @@ pub(crate) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
             f.layers.sort_unstable();
             let by = layer_list(&f.layers);
             Advice {
-                code: AdviceCode::CacheLeftBehind,
-                severity: severity_for(f.bytes),
                 title: format!(
                     "{loc} holds {} in {} files left by {by}",
                     human_bytes(f.bytes),
                     f.files
                 ),
-                layers: f.layers.iter().map(|&l| cmds.layer(l)).collect(),
                 suggestion: fix(f.tool, &loc),
                 paths: vec![loc],
-                bytes: f.bytes,
-                files: f.files,
-                hadolint: None,
+                ..cmds.item(AdviceCode::CacheLeftBehind, &f.layers, f.bytes, f.files)
             }
         })
         .collect()

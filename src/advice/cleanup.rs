@@ -10,7 +10,7 @@ use crate::human::human_bytes;
 use crate::report::{AdviceCode, DuplicateKind};
 
 use super::pairs::Part;
-use super::{merge, severity_for, Advice, Commands, Step};
+use super::{merge, Advice, Commands, Step};
 
 pub(super) fn advise(cmds: &Commands, parts: &[Part]) -> Vec<Advice> {
     parts
@@ -26,15 +26,10 @@ pub(super) fn advise(cmds: &Commands, parts: &[Part]) -> Vec<Advice> {
 
 fn item(code: AdviceCode, cmds: &Commands, p: &Part, title: String, suggestion: String) -> Advice {
     Advice {
-        code,
-        severity: severity_for(p.bytes),
         title,
-        layers: vec![cmds.layer(p.lower), cmds.layer(p.upper)],
         paths: p.paths.iter().map(|f| f.path.clone()).collect(),
-        bytes: p.bytes,
-        files: p.files,
         suggestion,
-        hadolint: None,
+        ..cmds.item(code, &[p.lower, p.upper], p.bytes, p.files)
     }
 }
 

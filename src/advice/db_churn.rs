@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::human::{human_bytes, layer_list};
 use crate::report::{AdviceCode, DuplicateKind, Report};
 
-use super::{severity_for, Advice, Commands};
+use super::{Advice, Commands};
 
 /// The package manager whose database `path` belongs to.
 fn manager(path: &str) -> Option<&'static str> {
@@ -66,19 +66,14 @@ pub(super) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
             c.layers.dedup();
             let list = layer_list(&c.layers);
             Advice {
-                code: AdviceCode::PackageDbChurn,
-                severity: severity_for(c.bytes),
                 title: format!(
                     "{m}'s package database is written again by {} layers ({list}): {} of dead copies",
                     c.layers.len(),
                     human_bytes(c.bytes)
                 ),
-                layers: c.layers.iter().map(|&l| cmds.layer(l)).collect(),
-                paths: c.paths,
-                bytes: c.bytes,
-                files: c.copies,
                 suggestion: fix(m),
-                hadolint: None,
+                paths: c.paths,
+                ..cmds.item(AdviceCode::PackageDbChurn, &c.layers, c.bytes, c.copies)
             }
         })
         .collect()

@@ -38,7 +38,7 @@ pub use dockerfile::locate;
 pub(crate) use download::{add_download, run_download};
 
 pub(crate) use crate::report::advice::{Advice, AdviceLayer, Severity};
-use crate::report::Report;
+use crate::report::{AdviceCode, Report};
 
 /// One mebibyte: the unit every threshold here is expressed in.
 pub(crate) const MIB: u64 = 1 << 20;
@@ -123,6 +123,28 @@ impl Commands {
             index,
             created_by: self.raw.get(index).cloned().flatten(),
             line: None,
+        }
+    }
+
+    /// An item on `layers` that saves `bytes` in `files`, as severe as its bytes
+    /// make it; its title, suggestion and paths are the caller's to fill in.
+    pub(crate) fn item(
+        &self,
+        code: AdviceCode,
+        layers: &[usize],
+        bytes: u64,
+        files: u64,
+    ) -> Advice {
+        Advice {
+            code,
+            severity: severity_for(bytes),
+            title: String::new(),
+            layers: layers.iter().map(|&l| self.layer(l)).collect(),
+            paths: Vec::new(),
+            bytes,
+            files,
+            suggestion: String::new(),
+            hadolint: None,
         }
     }
 
