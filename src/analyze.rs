@@ -409,7 +409,7 @@ pub(crate) fn manifest_only(image: &ResolvedImage) -> Report {
             compressed_bytes: l.size.unwrap_or(0),
         })
         .collect();
-    report::manifest_only(image.info.clone(), image.history(), &layers)
+    report::manifest_only(image.info.clone(), image.history(), layers)
 }
 
 /// Tells the progress observer how much of a blob was read, in steps of at

@@ -16,7 +16,7 @@ use crate::advice::{parse_command, Step};
 use crate::report::{Advice, AdviceCode, DuplicateKind};
 
 use super::doc::{add_copy_flag, CopyArgs, RunText};
-use super::script::{remove_units, scan, words};
+use super::script::{remove_units, scan, words, Scan};
 use super::{shell_word, Ctx, BUILDKIT_NOTE_MARK};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,15 @@ struct Cmd {
 }
 
 impl Cmd {
+    /// The script's rm/chmod/chown commands whose targets can be known.
+    fn all(run: &RunText, sc: &Scan) -> Vec<Cmd> {
+        sc.units
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Cmd::read(i, &run.script[s.start..s.end]))
+            .collect()
+    }
+
     fn read(unit: usize, text: &str) -> Option<Cmd> {
         // Variables, redirections, substitutions and pipes make the targets unknowable.
         if text.contains(['$', '`', '|', '>', '<', ';', '&', '(']) {
@@ -222,12 +231,7 @@ fn upper_group(cx: &mut Ctx<'_>, up: usize, group: &[&Advice]) {
         }
     };
     let (run, sc) = upper;
-    let cmds: Vec<Cmd> = sc
-        .units
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| Cmd::read(i, &run.script[s.start..s.end]))
-        .collect();
+    let cmds = Cmd::all(&run, &sc);
 
     // Which (command, target) pairs each item needs.
     let mut accepted: Vec<Claimed<'_>> = Vec::new();
@@ -667,13 +671,7 @@ fn carries_already(cx: &Ctx<'_>, a: &Advice, d: Dest) -> bool {
                 return false;
             };
             let sc = scan(&run.script, run.heredoc);
-            let cmds: Vec<Cmd> = sc
-                .units
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| Cmd::read(i, &run.script[s.start..s.end]))
-                .collect();
-            claim(cx, a, d, &cmds).is_ok()
+            claim(cx, a, d, &Cmd::all(&run, &sc)).is_ok()
         }
     }
 }

@@ -95,6 +95,16 @@ pub struct Proof {
     pub content_differing: usize,
 }
 
+/// One build: `file` in `context`, tagged `tag`; `needs_buildkit` when the file uses
+/// what only BuildKit builds (heredocs, `--chmod` on COPY).
+#[derive(Clone, Copy)]
+struct Build<'a> {
+    file: &'a Path,
+    context: &'a Path,
+    tag: &'a str,
+    needs_buildkit: bool,
+}
+
 impl Proof {
     /// One line for the terminal.
     pub fn summary(&self) -> String {
@@ -199,7 +209,12 @@ pub fn prove(request: &Request, open: &OpenOptions) -> Result<Proof, ProveError>
     let mut refs: Vec<String> = Vec::new();
     let mut result = Ok(());
     for (which, path, _) in &files {
-        match builder.build(path, &request.context, &tag(which), request.needs_buildkit) {
+        match builder.build(&Build {
+            file: path,
+            context: &request.context,
+            tag: &tag(which),
+            needs_buildkit: request.needs_buildkit,
+        }) {
             Ok(reference) => {
                 built.push(tag(which));
                 refs.push(reference);
@@ -341,17 +356,12 @@ impl<'a> Builder<'a> {
     }
 
     /// Builds `file` in `context` as `tag`; the reference layergate reads it back by.
-    fn build(
-        &mut self,
-        file: &Path,
-        context: &Path,
-        tag: &str,
-        needs_buildkit: bool,
-    ) -> Result<String, String> {
+    fn build(&mut self, job: &Build<'_>) -> Result<String, String> {
+        let Build {
+            file, context, tag, ..
+        } = *job;
         match self.engine {
-            Engine::Docker | Engine::DockerLegacy => {
-                self.docker_build(file, context, tag, needs_buildkit)
-            }
+            Engine::Docker | Engine::DockerLegacy => self.docker_build(job),
             Engine::Podman => {
                 run(build_command(
                     "podman",
@@ -382,13 +392,13 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn docker_build(
-        &mut self,
-        file: &Path,
-        context: &Path,
-        tag: &str,
-        needs_buildkit: bool,
-    ) -> Result<String, String> {
+    fn docker_build(&mut self, job: &Build<'_>) -> Result<String, String> {
+        let Build {
+            file,
+            context,
+            tag,
+            needs_buildkit,
+        } = *job;
         let attempt = |cli: &Path, buildkit: bool| {
             let mut cmd = Command::new(cli);
             cmd.env("DOCKER_BUILDKIT", if buildkit { "1" } else { "0" })

@@ -115,23 +115,15 @@ pub struct LayerReport {
 impl LayerReport {
     /// A layer known only from its manifest and config: every figure that needs its
     /// contents is not measured.
-    pub(crate) fn described(
-        index: usize,
-        digest: String,
-        diff_id: String,
-        media_type: String,
-        compression: Compression,
-        created_by: Option<String>,
-        compressed_bytes: u64,
-    ) -> LayerReport {
+    pub(crate) fn described(index: usize, layer: DescribedLayer) -> LayerReport {
         LayerReport {
             index,
-            digest,
-            diff_id,
-            media_type,
-            compression,
-            created_by,
-            compressed_bytes,
+            digest: layer.digest,
+            diff_id: layer.diff_id,
+            media_type: layer.media_type,
+            compression: layer.compression,
+            created_by: layer.created_by,
+            compressed_bytes: layer.compressed_bytes,
             estimated_gzip_bytes: None,
             uncompressed_bytes: None,
             tar_bytes: None,
@@ -253,15 +245,17 @@ impl Report {
         t.files = None;
         t.same_content_bytes = None;
         for l in &mut self.layers {
-            *l = LayerReport::described(
-                l.index,
-                l.digest.clone(),
-                l.diff_id.clone(),
-                l.media_type.clone(),
-                l.compression,
-                l.created_by.clone(),
-                l.compressed_bytes,
-            );
+            // Only what the manifest and config say is kept; every figure read from
+            // the contents goes back to "not measured".
+            let layer = DescribedLayer {
+                digest: std::mem::take(&mut l.digest),
+                diff_id: std::mem::take(&mut l.diff_id),
+                media_type: std::mem::take(&mut l.media_type),
+                compression: l.compression,
+                created_by: l.created_by.take(),
+                compressed_bytes: l.compressed_bytes,
+            };
+            *l = LayerReport::described(l.index, layer);
         }
     }
 }

@@ -20,30 +20,20 @@ pub(crate) struct DescribedLayer {
 pub(crate) fn manifest_only(
     mut image: ImageInfo,
     history: Vec<History>,
-    layers: &[DescribedLayer],
+    layers: Vec<DescribedLayer>,
 ) -> Report {
     image.partial = true;
     let layer_reports: Vec<LayerReport> = layers
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(index, l)| {
-            LayerReport::described(
-                index,
-                l.digest.clone(),
-                l.diff_id.clone(),
-                l.media_type.clone(),
-                l.compression,
-                l.created_by.clone(),
-                l.compressed_bytes,
-            )
-        })
+        .map(|(index, l)| LayerReport::described(index, l))
         .collect();
     Report {
         schema: SCHEMA,
         image,
         totals: Totals {
-            layers: layers.len() as u64,
-            compressed_bytes: layers.iter().map(|l| l.compressed_bytes).sum(),
+            layers: layer_reports.len() as u64,
+            compressed_bytes: layer_reports.iter().map(|l| l.compressed_bytes).sum(),
             uncompressed_bytes: None,
             live_bytes: None,
             wasted_bytes: None,
@@ -80,7 +70,7 @@ mod tests {
             created_by: Some("RUN x".into()),
             compressed_bytes: n,
         };
-        let r = manifest_only(ImageInfo::default(), Vec::new(), &[layer(10), layer(32)]);
+        let r = manifest_only(ImageInfo::default(), Vec::new(), vec![layer(10), layer(32)]);
         assert!(r.image.partial);
         assert_eq!(r.totals.compressed_bytes, 42);
         assert_eq!(r.totals.layers, 2);
