@@ -212,6 +212,29 @@ pub(crate) fn next_link(link: &str) -> Option<String> {
     })
 }
 
+/// Pages of a list walked at most (100 items each): a bound on what a hostile or
+/// broken API can make a run fetch.
+pub(crate) const MAX_PAGES: usize = 30;
+
+/// Every item of a paginated list, from `first` on: `fetch(url, more)` gets one page
+/// and, when `more` (fewer than [`MAX_PAGES`] fetched), the URL of the next one.
+pub(crate) async fn every_page<T, F, Fut>(first: &str, mut fetch: F) -> Result<Vec<T>, PublishError>
+where
+    F: FnMut(String, bool) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), PublishError>>,
+{
+    let mut out = Vec::new();
+    let mut next = Some(first.to_string());
+    let mut n = 0;
+    while let Some(url) = next.take() {
+        n += 1;
+        let (items, following) = fetch(url, n < MAX_PAGES).await?;
+        out.extend(items);
+        next = following.filter(|_| n < MAX_PAGES);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,27 +297,4 @@ mod tests {
         a.body = r#"{"message":"Validation\nFailed","errors":[]}"#.into();
         assert_eq!(a.message(), "Validation Failed");
     }
-}
-
-/// Pages of a list walked at most (100 items each): a bound on what a hostile or
-/// broken API can make a run fetch.
-pub(crate) const MAX_PAGES: usize = 30;
-
-/// Every item of a paginated list, from `first` on: `fetch(url, more)` gets one page
-/// and, when `more` (fewer than [`MAX_PAGES`] fetched), the URL of the next one.
-pub(crate) async fn every_page<T, F, Fut>(first: &str, mut fetch: F) -> Result<Vec<T>, PublishError>
-where
-    F: FnMut(String, bool) -> Fut,
-    Fut: Future<Output = Result<(Vec<T>, Option<String>), PublishError>>,
-{
-    let mut out = Vec::new();
-    let mut next = Some(first.to_string());
-    let mut n = 0;
-    while let Some(url) = next.take() {
-        n += 1;
-        let (items, following) = fetch(url, n < MAX_PAGES).await?;
-        out.extend(items);
-        next = following.filter(|_| n < MAX_PAGES);
-    }
-    Ok(out)
 }
