@@ -22,6 +22,7 @@ mod cache;
 pub mod cache_key;
 mod compare;
 mod dockerfile;
+mod environment;
 mod fix;
 pub mod fleet;
 mod gate;
@@ -40,7 +41,6 @@ mod render;
 mod report;
 mod retry;
 mod scan;
-mod setting;
 mod source;
 mod write;
 
@@ -60,6 +60,7 @@ pub use marker::{Marker, DEFAULT_KEY};
 pub use outcome::{Exit, Notice, Outcome};
 pub use overlay::Overlay;
 // The RPM database readers, for their tests only.
+pub use environment::prepare_environment;
 pub use human::human_bytes;
 #[doc(hidden)]
 pub use packages::rpm;
@@ -77,7 +78,6 @@ pub use render::{
 pub use report::{AdviceCode, ImageInfo, Report};
 pub use retry::RetryPolicy;
 pub use scan::{scan_layer, Kind, LayerScan, Limits};
-pub use setting::{prepare_environment, rfc3339};
 pub use source::{
     open_image, open_local, registry::Credentials, ImageRef, OpenOptions, RegistryOptions,
     SourceError,

@@ -42,17 +42,17 @@ impl RetryPolicy {
     /// milliseconds (up to ten minutes) is an error naming the variable.
     pub(crate) fn from_env(
         get: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, crate::setting::SettingError> {
+    ) -> Result<Self, crate::environment::SettingError> {
         let mut policy = RetryPolicy::default();
         if let Some(raw) = get(BACKOFF_ENV).filter(|v| !v.is_empty()) {
-            let ms = crate::setting::whole(BACKOFF_ENV, &raw, "milliseconds", 0..=600_000)?;
+            let ms = crate::environment::whole(BACKOFF_ENV, &raw, "milliseconds", 0..=600_000)?;
             policy.base = Duration::from_millis(ms);
         }
         Ok(policy)
     }
 
     /// The process environment's policy.
-    pub fn from_process() -> Result<Self, crate::setting::SettingError> {
+    pub fn from_process() -> Result<Self, crate::environment::SettingError> {
         RetryPolicy::from_env(|k| std::env::var(k).ok())
     }
 

@@ -190,9 +190,11 @@ fn gitlab(args: &Settings, env: &Env, explicit: bool) -> Result<Plan, PublishErr
         None => env
             .get("CI_MERGE_REQUEST_IID")
             .map(|v| {
-                crate::setting::id("CI_MERGE_REQUEST_IID", v).map_err(|e| PublishError::Setting {
-                    setting: "CI_MERGE_REQUEST_IID",
-                    reason: e.to_string(),
+                crate::environment::id("CI_MERGE_REQUEST_IID", v).map_err(|e| {
+                    PublishError::Setting {
+                        setting: "CI_MERGE_REQUEST_IID",
+                        reason: e.to_string(),
+                    }
                 })
             })
             .transpose()?,

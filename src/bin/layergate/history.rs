@@ -52,7 +52,7 @@ pub fn run(cmd: &Command) -> Result<Exit> {
                 })
                 .context("no ref: give --ref BRANCH (or run in GitHub Actions / GitLab CI)")?;
             let time = match &args.time {
-                Some(t) => layergate::rfc3339("--time", t)?,
+                Some(t) => check_time("--time", t)?,
                 None => rfc3339_now(),
             };
             if args.keep == Some(0) {
@@ -117,6 +117,93 @@ fn rfc3339(secs: u64) -> String {
     )
 }
 
+/// A `--time` that is not an RFC 3339 time; the value echoed back on one short line.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{name}: bad value `{value}`: expected an RFC 3339 time such as 2026-01-31T12:00:00Z")]
+struct BadTime {
+    name: String,
+    value: String,
+}
+
+impl BadTime {
+    fn new(name: &str, raw: &str) -> BadTime {
+        let mut value: String = raw.chars().take(40).collect();
+        value = value.replace(['\n', '\r'], " ");
+        if raw.chars().count() > 40 {
+            value.push('…');
+        }
+        BadTime {
+            name: name.to_string(),
+            value,
+        }
+    }
+}
+
+/// A time given as RFC 3339 (`2026-01-31T12:00:00Z`, `…+02:00`, fractions allowed),
+/// checked for shape and ranges; returned as given, as the history records it.
+fn check_time(name: &str, raw: &str) -> Result<String, BadTime> {
+    let bad = || BadTime::new(name, raw);
+    let b = raw.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let s = raw.get(r)?;
+        if s.bytes().all(|c| c.is_ascii_digit()) {
+            s.parse().ok()
+        } else {
+            None
+        }
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return Err(bad());
+    }
+    let (Some(year), Some(month), Some(day), Some(hour), Some(min), Some(sec)) = (
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+        digits(11..13),
+        digits(14..16),
+        digits(17..19),
+    ) else {
+        return Err(bad());
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if day == 0 || day > days || hour > 23 || min > 59 || sec > 60 {
+        return Err(bad());
+    }
+    let mut rest = &raw[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return Err(bad());
+        }
+        rest = &frac[n..];
+    }
+    let zone_ok = match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', _, _, b':', _, _] => {
+            matches!((digits(raw.len() - 5..raw.len() - 3), digits(raw.len() - 2..raw.len())), (Some(h), Some(m)) if h <= 23 && m <= 59)
+        }
+        _ => false,
+    };
+    if zone_ok {
+        Ok(raw.to_string())
+    } else {
+        Err(bad())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -124,5 +211,37 @@ mod tests {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(super::rfc3339(1_796_056_281), "2026-11-30T16:31:21Z");
         assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    /// `--time` is checked for shape and ranges, never guessed.
+    #[test]
+    fn times_are_strict() {
+        use super::check_time as rfc3339;
+        for raw in [
+            "yesterday",
+            "2026-02-30T00:00:00Z",
+            "2026-01-01 00:00:00Z",
+            "2026-01-01T00:00:00",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00+2:00",
+            "2026-01-01T00:00:00.Z",
+        ] {
+            assert!(rfc3339("--time", raw).is_err(), "{raw:?}");
+        }
+        for raw in [
+            "2026-01-31T12:00:00Z",
+            "2024-02-29T23:59:59.123+02:00",
+            "2026-01-01t00:00:00z",
+        ] {
+            assert_eq!(rfc3339("--time", raw).as_deref(), Ok(raw), "{raw:?}");
+        }
+        // The same one line the library's settings give, the value cut short.
+        assert_eq!(
+            rfc3339("--time", &"y".repeat(50)).unwrap_err().to_string(),
+            format!(
+                "--time: bad value `{}…`: expected an RFC 3339 time such as 2026-01-31T12:00:00Z",
+                "y".repeat(40)
+            )
+        );
     }
 }

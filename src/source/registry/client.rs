@@ -59,9 +59,11 @@ pub(super) fn edge() -> Result<&'static Edge, RegistryError> {
 fn timeout_setting() -> Result<Duration, RegistryError> {
     // Not Unicode: lossy, so the replacement character makes it a bad number.
     match std::env::var_os(TIMEOUT_ENV).map(|v| v.to_string_lossy().into_owned()) {
-        Some(raw) if !raw.trim().is_empty() => {
-            Ok(crate::setting::seconds(TIMEOUT_ENV, &raw, 0.001..=3600.0)?)
-        }
+        Some(raw) if !raw.trim().is_empty() => Ok(crate::environment::seconds(
+            TIMEOUT_ENV,
+            &raw,
+            0.001..=3600.0,
+        )?),
         _ => Ok(DEFAULT_TIMEOUT),
     }
 }

@@ -62,7 +62,7 @@ pub enum RegistryError {
     #[error("registry client: {0}")]
     Runtime(String),
     #[error(transparent)]
-    Setting(#[from] crate::setting::SettingError),
+    Setting(#[from] crate::environment::SettingError),
 }
 
 fn attempts_note(attempts: u32) -> String {
