@@ -99,9 +99,10 @@ struct Found {
 
 pub(crate) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
     let mut found: BTreeMap<String, Found> = BTreeMap::new();
-    for f in &report.files {
-        let Some((loc, tool)) = location(&f.path) else {
-            continue;
+    // Paths lent one at a time: no allocation per file.
+    report.files.walk(|f| {
+        let Some((loc, tool)) = location(f.path) else {
+            return;
         };
         let e = found.entry(loc).or_insert(Found {
             tool,
@@ -114,7 +115,7 @@ pub(crate) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
         if !e.layers.contains(&f.layer) {
             e.layers.push(f.layer);
         }
-    }
+    });
     found
         .into_iter()
         .filter(|(_, f)| f.bytes > 0)
@@ -217,7 +218,8 @@ mod tests {
             file("/var/lib/apt/lists/lock", 0, 1),
             file("/tmp/x", 10, 1),
             file("/tmp/y", 20, 0),
-        ];
+        ]
+        .into();
         let a = advise(&r, &Commands::of(&r));
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].paths, ["/tmp"]);

@@ -127,11 +127,11 @@ pub(super) fn annotate(cmds: &Commands, items: &mut [Advice]) {
 /// still holds installed bytes.
 pub(super) fn advise(report: &Report, cmds: &Commands) -> Vec<Advice> {
     let mut live = vec![0u64; cmds.len()];
-    for f in &report.files {
+    report.files.walk(|f| {
         if let Some(b) = live.get_mut(f.layer) {
             *b += f.bytes;
         }
-    }
+    });
     (0..cmds.len())
         .filter(|&i| live[i] > 0)
         .filter(|&i| {
@@ -189,7 +189,8 @@ mod tests {
         r.files = vec![
             file("/var/lib/apt/lists/deb_Packages", 9 * 1024 * 1024, 1),
             file("/usr/bin/curl", 300_000, 1),
-        ];
+        ]
+        .into();
         let a = all(&r);
         assert_eq!(rules(&a), [("cache-left-behind", Some("DL3009"))]);
         assert!(a[0].suggestion.starts_with("hadolint DL3009: in L1"));
@@ -201,7 +202,7 @@ mod tests {
             "base",
             "/bin/sh -c apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*",
         ]);
-        r.files = vec![file("/usr/bin/curl", 300_000, 1)];
+        r.files = vec![file("/usr/bin/curl", 300_000, 1)].into();
         assert!(all(&r).is_empty());
     }
 
@@ -224,10 +225,10 @@ mod tests {
     #[test]
     fn pip_without_no_cache_dir_and_a_pip_cache_is_dl3042() {
         let mut r = report(&["base", "RUN /bin/sh -c pip install flask # buildkit"]);
-        r.files = vec![file("/root/.cache/pip/http/x", 4096, 1)];
+        r.files = vec![file("/root/.cache/pip/http/x", 4096, 1)].into();
         assert_eq!(rules(&all(&r)), [("cache-left-behind", Some("DL3042"))]);
         let mut r = report(&["base", "/bin/sh -c python3 -m pip install flask"]);
-        r.files = vec![file("/root/.cache/pip/http/x", 4096, 1)];
+        r.files = vec![file("/root/.cache/pip/http/x", 4096, 1)].into();
         assert_eq!(rules(&all(&r)), [("cache-left-behind", Some("DL3042"))]);
     }
 
@@ -238,7 +239,7 @@ mod tests {
             "/bin/sh -c pip install --no-cache-dir flask",
             "/bin/sh -c cp -r /x /root/.cache/pip",
         ]);
-        r.files = vec![file("/root/.cache/pip/x", 4096, 2)];
+        r.files = vec![file("/root/.cache/pip/x", 4096, 2)].into();
         assert_eq!(
             rules(&all(&r)),
             [("cache-left-behind", None), ("keep-separate", None)]
@@ -248,24 +249,24 @@ mod tests {
     #[test]
     fn apk_add_without_no_cache_and_an_apk_cache_is_dl3019() {
         let mut r = report(&["base", "/bin/sh -c apk update && apk add git"]);
-        r.files = vec![file("/var/cache/apk/APKINDEX.tar.gz", 1_000_000, 1)];
+        r.files = vec![file("/var/cache/apk/APKINDEX.tar.gz", 1_000_000, 1)].into();
         assert_eq!(rules(&all(&r)), [("cache-left-behind", Some("DL3019"))]);
         let mut r = report(&["base", "/bin/sh -c apk add --no-cache git"]);
-        r.files = vec![file("/var/cache/apk/x", 10, 1)];
+        r.files = vec![file("/var/cache/apk/x", 10, 1)].into();
         assert_eq!(rules(&all(&r)), [("cache-left-behind", None)]);
     }
 
     #[test]
     fn yarn_without_cache_clean_and_a_yarn_cache_is_dl3060() {
         let mut r = report(&["base", "/bin/sh -c yarn install --frozen-lockfile"]);
-        r.files = vec![file("/usr/local/share/.cache/yarn/v6/x", 2048, 1)];
+        r.files = vec![file("/usr/local/share/.cache/yarn/v6/x", 2048, 1)].into();
         assert_eq!(rules(&all(&r)), [("cache-left-behind", Some("DL3060"))]);
     }
 
     #[test]
     fn install_recommends_needs_live_bytes_from_the_layer() {
         let mut r = report(&["base", "/bin/sh -c apt-get install -y curl"]);
-        r.files = vec![file("/usr/bin/curl", 300_000, 1)];
+        r.files = vec![file("/usr/bin/curl", 300_000, 1)].into();
         let a = all(&r);
         assert_eq!(rules(&a), [("no-install-recommends", Some("DL3015"))]);
         assert_eq!(a[0].bytes, 0);
@@ -278,7 +279,7 @@ mod tests {
             }]
         );
         // Everything that layer installed was later overwritten or removed.
-        r.files = vec![file("/usr/bin/curl", 300_000, 0)];
+        r.files = vec![file("/usr/bin/curl", 300_000, 0)].into();
         assert!(all(&r).is_empty());
     }
 }

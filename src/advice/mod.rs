@@ -227,7 +227,7 @@ pub(crate) mod testing {
             duplicates: vec![],
             merge_savings: vec![],
             advice: vec![],
-            files: vec![],
+            files: Default::default(),
             packages: vec![],
             package_totals: None,
             owners: Default::default(),

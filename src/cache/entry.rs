@@ -20,8 +20,9 @@ use crate::scan::LayerScan;
 /// The cache format. Part of the directory name and of every header; an entry of
 /// any other version is ignored (and rewritten in this version's directory).
 /// Also bumped when what the scan captures changes (5: rpm databases), so an
-/// older entry never stands in for a scan that would have kept more.
-pub const FORMAT: u32 = 5;
+/// older entry never stands in for a scan that would have kept more; 6: records
+/// held compactly (`scan/records.rs`: front-coded paths, no hash for an empty file).
+pub const FORMAT: u32 = 6;
 
 const MAGIC: &[u8; 8] = b"LGSCAN\0\x01";
 /// magic, format, payload length, decoded length, keyed blake3 MAC of the payload.
@@ -153,7 +154,7 @@ pub(crate) mod tests {
             tar_bytes: 10_240,
             regular_bytes: 5,
             entries: 7,
-            records: vec![
+            records: [
                 rec(b"", Kind::Dir),
                 rec(
                     b"etc/caf\xe9",
@@ -163,22 +164,19 @@ pub(crate) mod tests {
                         mode: 0o644,
                     },
                 ),
-                rec(
-                    b"l",
-                    Kind::Symlink {
-                        target: b"/x".as_slice().into(),
-                    },
-                ),
+                rec(b"l", Kind::Symlink { target: b"/x" }),
                 rec(
                     b"h",
                     Kind::Hardlink {
-                        target: b"etc/caf\xe9".as_slice().into(),
+                        target: b"etc/caf\xe9",
                     },
                 ),
                 rec(b"dev/null", Kind::Special),
                 rec(b"gone", Kind::Whiteout),
                 rec(b"opq", Kind::Opaque),
-            ],
+            ]
+            .into_iter()
+            .collect(),
             captured: vec![crate::scan::Captured {
                 path: b"var/lib/dpkg/status".as_slice().into(),
                 content: b"Package: caf\xe9\n".as_slice().into(),
@@ -209,7 +207,7 @@ pub(crate) mod tests {
         let fingerprint = blake3::hash(&plain).to_hex().to_string();
         assert_eq!(
             (FORMAT, &fingerprint[..16]),
-            (5, "2900a4edecd01353"),
+            (6, "2e0929e37c075910"),
             "the cached scan layout changed: bump cache::entry::FORMAT and update this pin"
         );
     }

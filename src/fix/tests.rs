@@ -113,7 +113,7 @@ fn a_step_in_between_that_uses_the_files_merges_all_three_in_order() {
     let p = "/var/lib/apt/lists/deb_Packages";
     r.duplicates = vec![dup(p, DuplicateKind::Deleted, &[1], &[3], 5 * MIB)];
     r.merge_savings = vec![saving(1, 3, &[(p, 5 * MIB)], 1, 5 * MIB)];
-    r.files = vec![file("/usr/bin/curl", 300_000, 2)];
+    r.files = vec![file("/usr/bin/curl", 300_000, 2)].into();
     let r = with_advice(r);
     let df = "FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n";
     let plan = run_idempotent(&r, df);
@@ -245,7 +245,8 @@ fn cache_report(created_by: &str) -> Report {
     r.files = vec![
         file("/root/.cache/pip/http/a", 3 * MIB, 1),
         file("/usr/lib/app.py", 100, 1),
-    ];
+    ]
+    .into();
     with_advice(r)
 }
 
@@ -278,7 +279,7 @@ fn heredoc_runs_get_a_new_body_line() {
         "rootfs",
         "RUN /bin/sh -c apt-get update\napt-get install -y curl # buildkit",
     ]);
-    r.files = vec![file("/var/lib/apt/lists/x_Packages", 9 * MIB, 1)];
+    r.files = vec![file("/var/lib/apt/lists/x_Packages", 9 * MIB, 1)].into();
     let r = with_advice(r);
     let df = "FROM debian\nRUN <<-EOT\n\tapt-get update\n\tapt-get install -y curl\n\tEOT\n";
     let p = run(&r, df);
@@ -297,7 +298,8 @@ fn apt_lists_are_removed_and_aggressive_adds_no_install_recommends() {
     r.files = vec![
         file("/var/lib/apt/lists/x_Packages", 9 * MIB, 1),
         file("/usr/bin/curl", 300_000, 1),
-    ];
+    ]
+    .into();
     let r = with_advice(r);
     let df = "ARG V=1\nFROM debian\nARG V=2\nRUN apt-get update && apt-get install -y curl=$V\n";
     let p = run_idempotent(&r, df);
@@ -418,7 +420,7 @@ fn a_shell_comment_or_exec_form_is_never_appended_to() {
 #[test]
 fn the_control_with_nothing_to_fix_comes_back_unchanged() {
     let mut r = report(&["rootfs", "/bin/sh -c make"]);
-    r.files = vec![file("/usr/bin/app", 5 * MIB, 1)];
+    r.files = vec![file("/usr/bin/app", 5 * MIB, 1)].into();
     let r = with_advice(r);
     let df = "FROM base\r\n# build\r\nRUN make\r\n";
     let p = run(&r, df);

@@ -37,12 +37,9 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
-    fn from_kind(kind: &Kind) -> Option<NodeKind> {
+    fn from_kind(kind: Kind<'_>) -> Option<NodeKind> {
         Some(match kind {
-            Kind::File { size, hash, .. } => NodeKind::File {
-                size: *size,
-                hash: *hash,
-            },
+            Kind::File { size, hash, .. } => NodeKind::File { size, hash },
             Kind::Dir => NodeKind::Dir,
             Kind::Symlink { .. } => NodeKind::Symlink,
             Kind::Hardlink { .. } => NodeKind::Hardlink,
@@ -136,10 +133,11 @@ impl<'a> Overlay<'a> {
     fn apply_layer(&mut self, index: usize, layer: &LayerScan) {
         let mut changes = Changes::default();
         // Deletions first: they see only the lower layers, wherever they sit in the tar.
-        for rec in &layer.records {
+        let mut members = layer.records.cursor();
+        while let Some(rec) = members.next() {
             match rec.kind {
                 Kind::Whiteout => {
-                    if let Some(id) = self.paths.find(&rec.path) {
+                    if let Some(id) = self.paths.find(rec.path) {
                         if self.is_live(id) {
                             self.remove(id, index, Cause::Deleted, &mut changes);
                         }
@@ -147,7 +145,7 @@ impl<'a> Overlay<'a> {
                     }
                 }
                 Kind::Opaque => {
-                    if let Some(id) = self.paths.find(&rec.path) {
+                    if let Some(id) = self.paths.find(rec.path) {
                         self.remove_subtree(id, index, Cause::Hidden, &mut changes);
                     }
                 }
@@ -155,15 +153,22 @@ impl<'a> Overlay<'a> {
             }
         }
         self.paths.reserve(layer.records.len());
-        for (record, rec) in layer.records.iter().enumerate() {
-            let Some(kind) = NodeKind::from_kind(&rec.kind) else {
+        let mut interner = Interner::default();
+        // The prefix every path since the last interned one shares with it.
+        let mut shared = usize::MAX;
+        let mut members = layer.records.cursor();
+        while let Some(rec) = members.next() {
+            shared = shared.min(rec.shared);
+            let record = rec.index;
+            let Some(kind) = NodeKind::from_kind(rec.kind) else {
                 continue;
             };
             if rec.path.is_empty() {
                 // The root directory entry itself: nothing to add or replace.
                 continue;
             }
-            let id = self.paths.intern(&rec.path);
+            let id = interner.intern(&mut self.paths, rec.path, shared);
+            shared = usize::MAX;
             self.slots.resize(self.paths.len(), DEAD);
             self.live_below.resize(self.paths.len(), 0);
             self.replace_non_dir_ancestors(id, index, &mut changes);
@@ -234,11 +239,20 @@ impl<'a> Overlay<'a> {
     pub fn node(&self, id: PathId) -> Option<Node> {
         let slot = self.slots.get(id.index())?;
         let scan = self.layers.get(slot.layer as usize)?;
-        let rec = scan.records.get(slot.record as usize)?;
         Some(Node {
             layer: slot.layer as usize,
-            kind: NodeKind::from_kind(&rec.kind)?,
+            kind: NodeKind::from_kind(scan.records.kind(slot.record as usize)?)?,
         })
+    }
+
+    /// The target of the live symlink or hardlink at `id`, as stored.
+    pub fn link_target(&self, id: PathId) -> Option<&'a [u8]> {
+        let slot = self.slots.get(id.index())?;
+        let scan: &'a LayerScan = self.layers.get(slot.layer as usize)?;
+        match scan.records.kind(slot.record as usize)? {
+            Kind::Symlink { target } | Kind::Hardlink { target } => Some(target),
+            _ => None,
+        }
     }
 
     /// The live entry at `path`, with its id.
@@ -268,6 +282,11 @@ impl<'a> Overlay<'a> {
     /// The paths every id stands for.
     pub fn paths(&self) -> &Paths {
         &self.paths
+    }
+
+    /// Gives up the overlay for its tree of paths (the report's file list keeps it).
+    pub(crate) fn into_paths(self) -> Paths {
+        self.paths
     }
 
     /// The position of `id` in the byte order of the paths: ordering by rank is
@@ -354,6 +373,43 @@ impl<'a> Overlay<'a> {
     /// Non-directory entries of the final filesystem.
     pub fn live_files(&self) -> u64 {
         self.live().filter(|(_, n)| !n.kind.is_dir()).count() as u64
+    }
+}
+
+/// Interns the paths of one layer in tar order, each from the ancestors it
+/// shares with the previous one (tar lists a directory's members together), so
+/// a path costs the lookups of its new components, not of all of them.
+#[derive(Debug, Default)]
+struct Interner {
+    /// The previous path's ancestors and itself: where each ends in it, and its id.
+    stack: Vec<(usize, PathId)>,
+}
+
+impl Interner {
+    /// The id of `path`, whose first `shared` bytes equal the previous path's.
+    fn intern(&mut self, paths: &mut Paths, path: &[u8], shared: usize) -> PathId {
+        // An ancestor ending inside the shared part is followed by `/` in both
+        // paths; one ending exactly there is shared when `path` ends or has `/` there.
+        while let Some(&(end, _)) = self.stack.last() {
+            if end < shared || (end == shared && path.get(end).is_none_or(|&b| b == b'/')) {
+                break;
+            }
+            self.stack.pop();
+        }
+        let (mut at, mut start) = match self.stack.last() {
+            Some(&(end, id)) => (id, end + 1),
+            None => (PathId::ROOT, 0),
+        };
+        while start <= path.len() {
+            let end = path[start..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(path.len(), |i| start + i);
+            at = paths.child_or_add(at, &path[start..end]);
+            self.stack.push((end, at));
+            start = end + 1;
+        }
+        at
     }
 }
 

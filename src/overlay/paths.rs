@@ -50,7 +50,7 @@ struct Node {
 }
 
 /// The tree of every path interned so far.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Paths {
     names: Vec<u8>,
     nodes: Vec<Node>,
@@ -130,6 +130,14 @@ impl Paths {
         PathId(at)
     }
 
+    /// The id of the child `name` of `parent`, created when missing.
+    pub(crate) fn child_or_add(&mut self, parent: PathId, name: &[u8]) -> PathId {
+        PathId(match self.child(parent.0, name) {
+            Some(id) => id,
+            None => self.add(parent.0, name),
+        })
+    }
+
     fn add(&mut self, parent: u32, name: &[u8]) -> u32 {
         // Ids are u32: `Limits::max_entries` keeps a layer far below, and an image
         // of more than 4 billion distinct paths could not be held in memory anyway.
@@ -193,6 +201,11 @@ impl Paths {
     /// the tree to size it, one to fill it from the end, no allocation when `out`
     /// is already large enough.
     pub fn write(&self, id: PathId, out: &mut Vec<u8>) {
+        self.write_after(id, b"", out);
+    }
+
+    /// [`Paths::write`], the path preceded by `lead`.
+    pub(crate) fn write_after(&self, id: PathId, lead: &[u8], out: &mut Vec<u8>) {
         let mut len = 0usize;
         let mut at = id.0;
         while at != PathId::ROOT.0 {
@@ -200,7 +213,8 @@ impl Paths {
             at = self.nodes[at as usize].parent;
         }
         out.clear();
-        out.resize(len.saturating_sub(1), b'/');
+        out.extend_from_slice(lead);
+        out.resize(lead.len() + len.saturating_sub(1), b'/');
         let mut end = out.len();
         let mut at = id.0;
         while at != PathId::ROOT.0 {
@@ -209,6 +223,36 @@ impl Paths {
             end = end.saturating_sub(name.len() + 1);
             at = self.nodes[at as usize].parent;
         }
+    }
+
+    /// Replaces every component's bytes by what `f` writes for them (the
+    /// report's display escaping), keeping every id.
+    pub(crate) fn rename_all(&mut self, mut f: impl FnMut(&[u8], &mut Vec<u8>)) {
+        // Names of printable ASCII and no backslash are written as they are: the
+        // common case costs one pass over the bytes.
+        if self
+            .names
+            .iter()
+            .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\')
+        {
+            return;
+        }
+        let mut names = Vec::with_capacity(self.names.len());
+        for n in &mut self.nodes {
+            let start = names.len();
+            f(&self.names[n.start..n.start + n.len as usize], &mut names);
+            n.start = start;
+            n.len = u32::try_from(names.len() - start).unwrap_or(u32::MAX);
+        }
+        self.names = names;
+    }
+
+    /// Frees the lookup table once no path will be looked up or added again
+    /// (the report's file list only spells paths out): about 10 bytes a path.
+    pub(crate) fn drop_lookup(&mut self) {
+        self.table = HashTable::new();
+        self.nodes.shrink_to_fit();
+        self.names.shrink_to_fit();
     }
 
     /// The path's bytes.

@@ -2,7 +2,7 @@ use super::*;
 use crate::image::{Compression, Digest};
 use crate::scan::Record;
 
-fn file(path: &str, size: u64, content: u8) -> Record {
+fn file(path: &str, size: u64, content: u8) -> Record<'static> {
     Record {
         path: path.as_bytes().into(),
         kind: Kind::File {
@@ -12,26 +12,26 @@ fn file(path: &str, size: u64, content: u8) -> Record {
         },
     }
 }
-fn dir(path: &str) -> Record {
+fn dir(path: &str) -> Record<'static> {
     Record {
         path: path.as_bytes().into(),
         kind: Kind::Dir,
     }
 }
-fn wh(path: &str) -> Record {
+fn wh(path: &str) -> Record<'static> {
     Record {
         path: path.as_bytes().into(),
         kind: Kind::Whiteout,
     }
 }
-fn opq(path: &str) -> Record {
+fn opq(path: &str) -> Record<'static> {
     Record {
         path: path.as_bytes().into(),
         kind: Kind::Opaque,
     }
 }
 
-pub(crate) fn layer(records: Vec<Record>) -> LayerScan {
+pub(crate) fn layer(records: Vec<Record<'static>>) -> LayerScan {
     let regular_bytes = records
         .iter()
         .map(|r| {
@@ -50,7 +50,7 @@ pub(crate) fn layer(records: Vec<Record>) -> LayerScan {
         tar_bytes: 0,
         regular_bytes,
         entries: records.len() as u64,
-        records,
+        records: records.into_iter().collect(),
         captured: vec![],
         notes: vec![],
         gzip_estimate: None,

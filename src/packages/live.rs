@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::overlay::{NodeKind, Overlay};
-use crate::scan::{capture_bound, Kind, LayerScan};
+use crate::scan::{capture_bound, LayerScan};
 
 /// Most symlinks followed while resolving one path (Linux's own limit).
 const MAX_HOPS: usize = 40;
@@ -19,13 +19,13 @@ pub(crate) struct LiveDatabases<'a> {
     /// with their size.
     pub(super) not_captured: Vec<(Vec<u8>, u64)>,
     /// Live symlink → target as stored.
-    symlinks: HashMap<&'a [u8], &'a [u8]>,
+    symlinks: HashMap<Vec<u8>, &'a [u8]>,
 }
 
 impl<'a> LiveDatabases<'a> {
     /// Picks, for every live database path, the captured copy the overlay kept
     /// (same layer, same size), and collects the live symlinks.
-    pub(crate) fn from_scans(overlay: &Overlay<'_>, scans: &[&'a LayerScan]) -> LiveDatabases<'a> {
+    pub(crate) fn from_scans(overlay: &Overlay<'a>, scans: &[&'a LayerScan]) -> LiveDatabases<'a> {
         let mut dbs = LiveDatabases::default();
         for (index, scan) in scans.iter().enumerate() {
             for c in &scan.captured {
@@ -38,17 +38,14 @@ impl<'a> LiveDatabases<'a> {
                     }
                 }
             }
-            for r in &scan.records {
-                if let Kind::Symlink { target } = &r.kind {
-                    if matches!(overlay.get(&r.path), Some((_, n)) if n.layer == index && n.kind == NodeKind::Symlink)
-                    {
-                        dbs.symlinks.insert(&r.path, target);
-                    }
-                }
-            }
         }
         let mut path = Vec::new();
         for (id, node) in overlay.live() {
+            if node.kind == NodeKind::Symlink {
+                if let Some(target) = overlay.link_target(id) {
+                    dbs.symlinks.insert(overlay.paths().path(id), target);
+                }
+            }
             if let NodeKind::File { size, .. } = node.kind {
                 overlay.paths().write(id, &mut path);
                 if capture_bound(&path).is_some() && !dbs.files.contains_key(&path[..]) {
@@ -134,7 +131,7 @@ mod tests {
         LiveDatabases {
             symlinks: links
                 .iter()
-                .map(|(a, b)| (a.as_bytes(), b.as_bytes()))
+                .map(|(a, b)| (a.as_bytes().to_vec(), b.as_bytes()))
                 .collect(),
             ..LiveDatabases::default()
         }

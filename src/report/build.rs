@@ -1,12 +1,12 @@
 //! From scans and their overlay to a [`Report`]. Pure: values in, value out.
 
 use crate::image::History;
-use crate::overlay::{NodeKind, Overlay};
+use crate::overlay::{NodeKind, Overlay, PathId};
 use crate::packages::{self, LiveDatabases};
-use crate::scan::{display_path, Kind, LayerScan};
+use crate::scan::{Kind, LayerScan};
 
 use super::{
-    duplicates, merge, ratio, FileKind, ImageInfo, LayerReport, LiveFile, Report, Totals, SCHEMA,
+    duplicates, merge, ratio, FileKind, Files, ImageInfo, LayerReport, Report, Totals, SCHEMA,
 };
 
 /// What the source knows of one layer, beside what scanning it found.
@@ -31,8 +31,8 @@ pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInpu
         .enumerate()
         .map(|(index, input)| {
             let scan = input.scan;
-            let count = |pred: fn(&Kind) -> bool| {
-                scan.records.iter().filter(|r| pred(&r.kind)).count() as u64
+            let count = |pred: fn(&Kind<'_>) -> bool| {
+                scan.records.kinds().filter(|k| pred(k)).count() as u64
             };
             let changes = overlay.changes.get(index).cloned().unwrap_or_default();
             LayerReport {
@@ -61,8 +61,7 @@ pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInpu
         })
         .collect();
 
-    let mut path = Vec::new();
-    let files: Vec<LiveFile> = overlay
+    let live_files: Vec<(PathId, u64, usize, FileKind)> = overlay
         .live()
         .filter_map(|(id, node)| {
             let (kind, bytes) = match node.kind {
@@ -72,13 +71,7 @@ pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInpu
                 NodeKind::Hardlink => (FileKind::Hardlink, 0),
                 NodeKind::Special => (FileKind::Special, 0),
             };
-            overlay.paths().write(id, &mut path);
-            Some(LiveFile {
-                path: display_path(&path),
-                bytes,
-                layer: node.layer,
-                kind,
-            })
+            Some((id, bytes, node.layer, kind))
         })
         .collect();
 
@@ -116,6 +109,10 @@ pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInpu
         )
         .collect();
 
+    let merge_savings = merge::savings(&overlay);
+    // The overlay's tree of paths becomes the file list's: no path is copied.
+    let files = Files::from_tree(overlay.into_paths(), live_files);
+
     Report {
         schema: SCHEMA,
         image,
@@ -123,7 +120,7 @@ pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInpu
         layers: layer_reports,
         history,
         duplicates,
-        merge_savings: merge::savings(&overlay),
+        merge_savings,
         advice: Vec::new(),
         files,
         packages: attribution.packages,

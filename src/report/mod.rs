@@ -10,6 +10,7 @@ pub(crate) mod advice;
 mod build;
 mod codes;
 mod duplicates;
+mod files;
 mod merge;
 mod partial;
 
@@ -20,6 +21,7 @@ pub(crate) use build::{build, LayerInput};
 pub(crate) use codes::assert_names;
 pub(crate) use codes::code_names;
 pub use codes::AdviceCode;
+pub(crate) use files::Files;
 pub(crate) use partial::{manifest_only, DescribedLayer};
 
 use serde::{Deserialize, Serialize};
@@ -40,8 +42,9 @@ pub struct Report {
     /// Cacheful-layering advice (computed by `advice::advise` after `build`), ranked by bytes.
     #[serde(default)]
     pub advice: Vec<Advice>,
-    /// Every non-directory entry of the final filesystem, by path.
-    pub files: Vec<LiveFile>,
+    /// Every non-directory entry of the final filesystem, by path (held
+    /// compactly, see `files.rs`; written as a list of [`LiveFile`]).
+    pub files: Files,
     /// Installed packages and the live bytes each owns (see `packages`), largest first.
     #[serde(default)]
     pub packages: Vec<crate::packages::Package>,

@@ -4,7 +4,7 @@
 
 use crate::image::{Compression, History};
 
-use super::{ImageInfo, LayerReport, Report, Totals, SCHEMA};
+use super::{Files, ImageInfo, LayerReport, Report, Totals, SCHEMA};
 
 /// One layer as its manifest and config describe it.
 pub(crate) struct DescribedLayer {
@@ -46,7 +46,7 @@ pub(crate) fn manifest_only(
         duplicates: Vec::new(),
         merge_savings: Vec::new(),
         advice: Vec::new(),
-        files: Vec::new(),
+        files: Files::default(),
         packages: Vec::new(),
         package_totals: None,
         owners: Default::default(),

@@ -1,5 +1,6 @@
 //! Scanning one layer: decompress the blob as it streams, walk its tar, and keep
-//! one small record per entry (normalised path, kind, size, content hash). Digests
+//! one small record per entry (normalised path, kind, size, content hash; see
+//! `records.rs` for what one costs). Digests
 //! of the blob and of the uncompressed tar are computed in the same pass, so each
 //! layer is read exactly once and no byte of it is kept.
 
@@ -10,12 +11,17 @@ mod guard;
 mod hashing;
 mod path;
 mod pipe;
+mod records;
 mod walk;
 
 pub(crate) use capture::{capture_bound, is_node_package_dir, Captured};
 pub use decompress::Limits;
 pub(crate) use guard::{is_headers_too_large, HeaderGuard};
 pub(crate) use path::{clean_message, display_path, normalize};
+pub use records::Kind;
+#[cfg(test)]
+pub(crate) use records::Record;
+pub(crate) use records::Records;
 pub use walk::scan_layer;
 pub(crate) use walk::{scan_layer_estimating, ScanError};
 
@@ -43,7 +49,7 @@ pub struct LayerScan {
     pub regular_bytes: u64,
     /// Tar members, as `tar -t` lists them (extension headers are not members).
     pub entries: u64,
-    pub records: Vec<Record>,
+    pub records: Records,
     /// Whole contents of the package databases the layer holds (see `capture`),
     /// in tar order; a path stored twice appears twice, the later copy last.
     pub(crate) captured: Vec<Captured>,
@@ -52,40 +58,4 @@ pub struct LayerScan {
     /// For a layer not stored gzip, when asked: its size once gzip-compressed at
     /// the default level, as a registry push would store it (an estimate).
     pub(crate) gzip_estimate: Option<u64>,
-}
-
-/// One tar member, with its path normalised inside the root.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Record {
-    /// Relative to the root, no leading or trailing `/`; empty for the root itself.
-    pub path: Box<[u8]>,
-    pub kind: Kind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Kind {
-    File {
-        size: u64,
-        hash: ContentHash,
-        mode: u32,
-    },
-    Dir,
-    Symlink {
-        target: Box<[u8]>,
-    },
-    Hardlink {
-        target: Box<[u8]>,
-    },
-    /// Device nodes, FIFOs and other entries with no content.
-    Special,
-    /// `.wh.NAME`: `path` is the NAME it deletes from lower layers.
-    Whiteout,
-    /// `.wh..wh..opq`: `path` is the directory whose lower contents it hides.
-    Opaque,
-}
-
-impl Kind {
-    pub fn is_dir(&self) -> bool {
-        matches!(self, Kind::Dir)
-    }
 }

@@ -12,30 +12,40 @@ pub(crate) struct Normalized {
 /// Normalises `raw` relative to the root: `.` and empty components vanish, `..`
 /// pops one component and is clamped at the root (and reported).
 pub(crate) fn normalize(raw: &[u8]) -> Normalized {
+    let mut path = Vec::new();
+    let escaped = normalize_into(raw, &mut path);
+    Normalized { path, escaped }
+}
+
+/// [`normalize`] into `out` (replacing its contents), so a walk reuses one
+/// buffer for every member; true when a climb out of the root was stopped.
+pub(crate) fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
     if is_normal(raw) {
         // Nearly every name is already normal: one copy, no list of components.
-        return Normalized {
-            path: raw.to_vec(),
-            escaped: false,
-        };
+        out.extend_from_slice(raw);
+        return false;
     }
-    let mut parts: Vec<&[u8]> = Vec::new();
     let mut escaped = false;
     for part in raw.split(|&b| b == b'/') {
         match part {
             b"" | b"." => {}
             b".." => {
-                if parts.pop().is_none() {
+                let cut = out.iter().rposition(|&b| b == b'/').unwrap_or(0);
+                if out.is_empty() {
                     escaped = true;
                 }
+                out.truncate(cut);
             }
-            p => parts.push(p),
+            p => {
+                if !out.is_empty() {
+                    out.push(b'/');
+                }
+                out.extend_from_slice(p);
+            }
         }
     }
-    Normalized {
-        path: parts.join(&b'/'),
-        escaped,
-    }
+    escaped
 }
 
 /// No leading, trailing or doubled `/`, and no `.` or `..` component.

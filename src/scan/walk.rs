@@ -8,9 +8,9 @@ use super::capture::{capture_bound, MAX_CAPTURED_PER_LAYER};
 use super::decompress::{decoder, Limits};
 use super::guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge};
 use super::hashing::HashingReader;
-use super::path::{display_path, normalize};
+use super::path::{display_path, normalize, normalize_into};
 use super::pipe::pipe;
-use super::{Captured, Kind, LayerScan, Record};
+use super::{Captured, Kind, LayerScan, Records};
 
 /// Most bytes of holes a GNU sparse entry may expand to beyond the data it
 /// stores. Holes cost no input bytes, so without a bound a 1 KiB layer could ask
@@ -161,7 +161,7 @@ struct Walked {
     tar_bytes: u64,
     regular_bytes: u64,
     entries: u64,
-    records: Vec<Record>,
+    records: Records,
     captured: Vec<Captured>,
     notes: Vec<String>,
     gzip_estimate: Option<u64>,
@@ -202,7 +202,12 @@ fn walk<R: Read>(
     let (tar_stream, budget) = HeaderGuard::new(tar_stream);
 
     let mut archive = tar::Archive::new(tar_stream);
-    let mut records = Vec::new();
+    let mut records = Records::default();
+    // The previous member's path (records are front-coded against it), the raw
+    // and normalised names: buffers reused for every member.
+    let mut last: Vec<u8> = Vec::new();
+    let mut raw_path: Vec<u8> = Vec::new();
+    let mut norm: Vec<u8> = Vec::new();
     let mut notes = Vec::new();
     let mut captured = Vec::new();
     let mut captured_bytes = 0u64;
@@ -227,7 +232,8 @@ fn walk<R: Read>(
         if entries > limits.max_entries {
             return Err(ScanError::TooManyEntries(limits.max_entries));
         }
-        let raw_path = entry.path_bytes().into_owned();
+        raw_path.clear();
+        raw_path.extend_from_slice(&entry.path_bytes());
         let link_len = entry.link_name_bytes().map_or(0, |l| l.len());
         if raw_path.len().max(link_len) > limits.max_name_bytes {
             return Err(ScanError::NameTooLong {
@@ -235,15 +241,14 @@ fn walk<R: Read>(
                 limit: limits.max_name_bytes,
             });
         }
-        let norm = normalize(&raw_path);
-        if norm.escaped {
+        if normalize_into(&raw_path, &mut norm) {
             notes.push(format!(
                 "entry {} climbs out of the root; read as {}",
                 display_path(&raw_path),
-                display_path(&norm.path)
+                display_path(&norm)
             ));
         }
-        if norm.path.is_empty() && !etype.is_dir() {
+        if norm.is_empty() && !etype.is_dir() {
             // Only a directory can be the root: no engine extracts a file over it.
             // Its bytes are neither stored nor live; say so and move on.
             notes.push(format!(
@@ -253,8 +258,10 @@ fn walk<R: Read>(
             io::copy(&mut entry, &mut io::sink()).map_err(corrupt)?;
             continue;
         }
-        let (path, kind) = if let Some(wh) = whiteout(&norm.path) {
-            wh
+        let wh = whiteout(&norm);
+        let link_target;
+        let (path, kind): (&[u8], Kind<'_>) = if let Some((path, kind)) = &wh {
+            (path, *kind)
         } else if etype.is_file() || etype.is_contiguous() || etype.is_gnu_sparse() {
             let size = entry.size();
             if etype.is_gnu_sparse() {
@@ -262,7 +269,7 @@ fn walk<R: Read>(
                 let holes = size.saturating_sub(stored);
                 if holes > MAX_SPARSE_HOLE_BYTES {
                     return Err(ScanError::SparseTooLarge {
-                        shown: display_path(&norm.path),
+                        shown: display_path(&norm),
                         size,
                         stored,
                     });
@@ -270,13 +277,13 @@ fn walk<R: Read>(
                 sparse_holes = sparse_holes.saturating_add(holes);
                 if sparse_holes > MAX_SPARSE_HOLE_BYTES_PER_LAYER {
                     return Err(ScanError::SparseLayerTooLarge {
-                        shown: display_path(&norm.path),
+                        shown: display_path(&norm),
                     });
                 }
             }
             // A package database within its bound is kept whole as it streams by;
             // one that is too large is left out, and the attribution says so.
-            let mut keep = capture_bound(&norm.path)
+            let mut keep = capture_bound(&norm)
                 .filter(|&bound| size <= bound && captured_bytes + size <= MAX_CAPTURED_PER_LAYER)
                 .map(|_| Vec::with_capacity(usize::try_from(size).unwrap_or(0)));
             let mut hasher = blake3::Hasher::new();
@@ -295,20 +302,20 @@ fn walk<R: Read>(
             if let Some(content) = keep {
                 captured_bytes += content.len() as u64;
                 captured.push(Captured {
-                    path: norm.path.clone().into_boxed_slice(),
+                    path: norm.as_slice().into(),
                     content: content.into_boxed_slice(),
                 });
             }
             if read != size && !etype.is_gnu_sparse() {
                 return Err(ScanError::Corrupt(format!(
                     "{} holds {read} bytes, its header says {size}",
-                    display_path(&norm.path)
+                    display_path(&norm)
                 )));
             }
             regular_bytes += size;
             let mode = entry.header().mode().unwrap_or(0o644);
             (
-                norm.path,
+                &norm,
                 Kind::File {
                     size,
                     hash: *hasher.finalize().as_bytes(),
@@ -316,39 +323,38 @@ fn walk<R: Read>(
                 },
             )
         } else if etype.is_dir() {
-            (norm.path, Kind::Dir)
+            (&norm, Kind::Dir)
         } else if etype.is_symlink() {
-            let target = entry
+            link_target = entry
                 .link_name_bytes()
                 .map(|t| t.into_owned())
                 .unwrap_or_default();
             (
-                norm.path,
+                &norm,
                 Kind::Symlink {
-                    target: target.into_boxed_slice(),
+                    target: &link_target,
                 },
             )
         } else if etype.is_hard_link() {
-            let target = entry
+            link_target = entry
                 .link_name_bytes()
                 .map(|t| normalize(&t).path)
                 .unwrap_or_default();
             (
-                norm.path,
+                &norm,
                 Kind::Hardlink {
-                    target: target.into_boxed_slice(),
+                    target: &link_target,
                 },
             )
         } else {
-            (norm.path, Kind::Special)
+            (&norm, Kind::Special)
         };
+        records.push(&last, path, kind);
+        last.clear();
+        last.extend_from_slice(path);
         // Whatever content the walk did not read (a directory or link that claims
         // bytes) is read here, so the next header search starts right after it.
         io::copy(&mut entry, &mut io::sink()).map_err(corrupt)?;
-        records.push(Record {
-            path: path.into_boxed_slice(),
-            kind,
-        });
     }
     // Whatever follows the end-of-archive marker is still part of the blob and of
     // its digests: drain it so the digests cover every byte.
@@ -376,7 +382,7 @@ fn walk<R: Read>(
 
 /// Recognises whiteout names. AUFS metadata (`.wh..wh.plnk` and the like) is
 /// neither a deletion nor content; it is kept as a special entry.
-fn whiteout(path: &[u8]) -> Option<(Vec<u8>, Kind)> {
+fn whiteout(path: &[u8]) -> Option<(Vec<u8>, Kind<'static>)> {
     let (parent, name) = match path.iter().rposition(|&b| b == b'/') {
         Some(i) => (&path[..i], &path[i + 1..]),
         None => (&path[..0], path),

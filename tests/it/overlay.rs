@@ -267,11 +267,12 @@ fn paths_and_link_targets_far_beyond_path_max_are_read_exactly() {
         &Limits::default(),
     )
     .unwrap();
+    let records = scan.records.to_vec();
     let target_of = |path: &str| {
-        scan.records
+        records
             .iter()
             .find(|rec| &*rec.path == path.as_bytes())
-            .map(|rec| rec.kind.clone())
+            .map(|rec| rec.kind)
     };
     assert_eq!(
         target_of(sym),

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use layergate::Exit;
 
 use crate::flags::image::ImageArgs;
-use crate::flags::output::{write_output, Format, OutputArgs};
+use crate::flags::output::{write_json, write_output, Format, OutputArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,7 +33,9 @@ pub fn run(args: &Args) -> Result<Exit> {
         layergate::locate_advice(&mut report, &text);
     }
     let body = match args.out.format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Json => {
+            return write_json(args.out.output.as_deref(), &report).map(|()| Exit::Pass)
+        }
         Format::Text => layergate::analyze_text(&report),
         Format::Markdown => layergate::analyze_markdown(&report),
         Format::Html => layergate::analyze_html(&report),

@@ -267,11 +267,7 @@ fn cut(mut v: Vec<Change>) -> Vec<Change> {
 }
 
 fn shrunk_removed(base: &Report, head: &Report) -> (Vec<Change>, Vec<Change>) {
-    let after: HashMap<&str, u64> = head
-        .files
-        .iter()
-        .map(|f| (f.path.as_str(), f.bytes))
-        .collect();
+    let after: HashMap<String, u64> = head.files.iter().map(|f| (f.path, f.bytes)).collect();
     let mut shrunk = Vec::new();
     let mut removed = Vec::new();
     for f in &base.files {

@@ -83,10 +83,10 @@ impl Leaf {
 /// Builds the tree of `report`'s final filesystem. `base` (for `diff`) gives each
 /// file's growth: all of an added file, the increase of a grown one.
 pub(super) fn build(report: &Report, base: Option<&Report>) -> (Node, Aggregation) {
-    let before: Option<HashMap<&str, u64>> =
-        base.map(|b| b.files.iter().map(|f| (f.path.as_str(), f.bytes)).collect());
+    let before: Option<HashMap<String, u64>> =
+        base.map(|b| b.files.iter().map(|f| (f.path, f.bytes)).collect());
     let mut arena = vec![Dir::default()];
-    let mut live_index: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut live_index: HashMap<String, (usize, usize)> = HashMap::new();
     for f in &report.files {
         let growth = match &before {
             None => 0,
@@ -95,7 +95,7 @@ pub(super) fn build(report: &Report, base: Option<&Report>) -> (Node, Aggregatio
                 .saturating_sub(m.get(f.path.as_str()).copied().unwrap_or(0)),
         };
         let (dir, name) = place(&mut arena, &f.path);
-        live_index.insert(f.path.as_str(), (dir, arena[dir].files.len()));
+        live_index.insert(f.path.clone(), (dir, arena[dir].files.len()));
         arena[dir].files.push(Leaf {
             name,
             bytes: f.bytes,
@@ -118,7 +118,7 @@ pub(super) fn build(report: &Report, base: Option<&Report>) -> (Node, Aggregatio
         let (dir, name) = place(&mut arena, &d.path);
         // A path with no live copy: deleted or hidden. Its cell exists only when
         // the page paints wasted copies.
-        live_index.insert(d.path.as_str(), (dir, arena[dir].files.len()));
+        live_index.insert(d.path.clone(), (dir, arena[dir].files.len()));
         arena[dir].files.push(Leaf {
             name,
             bytes: 0,

@@ -35,6 +35,27 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Writes `value` as pretty JSON and a newline, the bytes `to_string_pretty`
+/// gives, streamed to standard output instead of built as one string first (a
+/// report of a million files is about 100 MB of JSON); to FILE as one buffer
+/// through the one writer, which replaces the file whole.
+pub fn write_json(path: Option<&Path>, value: &impl serde::Serialize) -> Result<()> {
+    match path {
+        None => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            serde_json::to_writer_pretty(&mut out, value)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+        }
+        Some(path) => {
+            let mut body = serde_json::to_vec_pretty(value)?;
+            body.push(b'\n');
+            layergate::write_file(path, &body).with_context(|| format!("{}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes to standard output, or to FILE through the one writer (`write.rs`: devices
 /// written through, regular files replaced whole with their mode kept).
 pub fn write_output(path: Option<&Path>, body: &str) -> Result<()> {
