@@ -277,13 +277,13 @@ fn paths_and_link_targets_far_beyond_path_max_are_read_exactly() {
     assert_eq!(
         target_of(sym),
         Some(Kind::Symlink {
-            target: link_target.as_bytes().into()
+            target: link_target.as_bytes()
         })
     );
     assert_eq!(
         target_of(&hard),
         Some(Kind::Hardlink {
-            target: pax_file.as_bytes().into()
+            target: pax_file.as_bytes()
         })
     );
     assert!(target_of(&pax_file).is_some() && target_of(&gnu_file).is_some());
