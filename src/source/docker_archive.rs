@@ -3,7 +3,7 @@
 //! `manifest.json` points into an OCI `blobs/` tree.
 
 use crate::image::ImageInfo;
-use crate::image::{parse_json, Digest, DockerSaveEntry, MediaType};
+use crate::image::{parse_json, Digest, DockerSaveEntry, Manifest, MediaType};
 
 use super::{
     read_document, scan_path, LayerSource, Opened, ResolvedImage, SourceError, Store, StoreBlobs,
@@ -36,9 +36,10 @@ pub(super) fn resolve(
 
 /// The image an engine exported under `name` (its ID `id_hex`) from an export of
 /// several names: the entry whose config is that ID (legacy stores and podman name
-/// the config by it), else the one tagged `name`. `None` when neither is there (an
-/// image asked for by ID has no tag, and Docker's containerd store gives images the
-/// digest of their manifest as ID): the caller exports that one alone.
+/// the config by it), or whose config the manifest of that ID names (Docker's
+/// containerd store gives an image its manifest's digest as ID, and exports that
+/// manifest), else the one tagged `name`. `None` when none is there (an image asked
+/// for by the ID of a multi-platform index has no tag): the caller exports it alone.
 pub(super) fn resolve_exported(
     store: &dyn Store,
     id_hex: &str,
@@ -57,11 +58,21 @@ pub(super) fn resolve_exported(
             })
         })
     };
-    entries
-        .iter()
-        .find(|e| {
-            !id_hex.is_empty() && digest_from_path(&e.config).is_some_and(|d| d.hex() == id_hex)
-        })
+    let config_is = |hex: &str| {
+        entries
+            .iter()
+            .find(move |e| digest_from_path(&e.config).is_some_and(|d| d.hex() == hex))
+    };
+    let manifest_config = || -> Option<String> {
+        let id = Digest::parse(&format!("sha256:{id_hex}")).ok()?;
+        let bytes = store
+            .read_small(&super::blob_path(&id), crate::image::MAX_JSON_BYTES)
+            .ok()?;
+        let manifest: Manifest = parse_json(&bytes).ok()?;
+        Some(manifest.config.digest.hex().to_string())
+    };
+    config_is(id_hex)
+        .or_else(|| manifest_config().and_then(|hex| config_is(&hex)))
         .or_else(|| tagged(true))
         .or_else(|| tagged(false))
         .map(|entry| resolve_entry(store, entry, shown))
@@ -248,6 +259,41 @@ mod tests {
         );
         assert_eq!(digest_from_path(&format!("{hex}.tar")).unwrap().hex(), hex);
         assert!(digest_from_path("abc/layer.tar").is_none());
+    }
+
+    /// An export of several names: each image found by its ID (the config's digest) or
+    /// its tag, and one it cannot tell apart is `None` (exported alone), never another.
+    #[test]
+    fn an_export_of_several_names_picks_each_by_id_or_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = |os: &str| format!(r#"{{"os":"{os}","architecture":"amd64"}}"#);
+        let (a, b) = (config("linux"), config("windows"));
+        let (ha, hb) = (
+            Digest::sha256_of(a.as_bytes()),
+            Digest::sha256_of(b.as_bytes()),
+        );
+        std::fs::write(dir.path().join(format!("{}.json", ha.hex())), &a).unwrap();
+        std::fs::write(dir.path().join(format!("{}.json", hb.hex())), &b).unwrap();
+        let manifest = format!(
+            r#"[{{"Config":"{}.json","RepoTags":["app:1"],"Layers":[]}},{{"Config":"{}.json","RepoTags":["docker.io/library/app:2"],"Layers":[]}}]"#,
+            ha.hex(),
+            hb.hex()
+        );
+        std::fs::write(dir.path().join("manifest.json"), manifest).unwrap();
+        let store = super::super::DirStore::open(dir.path()).unwrap();
+        let os = |id: &str, name: &str| {
+            resolve_exported(&store, id, name, "x")
+                .unwrap()
+                .map(|i| i.info.os)
+        };
+        assert_eq!(
+            os(hb.hex(), "app:1").as_deref(),
+            Some("windows"),
+            "ID first"
+        );
+        assert_eq!(os("", "app:1").as_deref(), Some("linux"));
+        assert_eq!(os("", "app:2").as_deref(), Some("windows"));
+        assert_eq!(os(&"f".repeat(64), "other:1"), None);
     }
 
     #[test]

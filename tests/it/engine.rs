@@ -295,6 +295,39 @@ fn both_engine_sides_of_a_diff_are_exported_once() {
     }
 }
 
+/// An image named by its ID (which has no tag in the export) in a diff of two engine
+/// images is told apart in the shared export by its config: the ID is the config's
+/// digest in the legacy store, and in Docker 26's containerd store the digest of the
+/// manifest the export holds, which names the config.
+#[test]
+fn image_named_by_id_is_found_in_the_shared_export() {
+    for d in [dockerd(), docker25()] {
+        let id = d.run(&["image", "inspect", "--format", "{{.Id}}", "app-pr:latest"]);
+        let id = String::from_utf8_lossy(&id.stdout).trim().to_string();
+        let short = &id.trim_start_matches("sha256:")[..12];
+        let proxy = EngineProxy::start(d.socket());
+        let diff = |head: &str| {
+            let out = run_with(
+                &[("DOCKER_HOST", proxy.host())],
+                &[
+                    "diff",
+                    "docker-daemon:app-base:latest",
+                    head,
+                    "--format",
+                    "json",
+                ],
+            );
+            assert_code(&out, 0);
+            diff_figures(&out)
+        };
+        let by_name = diff("docker-daemon:app-pr:latest");
+        proxy.clear();
+        let by_id = diff(&format!("docker-daemon:{short}"));
+        assert_eq!(proxy.exports().len(), 1, "{:?}", proxy.paths());
+        assert_eq!(by_id, by_name, "{id}");
+    }
+}
+
 /// podman's API service exports several names in one archive too (podman 4.3 here):
 /// a diff of two podman images is one export, with the archives' figures.
 #[test]
