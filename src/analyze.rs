@@ -13,7 +13,7 @@ use crate::cache::LayerCache;
 use crate::image::{Algorithm, Compression, Digest, Hasher};
 use crate::report::{self, LayerInput, Report};
 use crate::scan::{scan_layer_estimating, LayerScan, Limits, ScanError};
-use crate::source::{BlobSource, LayerSource, ResolvedImage, SourceError};
+use crate::source::{BlobSource, LayerSource, Opened, ResolvedImage, SourceError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzeError {
@@ -42,8 +42,18 @@ pub enum AnalyzeError {
 
 /// One image to analyse: its resolved documents and where its blobs are.
 pub struct Job<'a> {
-    pub image: &'a ResolvedImage,
-    pub blobs: &'a dyn BlobSource,
+    pub(crate) image: &'a ResolvedImage,
+    pub(crate) blobs: &'a dyn BlobSource,
+}
+
+impl<'a> Job<'a> {
+    /// The job of an image `source::open_image`/`open_local` opened.
+    pub fn of(opened: &'a Opened) -> Job<'a> {
+        Job {
+            image: &opened.image,
+            blobs: opened.blobs.as_ref(),
+        }
+    }
 }
 
 /// What a run may use besides the blobs: the layer cache (asked for a blob's

@@ -12,9 +12,9 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{name}: bad value `{value}`: {expected}")]
 pub struct SettingError {
-    pub name: String,
-    pub value: String,
-    pub expected: String,
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) expected: String,
 }
 
 fn error(name: &str, raw: &str, expected: String) -> SettingError {

@@ -19,7 +19,7 @@ pub struct Marker {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("comment key {key:?}: use 1-64 letters, digits, '-', '_' or '.'")]
 pub struct MarkerError {
-    pub key: String,
+    pub(crate) key: String,
 }
 
 impl Marker {
@@ -41,12 +41,12 @@ impl Marker {
         }
     }
 
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         &self.key
     }
 
     /// `<!-- layergate:KEY -->`
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         format!("<!-- layergate:{} -->", self.key)
     }
 

@@ -32,7 +32,7 @@ impl Exit {
 
     /// The exit of a verdict: `Policy` when a rule failed, unless `warn_only`
     /// asked to report failed rules and pass.
-    pub fn of(verdict: &Verdict, warn_only: bool) -> Exit {
+    pub(crate) fn of(verdict: &Verdict, warn_only: bool) -> Exit {
         if verdict.passed || warn_only {
             Exit::Pass
         } else {
@@ -52,7 +52,7 @@ pub enum SizeKind {
 }
 
 impl SizeKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SizeKind::Compressed => "compressed",
             SizeKind::Uncompressed => "uncompressed",
@@ -61,7 +61,7 @@ impl SizeKind {
     }
 
     /// From whether each layer of the compared images is stored compressed.
-    pub fn of(compressed: impl IntoIterator<Item = bool>) -> Option<SizeKind> {
+    pub(crate) fn of(compressed: impl IntoIterator<Item = bool>) -> Option<SizeKind> {
         let (mut yes, mut no) = (false, false);
         for c in compressed {
             if c {
@@ -106,22 +106,22 @@ impl std::fmt::Display for Notice {
 /// What a verdict command produced, ready to print, write and publish.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    pub verdict: Verdict,
-    pub findings: Vec<Finding>,
+    pub(crate) verdict: Verdict,
+    pub(crate) findings: Vec<Finding>,
     /// Every rule evaluated, passing ones included, once each (a JUnit report has
     /// one test case per rule).
-    pub rules: Vec<FindingCode>,
+    pub(crate) rules: Vec<FindingCode>,
     /// The pull-request comment (always rendered, whatever `--format` asked).
-    pub markdown: String,
+    pub(crate) markdown: String,
     /// The hidden marker inside `markdown`.
-    pub key: Marker,
+    pub(crate) key: Marker,
     /// What `--format` asked for, ready to write.
     pub body: String,
     /// Compressed size before and after, when there is a comparable base
     /// (exported as outputs and metrics).
-    pub compressed: Option<Delta>,
+    pub(crate) compressed: Option<Delta>,
     /// What those sizes measure (plain tar for `docker save` archives).
-    pub size_kind: Option<SizeKind>,
+    pub(crate) size_kind: Option<SizeKind>,
     /// The HTML report, when the request asked for it beside the body.
     pub html: Option<String>,
     pub notices: Vec<Notice>,

@@ -15,9 +15,9 @@ pub(crate) const BACKOFF_ENV: &str = "LAYERGATE_HTTP_BACKOFF_MS";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// The wait after the first failure; doubles after each further one.
-    pub base: Duration,
+    pub(crate) base: Duration,
     /// No backoff of ours waits longer than this.
     pub(crate) cap: Duration,
     /// A wait the server asks for beyond this (a rate limit resetting in an hour) is
@@ -57,7 +57,7 @@ impl RetryPolicy {
     }
 
     /// Our own wait after the `n`th failed attempt (1-based): base, 2×base, … capped.
-    pub fn backoff(&self, n: u32) -> Duration {
+    pub(crate) fn backoff(&self, n: u32) -> Duration {
         self.base
             .saturating_mul(1u32 << n.saturating_sub(1).min(16))
             .min(self.cap)
@@ -65,7 +65,7 @@ impl RetryPolicy {
 
     /// The wait before the next attempt after the `n`th failed one, or `None` to give
     /// up: the attempts are spent, or the server asked for more than we wait.
-    pub fn wait(&self, n: u32, server: Option<Duration>) -> Option<Duration> {
+    pub(crate) fn wait(&self, n: u32, server: Option<Duration>) -> Option<Duration> {
         if n >= self.attempts {
             return None;
         }

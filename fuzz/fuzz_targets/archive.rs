@@ -22,9 +22,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(opened) = open_local(&reference, &OpenOptions::default()) else {
         return;
     };
-    let job = Job {
-        image: &opened.image,
-        blobs: opened.blobs.as_ref(),
-    };
+    let job = Job::of(&opened);
     let _ = analyze(&[job], &Limits::default());
 });

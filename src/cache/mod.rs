@@ -110,7 +110,7 @@ impl LayerCache {
         }
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
@@ -120,7 +120,8 @@ impl LayerCache {
     }
 
     /// How many scans came from the cache this run.
-    pub fn hits(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }
 
@@ -184,7 +185,7 @@ impl LayerCache {
 
     /// The cached scan of the blob `key`, if a whole, current entry holds it. A
     /// damaged entry is a miss (and the scan that follows rewrites it).
-    pub fn get(&self, key: &Digest) -> Option<LayerScan> {
+    pub(crate) fn get(&self, key: &Digest) -> Option<LayerScan> {
         let secret = self.secret()?;
         let path = self.path_of(key);
         let bytes = match read_entry(&path) {
@@ -236,7 +237,7 @@ impl LayerCache {
 
     /// Stores the verified scan of the blob `key`. Failure turns the cache off
     /// for the rest of the run (with one warning); the run itself goes on.
-    pub fn put(&self, key: &Digest, scan: &LayerScan) {
+    pub(crate) fn put(&self, key: &Digest, scan: &LayerScan) {
         let Some(secret) = self.secret() else {
             return;
         };

@@ -32,7 +32,7 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    pub fn new(options: FetchOptions) -> Result<Fetcher, CacheKeyError> {
+    pub(crate) fn new(options: FetchOptions) -> Result<Fetcher, CacheKeyError> {
         let client = Client::builder()
             .timeout(options.timeout)
             .user_agent(concat!("layergate/", env!("CARGO_PKG_VERSION")))
@@ -45,7 +45,7 @@ impl Fetcher {
     }
 
     /// The validator of `url`.
-    pub fn validator(&self, url: &str) -> Result<Validator, CacheKeyError> {
+    pub(crate) fn validator(&self, url: &str) -> Result<Validator, CacheKeyError> {
         let parsed = reqwest::Url::parse(url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))

@@ -55,7 +55,7 @@ impl Validator {
     }
 
     /// The key file's content: one line naming the validator's kind and value.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         match self {
             Validator::ETag(tag) => format!("etag {tag}"),
             Validator::LastModified {

@@ -27,12 +27,12 @@ pub enum DownloadKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Download {
     /// 1-based line the instruction starts on.
-    pub line: usize,
-    pub kind: DownloadKind,
+    pub(crate) line: usize,
+    pub(crate) kind: DownloadKind,
     /// `curl`, `wget` or `ADD`.
-    pub tool: String,
+    pub(crate) tool: String,
     /// URLs with every `ARG` expanded.
-    pub urls: Vec<String>,
+    pub(crate) urls: Vec<String>,
     /// URLs that could not be expanded, with the variable that has no default.
     pub(crate) unresolved: Vec<(String, String)>,
 }

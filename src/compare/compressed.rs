@@ -24,7 +24,7 @@ use crate::report::{LayerReport, Report};
 /// How the compared compressed figures were made.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum CompressedBasis {
+pub(crate) enum CompressedBasis {
     /// Both images store every layer the same way: sizes as stored.
     AsStored,
     /// Storage forms differ: every layer at its stored gzip size.

@@ -10,7 +10,7 @@ use super::CompareOptions;
 use crate::report::Report;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct FilesDiff {
+pub(crate) struct FilesDiff {
     pub added_count: usize,
     pub removed_count: usize,
     pub grown_count: usize,
@@ -29,7 +29,7 @@ pub struct FilesDiff {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FileChange {
+pub(crate) struct FileChange {
     pub path: String,
     pub before: u64,
     pub after: u64,
@@ -37,7 +37,7 @@ pub struct FileChange {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct DirChange {
+pub(crate) struct DirChange {
     pub dir: String,
     pub before: u64,
     pub after: u64,

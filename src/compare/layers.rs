@@ -7,7 +7,7 @@ use crate::report::{LayerReport, Report};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum LayerStatus {
+pub(crate) enum LayerStatus {
     /// Same diffID at the same depth on both sides, below any change.
     Shared,
     /// Same diffID on both sides, but after the first difference.
@@ -17,7 +17,7 @@ pub enum LayerStatus {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct LayersDiff {
+pub(crate) struct LayersDiff {
     /// Number of leading layers with the same diffIDs (the reused base).
     pub shared_prefix: usize,
     /// Bytes of the shared prefix (compressed, as HEAD stores them).
@@ -38,7 +38,7 @@ pub struct LayersDiff {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct LayerRow {
+pub(crate) struct LayerRow {
     pub status: LayerStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) base_index: Option<usize>,

@@ -50,7 +50,7 @@ impl CompareOptions {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     pub schema: u32,
     pub base: Side,
     pub head: Side,
@@ -74,7 +74,7 @@ pub struct Comparison {
 
 /// Which image a side is.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Side {
+pub(crate) struct Side {
     pub reference: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -92,11 +92,11 @@ pub struct Side {
 /// One figure before and after.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Delta {
-    pub before: u64,
-    pub after: u64,
-    pub delta: i64,
+    pub(crate) before: u64,
+    pub(crate) after: u64,
+    pub(crate) delta: i64,
     /// delta / before; `None` when before is 0.
-    pub percent: Option<f64>,
+    pub(crate) percent: Option<f64>,
 }
 
 /// `after - before`, clamped: a hostile saved report must not overflow.
@@ -110,7 +110,7 @@ pub(crate) fn saturating_sum(it: impl IntoIterator<Item = u64>) -> u64 {
 }
 
 impl Delta {
-    pub fn new(before: u64, after: u64) -> Delta {
+    pub(crate) fn new(before: u64, after: u64) -> Delta {
         let delta = signed_delta(before, after);
         let percent = (before > 0).then(|| delta as f64 * 100.0 / before as f64);
         Delta {
@@ -124,7 +124,7 @@ impl Delta {
 
 /// A ratio before and after (efficiency), delta in percentage points.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-pub struct RatioDelta {
+pub(crate) struct RatioDelta {
     pub before: f64,
     pub after: f64,
     /// after - before, in percentage points.
@@ -134,7 +134,7 @@ pub struct RatioDelta {
 /// Totals before and after. A figure either side did not measure (a report built
 /// from manifests only) has no delta: `None`, JSON `null`, "not measured".
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct TotalsDiff {
+pub(crate) struct TotalsDiff {
     /// Compressed sizes made comparable (see `compressed_basis`); `None` (null):
     /// not comparable (storage forms differ and a gzip size is missing).
     pub compressed: Option<Delta>,

@@ -14,7 +14,7 @@ use super::{signed_delta, Delta};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "kebab-case")]
-pub enum PackageChangeKind {
+pub(crate) enum PackageChangeKind {
     Added,
     Removed,
     Upgraded,
@@ -39,7 +39,7 @@ impl PackageChangeKind {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PackageChange {
+pub(crate) struct PackageChange {
     pub kind: PackageChangeKind,
     pub ecosystem: Ecosystem,
     pub name: String,
@@ -59,7 +59,7 @@ pub struct PackageChange {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PackagesDiff {
+pub(crate) struct PackagesDiff {
     /// Number of packages before and after.
     pub count: Delta,
     pub unowned: Delta,

@@ -47,7 +47,7 @@ pub struct Options {
 pub struct Change {
     pub code: AdviceCode,
     /// The layers the advice names.
-    pub layers: Vec<usize>,
+    pub(crate) layers: Vec<usize>,
     /// The Dockerfile lines (first line of each instruction, as in the original file)
     /// the edit touches.
     pub lines: Vec<usize>,
@@ -67,7 +67,7 @@ pub struct Refusal {
     pub code: AdviceCode,
     pub layers: Vec<usize>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub lines: Vec<usize>,
+    pub(crate) lines: Vec<usize>,
     pub reason: String,
 }
 
@@ -77,7 +77,7 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub refused: Vec<Refusal>,
     /// Advice items whose edit the file already carries.
-    pub already_applied: Vec<Refusal>,
+    pub(crate) already_applied: Vec<Refusal>,
     /// The sum of the changes' predicted bytes.
     pub predicted_bytes: u64,
     /// The rewritten file.

@@ -72,17 +72,17 @@ pub struct Request {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Proof {
     /// `docker (BuildKit)`, `docker (legacy builder)`, `podman`, `buildah`.
-    pub builder: String,
-    pub predicted_bytes: u64,
+    pub(crate) builder: String,
+    pub(crate) predicted_bytes: u64,
     /// Stored bytes (regular files over all layers) of the original build.
     pub(crate) original_bytes: u64,
     pub(crate) rewritten_bytes: u64,
     /// original − rewritten.
-    pub measured_bytes: i64,
-    pub original_layers: u64,
-    pub rewritten_layers: u64,
+    pub(crate) measured_bytes: i64,
+    pub(crate) original_layers: u64,
+    pub(crate) rewritten_layers: u64,
     /// The final filesystems hold the same paths, kinds and sizes outside caches.
-    pub equal: bool,
+    pub(crate) equal: bool,
     /// Paths that differ outside the cache folders (at most 20).
     pub(crate) differences: Vec<String>,
     /// Files only the original holds in cache, temp and package-list folders.
@@ -90,9 +90,9 @@ pub struct Proof {
     /// Regular files on both sides, outside those folders, whose bytes differ (at most
     /// 20). Not part of `equal`: a step that writes random bytes or a timestamp gives
     /// other bytes on every build, so this says which files to look at.
-    pub content_differences: Vec<String>,
+    pub(crate) content_differences: Vec<String>,
     /// How many such files there are in all.
-    pub content_differing: usize,
+    pub(crate) content_differing: usize,
 }
 
 /// One build: `file` in `context`, tagged `tag`; `needs_buildkit` when the file uses

@@ -78,12 +78,12 @@ pub enum Line {
 /// A parsed history: every line in file order, and a warning per skipped line.
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    pub lines: Vec<Line>,
-    pub warnings: Vec<String>,
+    pub(crate) lines: Vec<Line>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl History {
-    pub fn records(&self) -> impl Iterator<Item = &Record> {
+    pub(crate) fn records(&self) -> impl Iterator<Item = &Record> {
         self.lines.iter().filter_map(|l| match l {
             Line::Record(r) => Some(r),
             Line::Other { .. } => None,

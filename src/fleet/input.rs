@@ -12,7 +12,7 @@ use crate::report::{ImageInfo, Totals};
 
 /// What kind of run wrote the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Diff,
     Check,
 }
@@ -21,19 +21,19 @@ pub enum Kind {
 #[derive(Debug, Clone)]
 pub struct Input {
     /// The file name as given, for messages.
-    pub source: String,
+    pub(crate) source: String,
     pub label: String,
     pub verdict: Verdict,
-    pub findings: Vec<Finding>,
-    pub body: Body,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) body: Body,
     /// The platform of one entry of a `--platform all` verdict (its label then ends
     /// with it, so rows stay apart).
-    pub platform: Option<String>,
+    pub(crate) platform: Option<String>,
 }
 
 /// The figures: a comparison (`diff`) or one image's totals (`check`).
 #[derive(Debug, Clone)]
-pub enum Body {
+pub(crate) enum Body {
     Diff(Box<Comparison>),
     Check {
         image: Box<ImageInfo>,
@@ -42,7 +42,7 @@ pub enum Body {
 }
 
 impl Input {
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self.body {
             Body::Diff(_) => Kind::Diff,
             Body::Check { .. } => Kind::Check,
@@ -52,7 +52,7 @@ impl Input {
     /// Compressed size before and after, compared like with like (`diff` only:
     /// before is `None` for a `check`, or when the two storage forms could not
     /// be compared); after is the analysed image's own size.
-    pub fn compressed(&self) -> (Option<u64>, u64) {
+    pub(crate) fn compressed(&self) -> (Option<u64>, u64) {
         match &self.body {
             Body::Diff(c) => match c.totals.compressed {
                 Some(d) => (Some(d.before), d.after),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::Digest;
 
 #[derive(Debug, Clone, Deserialize, Default)]
-pub struct ImageConfig {
+pub(crate) struct ImageConfig {
     #[serde(default)]
     pub architecture: String,
     #[serde(default)]
@@ -22,13 +22,13 @@ pub struct ImageConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
-pub struct RootFs {
+pub(crate) struct RootFs {
     #[serde(default)]
     pub diff_ids: Vec<Digest>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
-pub struct History {
+pub(crate) struct History {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     #[serde(default)]

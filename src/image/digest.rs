@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::Digest as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Algorithm {
+pub(crate) enum Algorithm {
     Sha256,
     Sha512,
 }
@@ -67,7 +67,7 @@ impl Digest {
         }
     }
 
-    pub fn algorithm(&self) -> Algorithm {
+    pub(crate) fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
 
@@ -75,13 +75,8 @@ impl Digest {
         &self.hex
     }
 
-    /// The first 12 hex digits, as `docker images` shows them.
-    pub fn short(&self) -> &str {
-        &self.hex[..12]
-    }
-
     /// A streaming hasher for this digest's algorithm.
-    pub fn hasher(&self) -> Hasher {
+    pub(crate) fn hasher(&self) -> Hasher {
         Hasher::new(self.algorithm)
     }
 }
@@ -107,27 +102,27 @@ impl<'de> Deserialize<'de> for Digest {
 
 /// An incremental hasher producing a [`Digest`].
 #[derive(Clone)]
-pub enum Hasher {
+pub(crate) enum Hasher {
     Sha256(sha2::Sha256),
     Sha512(sha2::Sha512),
 }
 
 impl Hasher {
-    pub fn new(algorithm: Algorithm) -> Self {
+    pub(crate) fn new(algorithm: Algorithm) -> Self {
         match algorithm {
             Algorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
             Algorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
         }
     }
 
-    pub fn update(&mut self, bytes: &[u8]) {
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
         match self {
             Hasher::Sha256(h) => h.update(bytes),
             Hasher::Sha512(h) => h.update(bytes),
         }
     }
 
-    pub fn finish(self) -> Digest {
+    pub(crate) fn finish(self) -> Digest {
         match self {
             Hasher::Sha256(h) => Digest {
                 algorithm: Algorithm::Sha256,

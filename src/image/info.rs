@@ -10,24 +10,24 @@ pub struct ImageInfo {
     pub reference: String,
     /// The name recorded in the source (RepoTags, ref name), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Which reader understood the source: `docker-archive`, `oci-archive`, `oci`, `registry`.
-    pub format: String,
-    pub config_digest: String,
+    pub(crate) format: String,
+    pub(crate) config_digest: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manifest_digest: Option<String>,
+    pub(crate) manifest_digest: Option<String>,
     /// The registry digests a local engine knows the image by (`RepoDigests`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub repo_digests: Vec<String>,
-    pub os: String,
-    pub architecture: String,
+    pub(crate) repo_digests: Vec<String>,
+    pub(crate) os: String,
+    pub(crate) architecture: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
+    pub(crate) variant: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
+    pub(crate) created: Option<String>,
     /// Built from manifests and configs only (`--manifest-only`): figures that need
     /// the layer contents are `null` (not measured), and the file, duplicate,
     /// merge-saving and advice lists are empty because nothing was read.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub partial: bool,
+    pub(crate) partial: bool,
 }

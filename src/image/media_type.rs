@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum MediaType {
+pub(crate) enum MediaType {
     OciIndex,
     OciManifest,
     OciConfig,

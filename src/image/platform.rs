@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Platform {
     #[serde(default)]
-    pub os: String,
+    pub(crate) os: String,
     #[serde(default, alias = "architecture")]
-    pub architecture: String,
+    pub(crate) architecture: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
+    pub(crate) variant: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,7 @@ impl Platform {
     }
 
     /// The platform this binary runs on, in OCI spelling.
-    pub fn host() -> Self {
+    pub(crate) fn host() -> Self {
         let arch = match std::env::consts::ARCH {
             "x86_64" => "amd64",
             "aarch64" => "arm64",
@@ -70,13 +70,13 @@ impl Platform {
     /// Whether two platforms name the same one: os, architecture and variant equal,
     /// arm64's implicit `v8` included (base and head of a multi-arch comparison
     /// are paired by this).
-    pub fn same(&self, other: &Platform) -> bool {
+    pub(crate) fn same(&self, other: &Platform) -> bool {
         self.normalized().matches(other) && other.normalized().matches(self)
     }
 
     /// Whether an index entry's platform satisfies this request. A request without
     /// a variant accepts any variant; arm64's implicit variant is `v8`.
-    pub fn matches(&self, candidate: &Platform) -> bool {
+    pub(crate) fn matches(&self, candidate: &Platform) -> bool {
         if self.os != candidate.os || self.architecture != normalize_arch(&candidate.architecture) {
             return false;
         }

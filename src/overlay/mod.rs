@@ -24,11 +24,11 @@ use crate::scan::{ContentHash, Kind, LayerScan};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     pub layer: usize,
-    pub kind: NodeKind,
+    pub(crate) kind: NodeKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     File { size: u64, hash: ContentHash },
     Dir,
     Symlink,
@@ -48,14 +48,14 @@ impl NodeKind {
         })
     }
 
-    pub fn is_dir(&self) -> bool {
+    pub(crate) fn is_dir(&self) -> bool {
         matches!(self, NodeKind::Dir)
     }
 }
 
 /// Why a stored copy of a regular file is not in the final filesystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Cause {
+pub(crate) enum Cause {
     /// A later entry wrote the path with different content.
     Overwritten,
     /// A later entry wrote the same content again (chmod, chown, touch).
@@ -69,18 +69,18 @@ pub enum Cause {
 /// A regular-file copy that a layer stored and a later entry made invisible.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dead {
-    pub path: PathId,
-    pub layer: usize,
+    pub(crate) path: PathId,
+    pub(crate) layer: usize,
     pub size: u64,
-    pub cause: Cause,
+    pub(crate) cause: Cause,
     /// The layer whose entry killed it (may equal `layer` for a path stored twice).
-    pub by: usize,
+    pub(crate) by: usize,
 }
 
 /// What one layer did to the filesystem below it (non-directory paths, plus
 /// directories that did not exist before).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Changes {
+pub(crate) struct Changes {
     pub added: u64,
     pub modified: u64,
     pub deleted: u64,
@@ -111,7 +111,7 @@ pub struct Overlay<'a> {
     /// The position of each id in `order`.
     rank: Vec<u32>,
     pub dead: Vec<Dead>,
-    pub changes: Vec<Changes>,
+    pub(crate) changes: Vec<Changes>,
 }
 
 impl<'a> Overlay<'a> {
@@ -236,7 +236,7 @@ impl<'a> Overlay<'a> {
     }
 
     /// The live entry at `id`, if any.
-    pub fn node(&self, id: PathId) -> Option<Node> {
+    pub(crate) fn node(&self, id: PathId) -> Option<Node> {
         let slot = self.slots.get(id.index())?;
         let scan = self.layers.get(slot.layer as usize)?;
         Some(Node {
@@ -256,7 +256,7 @@ impl<'a> Overlay<'a> {
     }
 
     /// The live entry at `path`, with its id.
-    pub fn get(&self, path: &[u8]) -> Option<(PathId, Node)> {
+    pub(crate) fn get(&self, path: &[u8]) -> Option<(PathId, Node)> {
         let id = self.paths.find(path)?;
         Some((id, self.node(id)?))
     }
@@ -269,7 +269,7 @@ impl<'a> Overlay<'a> {
     }
 
     /// The live entries strictly below `dir`, in no particular order.
-    pub fn live_below(&self, dir: &[u8]) -> Vec<(PathId, Node)> {
+    pub(crate) fn live_below(&self, dir: &[u8]) -> Vec<(PathId, Node)> {
         let Some(dir) = self.paths.find(dir) else {
             return Vec::new();
         };
@@ -291,7 +291,7 @@ impl<'a> Overlay<'a> {
 
     /// The position of `id` in the byte order of the paths: ordering by rank is
     /// ordering by path, without reading the paths.
-    pub fn rank(&self, id: PathId) -> u32 {
+    pub(crate) fn rank(&self, id: PathId) -> u32 {
         self.rank.get(id.index()).copied().unwrap_or(u32::MAX)
     }
 
@@ -371,7 +371,7 @@ impl<'a> Overlay<'a> {
     }
 
     /// Non-directory entries of the final filesystem.
-    pub fn live_files(&self) -> u64 {
+    pub(crate) fn live_files(&self) -> u64 {
         self.live().filter(|(_, n)| !n.kind.is_dir()).count() as u64
     }
 }

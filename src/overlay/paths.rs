@@ -29,7 +29,7 @@ fn random_hasher() -> SeedableRandomState {
 pub struct PathId(u32);
 
 impl PathId {
-    pub const ROOT: PathId = PathId(0);
+    pub(crate) const ROOT: PathId = PathId(0);
 
     pub(crate) fn index(self) -> usize {
         self.0 as usize
@@ -82,7 +82,7 @@ impl Default for Paths {
 impl Paths {
     /// Makes room for `more` paths, so the table grows once instead of rehashing
     /// every name at each doubling.
-    pub fn reserve(&mut self, more: usize) {
+    pub(crate) fn reserve(&mut self, more: usize) {
         self.nodes.reserve(more);
         let (nodes, names, hasher) = (&self.nodes, &self.names, &self.hasher);
         self.table.reserve(more, |&other| {
@@ -92,7 +92,7 @@ impl Paths {
     }
 
     /// How many paths are interned, the root included: ids are below this.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.nodes.len()
     }
 
@@ -116,7 +116,7 @@ impl Paths {
 
     /// The id of a normalised path (components separated by single `/`, no
     /// leading or trailing one), creating it and its missing ancestors.
-    pub fn intern(&mut self, path: &[u8]) -> PathId {
+    pub(crate) fn intern(&mut self, path: &[u8]) -> PathId {
         let mut at = PathId::ROOT.0;
         if path.is_empty() {
             return PathId::ROOT;
@@ -163,7 +163,7 @@ impl Paths {
     }
 
     /// The id of `path` if it was interned.
-    pub fn find(&self, path: &[u8]) -> Option<PathId> {
+    pub(crate) fn find(&self, path: &[u8]) -> Option<PathId> {
         let mut at = PathId::ROOT.0;
         if path.is_empty() {
             return Some(PathId::ROOT);
@@ -175,18 +175,18 @@ impl Paths {
     }
 
     /// The path's last component (empty for the root).
-    pub fn name(&self, id: PathId) -> &[u8] {
+    pub(crate) fn name(&self, id: PathId) -> &[u8] {
         self.name_of(id.0)
     }
 
     /// The parent directory, `None` for the root.
-    pub fn parent(&self, id: PathId) -> Option<PathId> {
+    pub(crate) fn parent(&self, id: PathId) -> Option<PathId> {
         let p = self.nodes[id.index()].parent;
         (p != NONE).then_some(PathId(p))
     }
 
     /// The paths directly below `id`, in no particular order.
-    pub fn children(&self, id: PathId) -> impl Iterator<Item = PathId> + '_ {
+    pub(crate) fn children(&self, id: PathId) -> impl Iterator<Item = PathId> + '_ {
         let mut next = self.nodes[id.index()].first_child;
         std::iter::from_fn(move || {
             let at = next;
@@ -200,7 +200,7 @@ impl Paths {
     /// Writes the path's bytes into `out` (replacing its contents): one pass up
     /// the tree to size it, one to fill it from the end, no allocation when `out`
     /// is already large enough.
-    pub fn write(&self, id: PathId, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, id: PathId, out: &mut Vec<u8>) {
         self.write_after(id, b"", out);
     }
 
@@ -270,7 +270,7 @@ impl Paths {
     /// directory's entries are sorted as two kinds of events, the child itself
     /// (key: its name) and the child's subtree (key: its name followed by `/`),
     /// and the walk descends at a subtree event.
-    pub fn in_path_order(&self) -> Vec<PathId> {
+    pub(crate) fn in_path_order(&self) -> Vec<PathId> {
         let mut out = Vec::with_capacity(self.nodes.len());
         out.push(PathId::ROOT);
         let mut stack = vec![(self.events(PathId::ROOT.0), 0usize)];

@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 /// Which package manager a package belongs to.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "kebab-case")]
-pub enum Ecosystem {
+pub(crate) enum Ecosystem {
     /// Debian and Ubuntu (`/var/lib/dpkg`).
     Deb,
     /// Alpine (`/lib/apk/db/installed`).
@@ -55,7 +55,7 @@ pub enum Ecosystem {
 }
 
 impl Ecosystem {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Ecosystem::Deb => "deb",
             Ecosystem::Apk => "apk",
@@ -73,7 +73,7 @@ impl Ecosystem {
 
 /// One installed package and the live bytes it owns.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Package {
+pub(crate) struct Package {
     pub ecosystem: Ecosystem,
     pub name: String,
     pub version: String,
@@ -116,7 +116,7 @@ fn is_zero(n: &u64) -> bool {
 
 impl Package {
     /// What identifies "the same package" in two images.
-    pub fn key(&self) -> (Ecosystem, &str, Option<&str>, Option<&str>) {
+    pub(crate) fn key(&self) -> (Ecosystem, &str, Option<&str>, Option<&str>) {
         (
             self.ecosystem,
             self.name.as_str(),
@@ -128,7 +128,7 @@ impl Package {
 
 /// Totals of one ecosystem.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct EcosystemTotal {
+pub(crate) struct EcosystemTotal {
     pub ecosystem: Ecosystem,
     pub packages: u64,
     pub live_bytes: u64,
@@ -137,7 +137,7 @@ pub struct EcosystemTotal {
 
 /// A package database found in the final filesystem.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Database {
+pub(crate) struct Database {
     pub ecosystem: Ecosystem,
     pub path: String,
     /// False when it was found but not read (too large, an RPM database).
@@ -146,7 +146,7 @@ pub struct Database {
 
 /// The attribution's figures beside `packages[]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct PackageTotals {
+pub(crate) struct PackageTotals {
     pub ecosystems: Vec<EcosystemTotal>,
     /// Live bytes no package owns: packages + unowned == live bytes.
     pub unowned_bytes: u64,

@@ -12,7 +12,7 @@
 /// is derived from the same databases (a saved report read back equals the
 /// report that was written).
 #[derive(Debug, Clone, Default)]
-pub struct FileOwners(Vec<Option<u32>>);
+pub(crate) struct FileOwners(Vec<Option<u32>>);
 
 impl PartialEq for FileOwners {
     fn eq(&self, _: &Self) -> bool {
@@ -26,7 +26,7 @@ impl FileOwners {
     }
 
     /// Owners for `files` entries, when known for exactly that many.
-    pub fn for_files(&self, files: usize) -> Option<&[Option<u32>]> {
+    pub(crate) fn for_files(&self, files: usize) -> Option<&[Option<u32>]> {
         (!self.0.is_empty() && self.0.len() == files).then_some(&self.0[..])
     }
 }

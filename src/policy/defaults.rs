@@ -29,7 +29,7 @@ growth:
 
 impl Policy {
     /// The built-in default policy (`DEFAULT_YAML`).
-    pub fn defaults() -> Policy {
+    pub(crate) fn defaults() -> Policy {
         // A unit test proves the text loads; an empty policy is the safe fallback
         // the test makes unreachable.
         let mut p = load_str("default policy", DEFAULT_YAML).unwrap_or_else(|_| Policy::empty());

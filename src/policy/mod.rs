@@ -37,7 +37,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Warn => "warn",
             Severity::Fail => "fail",
@@ -48,7 +48,7 @@ impl Severity {
 /// Which file format the policy was written in.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum PolicyFormat {
+pub(crate) enum PolicyFormat {
     Layergate,
     /// dive's `.dive-ci` (`rules: lowestEfficiency, …`).
     DiveCi,
@@ -95,7 +95,7 @@ pub(crate) enum Threshold {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Limit {
+pub(crate) struct Limit {
     pub(crate) metric: Metric,
     pub(crate) threshold: Threshold,
     pub severity: Severity,
@@ -114,7 +114,7 @@ pub enum SizeKind {
 }
 
 impl SizeKind {
-    pub fn code(self) -> FindingCode {
+    pub(crate) fn code(self) -> FindingCode {
         match self {
             SizeKind::Compressed => FindingCode::SizeGrowth,
             SizeKind::Uncompressed => FindingCode::UncompressedGrowth,
@@ -144,19 +144,19 @@ pub struct Growth {
 }
 
 #[derive(Debug, Clone)]
-pub struct PathGlob {
+pub(crate) struct PathGlob {
     pub glob: String,
     pub(crate) matcher: globset::GlobMatcher,
 }
 
 #[derive(Debug, Clone)]
-pub struct Forbid {
+pub(crate) struct Forbid {
     pub path: PathGlob,
     pub severity: Severity,
 }
 
 #[derive(Debug, Clone)]
-pub struct Budget {
+pub(crate) struct Budget {
     pub path: PathGlob,
     pub max: u64,
     pub severity: Severity,
@@ -167,22 +167,22 @@ pub struct Budget {
 /// alone knows the past; `diff`/`check` ignore it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drift {
-    pub records: usize,
-    pub max_bytes: Option<u64>,
-    pub max_percent: Option<f64>,
-    pub severity: Severity,
+    pub(crate) records: usize,
+    pub(crate) max_bytes: Option<u64>,
+    pub(crate) max_percent: Option<f64>,
+    pub(crate) severity: Severity,
 }
 
 /// `platforms.max_ratio`: the largest platform's compressed size may be at most
 /// this many times the smallest's (evaluated by `layergate platforms`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParityRule {
-    pub max_ratio: f64,
-    pub severity: Severity,
+    pub(crate) max_ratio: f64,
+    pub(crate) severity: Severity,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct AdviceRule {
+pub(crate) struct AdviceRule {
     pub code: crate::report::AdviceCode,
     pub max: u64,
     pub severity: Severity,
@@ -191,25 +191,25 @@ pub struct AdviceRule {
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// The file name as given, for messages.
-    pub source: String,
+    pub(crate) source: String,
     /// Where the policy came from, for the line that names it in the output.
-    pub origin: Origin,
-    pub format: PolicyFormat,
-    pub limits: Vec<Limit>,
+    pub(crate) origin: Origin,
+    pub(crate) format: PolicyFormat,
+    pub(crate) limits: Vec<Limit>,
     pub growth: Vec<Growth>,
-    pub forbid: Vec<Forbid>,
-    pub budgets: Vec<Budget>,
+    pub(crate) forbid: Vec<Forbid>,
+    pub(crate) budgets: Vec<Budget>,
     pub ignore: Vec<String>,
     pub(crate) ignore_set: GlobSet,
-    pub advice: Vec<AdviceRule>,
-    pub packages: packages::PackageRules,
+    pub(crate) advice: Vec<AdviceRule>,
+    pub(crate) packages: packages::PackageRules,
     pub drift: Vec<Drift>,
     pub parity: Option<ParityRule>,
 }
 
 /// Where a policy came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// `--policy none`: no rules.
     None,
     /// No file given or found: the built-in defaults.
@@ -222,7 +222,7 @@ pub enum Origin {
 
 impl Policy {
     /// No rules at all: what `--policy none` asks for.
-    pub fn empty() -> Policy {
+    pub(crate) fn empty() -> Policy {
         Policy {
             source: "(no policy)".into(),
             origin: Origin::None,
@@ -242,7 +242,7 @@ impl Policy {
 
     /// How the output names the policy ("policy FILE", "default policy"), or
     /// nothing when there is none.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self.origin {
             Origin::None => String::new(),
             Origin::Default => "default policy".into(),
@@ -301,7 +301,7 @@ impl Policy {
 
     /// Findings of every rule, or [`NotMeasured`] when a rule's figure is missing
     /// (a rule is never passed on a figure nobody measured).
-    pub fn evaluate(
+    pub(crate) fn evaluate(
         &self,
         head: &crate::report::Report,
         comparison: Option<&crate::compare::Comparison>,
@@ -323,17 +323,17 @@ pub(crate) enum Unit {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Finding {
     /// Stable kebab-case code, e.g. `size-growth`.
-    pub code: FindingCode,
-    pub severity: Severity,
-    pub message: String,
+    pub(crate) code: FindingCode,
+    pub(crate) severity: Severity,
+    pub(crate) message: String,
     /// What was measured.
-    pub value: f64,
+    pub(crate) value: f64,
     /// The limit it crossed.
-    pub limit: f64,
+    pub(crate) limit: f64,
     pub(crate) unit: Unit,
     /// The path or glob the finding is about, for path rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
 }
 
 impl Finding {
@@ -369,11 +369,11 @@ impl Finding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Missing {
     /// The rule, by finding code (and glob or advice code for path/advice rules).
-    pub rule: String,
+    pub(crate) rule: String,
     /// The figure it needs, e.g. `efficiency`.
-    pub figure: &'static str,
+    pub(crate) figure: &'static str,
     /// Whether BASE (rather than HEAD) lacks it.
-    pub base: bool,
+    pub(crate) base: bool,
 }
 
 /// Rules whose figures were not measured; the caller says why (exit 2).
@@ -399,15 +399,15 @@ fn describe_missing(missing: &[Missing]) -> String {
 /// The outcome in one line, for a headline and the exit code.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Verdict {
-    pub passed: bool,
-    pub headline: String,
-    pub failed: usize,
-    pub warned: usize,
+    pub(crate) passed: bool,
+    pub(crate) headline: String,
+    pub(crate) failed: usize,
+    pub(crate) warned: usize,
 }
 
 /// One problem in a policy file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub line: u64,
     pub(crate) column: u64,
     pub message: String,
@@ -417,7 +417,7 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct PolicyErrors {
     pub(crate) source_name: String,
-    pub problems: Vec<Problem>,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl fmt::Display for PolicyErrors {

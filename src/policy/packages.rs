@@ -22,45 +22,45 @@ use crate::report::Report;
 
 /// A package-name glob (`*` matches anything, names have no separators).
 #[derive(Debug, Clone)]
-pub struct NameGlob {
+pub(crate) struct NameGlob {
     pub glob: String,
     pub(crate) matcher: GlobMatcher,
 }
 
 #[derive(Debug, Clone)]
-pub struct PackageForbid {
+pub(crate) struct PackageForbid {
     pub name: NameGlob,
     pub severity: Severity,
 }
 
 #[derive(Debug, Clone)]
-pub struct PackageBudget {
+pub(crate) struct PackageBudget {
     pub name: NameGlob,
     pub max: u64,
     pub severity: Severity,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct PackageGrowth {
+pub(crate) struct PackageGrowth {
     pub max: u64,
     pub severity: Severity,
 }
 
 /// The `packages` section; empty when the policy has none.
 #[derive(Debug, Clone, Default)]
-pub struct PackageRules {
+pub(crate) struct PackageRules {
     pub forbid: Vec<PackageForbid>,
     pub budgets: Vec<PackageBudget>,
     pub growth: Option<PackageGrowth>,
 }
 
 impl PackageRules {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.forbid.is_empty() && self.budgets.is_empty() && self.growth.is_none()
     }
 
     /// Finding codes, in rule order.
-    pub fn codes(&self) -> impl Iterator<Item = FindingCode> + '_ {
+    pub(crate) fn codes(&self) -> impl Iterator<Item = FindingCode> + '_ {
         self.forbid
             .iter()
             .map(|_| FindingCode::ForbiddenPackage)

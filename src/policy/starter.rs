@@ -20,7 +20,8 @@ pub enum Flavour {
 }
 
 impl Flavour {
-    pub const ALL: &'static [Flavour] = &[
+    #[cfg(test)]
+    pub(crate) const ALL: &'static [Flavour] = &[
         Flavour::Generic,
         Flavour::Debian,
         Flavour::Alpine,
@@ -30,7 +31,7 @@ impl Flavour {
         Flavour::Go,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Flavour::Generic => "generic",
             Flavour::Debian => "debian",

@@ -29,12 +29,8 @@ impl Env {
         }
     }
 
-    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.vars.insert(key.into(), value.into());
-    }
-
     /// The variable's value; an empty value counts as unset, as in shell `${X:-}`.
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.vars
             .get(key)
             .map(String::as_str)

@@ -48,7 +48,7 @@ pub enum PublishError {
 
 impl PublishError {
     /// The HTTP status the API answered with, when the failure was an answer.
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             PublishError::Status { status, .. } | PublishError::GaveUp { status, .. } => {
                 Some(*status)

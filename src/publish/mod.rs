@@ -253,7 +253,7 @@ pub enum CommentOutcome {
 
 impl CommentOutcome {
     /// The `comment-status` output.
-    pub fn status(&self) -> &'static str {
+    pub(crate) fn status(&self) -> &'static str {
         match self {
             CommentOutcome::NotRequested => "none",
             CommentOutcome::Created { .. } => "created",

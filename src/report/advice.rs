@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     Info,
     Low,
     Medium,
@@ -14,7 +14,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
             Severity::Low => "low",
@@ -26,7 +26,7 @@ impl Severity {
 
 /// A layer an advice item rests on.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AdviceLayer {
+pub(crate) struct AdviceLayer {
     pub index: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
@@ -36,7 +36,7 @@ pub struct AdviceLayer {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Advice {
+pub(crate) struct Advice {
     /// Stable kebab-case code, e.g. `cleanup-in-later-layer`.
     pub code: super::AdviceCode,
     pub severity: Severity,

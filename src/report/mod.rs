@@ -32,65 +32,65 @@ pub(crate) const SCHEMA: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
-    pub schema: u32,
+    pub(crate) schema: u32,
     pub image: ImageInfo,
     pub totals: Totals,
     pub layers: Vec<LayerReport>,
-    pub history: Vec<History>,
-    pub duplicates: Vec<Duplicate>,
-    pub merge_savings: Vec<MergeSaving>,
+    pub(crate) history: Vec<History>,
+    pub(crate) duplicates: Vec<Duplicate>,
+    pub(crate) merge_savings: Vec<MergeSaving>,
     /// Cacheful-layering advice (computed by `advice::advise` after `build`), ranked by bytes.
     #[serde(default)]
-    pub advice: Vec<Advice>,
+    pub(crate) advice: Vec<Advice>,
     /// Every non-directory entry of the final filesystem, by path (held
     /// compactly, see `files.rs`; written as a list of [`LiveFile`]).
-    pub files: Files,
+    pub(crate) files: Files,
     /// Installed packages and the live bytes each owns (see `packages`), largest first.
     #[serde(default)]
-    pub packages: Vec<crate::packages::Package>,
+    pub(crate) packages: Vec<crate::packages::Package>,
     /// Per-ecosystem totals and unowned bytes; `None` when the layers were not
     /// read (a manifest-only report) or the report predates package attribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_totals: Option<crate::packages::PackageTotals>,
+    pub(crate) package_totals: Option<crate::packages::PackageTotals>,
     /// Which package owns each of `files`: for the HTML report, never in the JSON
     /// (see `packages::FileOwners`).
     #[serde(skip)]
-    pub owners: crate::packages::FileOwners,
+    pub(crate) owners: crate::packages::FileOwners,
     /// Oddities met while reading that did not stop the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Totals {
-    pub layers: u64,
-    pub compressed_bytes: u64,
+    pub(crate) layers: u64,
+    pub(crate) compressed_bytes: u64,
     /// Stored: regular-file bytes summed over all layers. `None`: not measured.
     pub uncompressed_bytes: Option<u64>,
     /// Regular-file bytes visible in the final filesystem. `None`: not measured.
-    pub live_bytes: Option<u64>,
+    pub(crate) live_bytes: Option<u64>,
     /// `None`: not measured.
-    pub wasted_bytes: Option<u64>,
+    pub(crate) wasted_bytes: Option<u64>,
     /// live / uncompressed; 1.0 for an empty image. `None`: not measured.
-    pub efficiency: Option<f64>,
+    pub(crate) efficiency: Option<f64>,
     /// Non-directory entries of the final filesystem. `None`: not measured.
-    pub files: Option<u64>,
+    pub(crate) files: Option<u64>,
     /// Bytes held by extra copies of one content at several live paths. `None`: not measured.
-    pub same_content_bytes: Option<u64>,
+    pub(crate) same_content_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LayerReport {
-    pub index: usize,
+    pub(crate) index: usize,
     /// Digest of the blob as stored in the source.
     pub digest: String,
-    pub diff_id: String,
-    pub media_type: String,
+    pub(crate) diff_id: String,
+    pub(crate) media_type: String,
     /// How the source stores the blob.
-    pub compression: Compression,
+    pub(crate) compression: Compression,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
-    pub compressed_bytes: u64,
+    pub(crate) created_by: Option<String>,
+    pub(crate) compressed_bytes: u64,
     /// For a layer not stored gzip, when a comparison needed it: its size once
     /// gzip-compressed at the default level, as a registry push would store it.
     /// An estimate; absent when not computed.
@@ -98,21 +98,21 @@ pub struct LayerReport {
     pub(crate) estimated_gzip_bytes: Option<u64>,
     // Every figure below needs the layer's contents: `None` (null) = not measured.
     /// Regular-file bytes in the layer (as dive counts layer size).
-    pub uncompressed_bytes: Option<u64>,
+    pub(crate) uncompressed_bytes: Option<u64>,
     /// Length of the uncompressed tar stream.
-    pub tar_bytes: Option<u64>,
-    pub entries: Option<u64>,
-    pub files: Option<u64>,
-    pub dirs: Option<u64>,
-    pub symlinks: Option<u64>,
-    pub hardlinks: Option<u64>,
-    pub whiteouts: Option<u64>,
-    pub opaque_dirs: Option<u64>,
-    pub added: Option<u64>,
-    pub modified: Option<u64>,
-    pub deleted: Option<u64>,
+    pub(crate) tar_bytes: Option<u64>,
+    pub(crate) entries: Option<u64>,
+    pub(crate) files: Option<u64>,
+    pub(crate) dirs: Option<u64>,
+    pub(crate) symlinks: Option<u64>,
+    pub(crate) hardlinks: Option<u64>,
+    pub(crate) whiteouts: Option<u64>,
+    pub(crate) opaque_dirs: Option<u64>,
+    pub(crate) added: Option<u64>,
+    pub(crate) modified: Option<u64>,
+    pub(crate) deleted: Option<u64>,
     /// Bytes this layer stored that are not in the final filesystem.
-    pub wasted_bytes: Option<u64>,
+    pub(crate) wasted_bytes: Option<u64>,
 }
 
 impl LayerReport {
@@ -147,7 +147,7 @@ impl LayerReport {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "kebab-case")]
-pub enum DuplicateKind {
+pub(crate) enum DuplicateKind {
     Overwritten,
     UnchangedCopy,
     Deleted,
@@ -166,7 +166,7 @@ impl DuplicateKind {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Duplicate {
+pub(crate) struct Duplicate {
     pub path: String,
     pub kind: DuplicateKind,
     /// Layers that wrote this path (for `same-content`: the layers of `paths`).
@@ -184,7 +184,7 @@ pub struct Duplicate {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct MergeSaving {
+pub(crate) struct MergeSaving {
     /// The layer whose files are made dead.
     pub lower: usize,
     /// The layer that overwrites, deletes or hides them.
@@ -195,14 +195,14 @@ pub struct MergeSaving {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PathBytes {
+pub(crate) struct PathBytes {
     pub path: String,
     pub bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum FileKind {
+pub(crate) enum FileKind {
     File,
     Symlink,
     Hardlink,
@@ -210,7 +210,7 @@ pub enum FileKind {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct LiveFile {
+pub(crate) struct LiveFile {
     pub path: String,
     pub bytes: u64,
     pub layer: usize,
@@ -228,7 +228,7 @@ impl Report {
 
     /// Whether the layers were read: when false, content figures are `None` and
     /// the file, duplicate, merge-saving and advice lists say nothing.
-    pub fn measured(&self) -> bool {
+    pub(crate) fn measured(&self) -> bool {
         !self.image.partial
     }
 

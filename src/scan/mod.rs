@@ -41,10 +41,10 @@ pub struct LayerScan {
     pub(crate) blob_digest: Digest,
     /// sha256 of the uncompressed tar: the layer's diffID.
     pub diff_id: Digest,
-    pub compression: Compression,
-    pub compressed_bytes: u64,
+    pub(crate) compression: Compression,
+    pub(crate) compressed_bytes: u64,
     /// Length of the uncompressed tar stream.
-    pub tar_bytes: u64,
+    pub(crate) tar_bytes: u64,
     /// Sum of the sizes of regular files (what dive calls the layer size).
     pub regular_bytes: u64,
     /// Tar members, as `tar -t` lists them (extension headers are not members).
@@ -54,7 +54,7 @@ pub struct LayerScan {
     /// in tar order; a path stored twice appears twice, the later copy last.
     pub(crate) captured: Vec<Captured>,
     /// Oddities that did not stop the scan (e.g. a name that climbed out of the root).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// For a layer not stored gzip, when asked: its size once gzip-compressed at
     /// the default level, as a registry push would store it (an estimate).
     pub(crate) gzip_estimate: Option<u64>,

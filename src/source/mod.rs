@@ -25,7 +25,7 @@ use crate::image::{
 
 /// One layer as the source describes it.
 #[derive(Debug, Clone)]
-pub struct LayerSource {
+pub(crate) struct LayerSource {
     /// The blob digest, when the source names one (OCI layouts, registries, Docker 25).
     pub digest: Option<Digest>,
     pub media_type: MediaType,
@@ -48,14 +48,14 @@ impl LayerSource {
 
 /// An image whose documents have been read and verified, layers not yet scanned.
 #[derive(Debug, Clone)]
-pub struct ResolvedImage {
+pub(crate) struct ResolvedImage {
     pub info: ImageInfo,
     pub config: ImageConfig,
     pub layers: Vec<LayerSource>,
 }
 
 impl ResolvedImage {
-    pub fn history(&self) -> Vec<History> {
+    pub(crate) fn history(&self) -> Vec<History> {
         self.config.history.clone()
     }
 
@@ -130,7 +130,7 @@ struct DocumentNames {
 }
 
 /// Streams layer blobs of one resolved image.
-pub trait BlobSource: Sync {
+pub(crate) trait BlobSource: Sync {
     fn open_layer(&self, layer: &LayerSource) -> Result<Box<dyn Read + Send + '_>, SourceError>;
     /// The stored blob's length, when the source knows it without reading the
     /// blob (an archive member, a layout file); checked against a cached scan.
@@ -161,8 +161,8 @@ pub struct OpenOptions {
 
 /// An opened local image: resolved documents and the store its blobs live in.
 pub struct Opened {
-    pub image: ResolvedImage,
-    pub blobs: Box<dyn BlobSource + Send>,
+    pub(crate) image: ResolvedImage,
+    pub(crate) blobs: Box<dyn BlobSource + Send>,
 }
 
 /// Opens any image reference except a saved report: registries through the

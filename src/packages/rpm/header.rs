@@ -94,18 +94,18 @@ impl fmt::Display for HeaderError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEntry {
     /// Absolute path as the package lists it (`/usr/bin/x`).
-    pub path: Vec<u8>,
-    pub size: u64,
-    pub mode: u16,
+    pub(crate) path: Vec<u8>,
+    pub(crate) size: u64,
+    pub(crate) mode: u16,
     /// On disk as this package installed it (FILESTATES normal): files excluded
     /// at install time or replaced by another package are not the package's.
-    pub installed: bool,
-    pub ghost: bool,
-    pub inode: Option<u32>,
+    pub(crate) installed: bool,
+    pub(crate) ghost: bool,
+    pub(crate) inode: Option<u32>,
 }
 
 impl FileEntry {
-    pub fn is_dir(&self) -> bool {
+    pub(crate) fn is_dir(&self) -> bool {
         self.mode & 0o170000 == 0o040000
     }
 }
@@ -113,15 +113,15 @@ impl FileEntry {
 /// What the attribution needs from one installed header.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Header {
-    pub name: Vec<u8>,
-    pub epoch: Option<u32>,
-    pub version: Vec<u8>,
-    pub release: Vec<u8>,
-    pub arch: Option<Vec<u8>>,
+    pub(crate) name: Vec<u8>,
+    pub(crate) epoch: Option<u32>,
+    pub(crate) version: Vec<u8>,
+    pub(crate) release: Vec<u8>,
+    pub(crate) arch: Option<Vec<u8>>,
     /// SIZE (or LONGSIZE): what rpm says the installed files take.
-    pub size: Option<u64>,
+    pub(crate) size: Option<u64>,
     pub(crate) source_rpm: Option<Vec<u8>>,
-    pub files: Vec<FileEntry>,
+    pub(crate) files: Vec<FileEntry>,
 }
 
 impl Header {

@@ -54,8 +54,8 @@ pub enum WalState {
 pub struct Rows {
     pub blobs: Vec<Vec<u8>>,
     /// Pages or rows skipped (their packages are missing from the report).
-    pub problems: Vec<String>,
-    pub wal: WalState,
+    pub(crate) problems: Vec<String>,
+    pub(crate) wal: WalState,
 }
 
 const WAL_HEADER: usize = 32;

@@ -41,7 +41,7 @@ pub struct Request<'a> {
 /// What `suggest` did; the binary prints it.
 #[derive(Debug)]
 pub struct Suggested {
-    pub forge: Option<Forge>,
+    pub(crate) forge: Option<Forge>,
     /// Suggestions placed on the diff by this run.
     pub posted: usize,
     /// The previous run's suggestions were the same and were left as they are.

@@ -17,7 +17,7 @@ use super::tree::{self, Aggregation, Node};
 /// Which command made the page.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum PageKind {
+pub(crate) enum PageKind {
     Analyze,
     Check,
     Diff,
@@ -29,42 +29,42 @@ pub(super) const CHANGE_ROWS: usize = 200;
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Payload {
     /// Version of this payload's shape, for anyone reading it out of the page.
-    pub schema: u32,
-    pub kind: PageKind,
-    pub image: ImageSummary,
+    pub(crate) schema: u32,
+    pub(crate) kind: PageKind,
+    pub(crate) image: ImageSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub base: Option<ImageSummary>,
+    pub(crate) base: Option<ImageSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<Verdict>,
-    pub totals: Vec<TotalRow>,
-    pub layers: Vec<LayerSummary>,
+    pub(crate) verdict: Option<Verdict>,
+    pub(crate) totals: Vec<TotalRow>,
+    pub(crate) layers: Vec<LayerSummary>,
     /// `diff`: the layers HEAD and BASE do not share, matched by diffID.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) layer_changes: Vec<LayerRow>,
     /// The final filesystem; `None` when only manifests were read.
-    pub tree: Option<Node>,
+    pub(crate) tree: Option<Node>,
     pub(crate) aggregation: Aggregation,
     /// The "by package" view (HEAD's for `diff`); `None` when packages were not
     /// attributed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) packages: Option<PackageView>,
-    pub findings: Vec<Finding>,
-    pub advice: Vec<Advice>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) advice: Vec<Advice>,
     /// `diff`: files that shrank or went away (they have no cell in HEAD's map).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) shrunk: Vec<Change>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub removed: Vec<Change>,
+    pub(crate) removed: Vec<Change>,
     /// Counts before the lists were cut to [`CHANGE_ROWS`].
-    pub shrunk_count: usize,
-    pub removed_count: usize,
+    pub(crate) shrunk_count: usize,
+    pub(crate) removed_count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub history_diff: Option<String>,
-    pub warnings: Vec<String>,
+    pub(crate) history_diff: Option<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ImageSummary {
+pub(crate) struct ImageSummary {
     pub reference: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -77,7 +77,7 @@ pub struct ImageSummary {
 /// One line of the totals table. `before` only for `diff`; `None` is "not
 /// measured", shown as a dash, never as 0.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TotalRow {
+pub(crate) struct TotalRow {
     pub label: &'static str,
     pub(crate) unit: Unit,
     pub before: Option<serde_json::Value>,
@@ -93,7 +93,7 @@ pub(crate) enum Unit {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct LayerSummary {
+pub(crate) struct LayerSummary {
     pub index: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
@@ -105,7 +105,7 @@ pub struct LayerSummary {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Change {
+pub(crate) struct Change {
     pub path: String,
     pub before: u64,
     pub after: u64,

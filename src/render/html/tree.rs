@@ -13,7 +13,7 @@ pub(super) const MAX_FILE_CELLS: usize = 4000;
 
 /// One cell of the treemap. Short keys: the page holds thousands of them.
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
-pub struct Node {
+pub(crate) struct Node {
     /// Last path component ("" for the root, "other" cells are flagged by `o`).
     #[serde(rename = "n")]
     pub name: String,

@@ -44,7 +44,7 @@ impl EngineKind {
     }
 
     /// The variable that points layergate at another engine.
-    pub fn env(self) -> &'static str {
+    pub(crate) fn env(self) -> &'static str {
         match self {
             EngineKind::Docker => "DOCKER_HOST",
             EngineKind::Podman => "CONTAINER_HOST",

@@ -13,8 +13,8 @@ pub(super) const PASSWORD_ENV: &str = "LAYERGATE_REGISTRY_PASSWORD";
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
-    pub user: String,
-    pub password: String,
+    pub(crate) user: String,
+    pub(crate) password: String,
 }
 
 // Never print a password, not even in a debug dump.
