@@ -246,7 +246,7 @@ impl<'a> Overlay<'a> {
     }
 
     /// The target of the live symlink or hardlink at `id`, as stored.
-    pub fn link_target(&self, id: PathId) -> Option<&'a [u8]> {
+    pub(crate) fn link_target(&self, id: PathId) -> Option<&'a [u8]> {
         let slot = self.slots.get(id.index())?;
         let scan: &'a LayerScan = self.layers.get(slot.layer as usize)?;
         match scan.records.kind(slot.record as usize)? {

@@ -18,7 +18,7 @@ use super::{FileKind, LiveFile};
 
 /// Every non-directory entry of the final filesystem, by path.
 #[derive(Clone, Default)]
-pub struct Files {
+pub(crate) struct Files {
     /// Display components (escaped as `display_path` escapes them).
     tree: Paths,
     entries: Vec<Entry>,
@@ -37,7 +37,7 @@ struct Entry {
 
 /// One file as [`Files::walk`] lends it: the path lives until the next one.
 #[derive(Debug, Clone, Copy)]
-pub struct FileRef<'a> {
+pub(crate) struct FileRef<'a> {
     pub path: &'a str,
     pub bytes: u64,
     pub layer: usize,
@@ -82,17 +82,13 @@ impl Files {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// Every file, path spelt out into `buf`, lent to `f` one at a time: no
     /// allocation per file.
-    pub fn walk(&self, mut f: impl FnMut(FileRef<'_>)) {
+    pub(crate) fn walk(&self, mut f: impl FnMut(FileRef<'_>)) {
         let mut buf = Vec::new();
         for e in &self.entries {
             f(self.lend(e, &mut buf));
@@ -114,7 +110,7 @@ impl Files {
 
     /// Every file with its path as an owned string (one allocation per file:
     /// for callers that keep paths; [`Files::walk`] lends them instead).
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = LiveFile> + '_ {
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = LiveFile> + '_ {
         let mut buf = Vec::new();
         self.entries.iter().map(move |e| {
             let f = self.lend(e, &mut buf);

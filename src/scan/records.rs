@@ -47,12 +47,6 @@ pub enum Kind<'a> {
     Opaque,
 }
 
-impl Kind<'_> {
-    pub fn is_dir(&self) -> bool {
-        matches!(self, Kind::Dir)
-    }
-}
-
 /// One member with its path spelt out: what tests and callers build records
 /// from (`Records: FromIterator<Record>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,12 +100,8 @@ pub struct Records {
 }
 
 impl Records {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// Appends a member. `last` is the previous member's path (empty for the
@@ -166,7 +156,7 @@ impl Records {
     }
 
     /// The kind of member `i`.
-    pub fn kind(&self, i: usize) -> Option<Kind<'_>> {
+    pub(crate) fn kind(&self, i: usize) -> Option<Kind<'_>> {
         let e = self.entries.get(i)?;
         Some(match e.tag {
             Tag::File => Kind::File {
@@ -197,12 +187,12 @@ impl Records {
     }
 
     /// Every member's kind, in tar order.
-    pub fn kinds(&self) -> impl Iterator<Item = Kind<'_>> + '_ {
+    pub(crate) fn kinds(&self) -> impl Iterator<Item = Kind<'_>> + '_ {
         (0..self.entries.len()).filter_map(|i| self.kind(i))
     }
 
     /// Reads the members in tar order, paths spelt out.
-    pub fn cursor(&self) -> Cursor<'_> {
+    pub(crate) fn cursor(&self) -> Cursor<'_> {
         Cursor {
             records: self,
             at: 0,
@@ -239,7 +229,7 @@ impl<'a> FromIterator<Record<'a>> for Records {
 
 /// One member as the cursor reads it.
 #[derive(Debug, Clone, Copy)]
-pub struct Member<'c, 'r> {
+pub(crate) struct Member<'c, 'r> {
     /// Its position in the layer.
     pub index: usize,
     pub path: &'c [u8],
@@ -251,7 +241,7 @@ pub struct Member<'c, 'r> {
 /// Reads members in tar order, rebuilding each path from the previous one in a
 /// buffer of its own: no allocation per member.
 #[derive(Debug)]
-pub struct Cursor<'r> {
+pub(crate) struct Cursor<'r> {
     records: &'r Records,
     /// Position in `records.paths`.
     at: usize,
@@ -263,7 +253,7 @@ impl<'r> Cursor<'r> {
     /// The next member, or `None` at the end (or at damage the decoder let by,
     /// which it does not: see `Stored`).
     #[allow(clippy::should_implement_trait)]
-    pub fn next(&mut self) -> Option<Member<'_, 'r>> {
+    pub(crate) fn next(&mut self) -> Option<Member<'_, 'r>> {
         let r = self.records;
         let kind = r.kind(self.index)?;
         let shared = usize::try_from(read_varint(&r.paths, &mut self.at)?).ok()?;
