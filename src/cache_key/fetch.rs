@@ -26,7 +26,7 @@ pub struct FetchOptions {
     pub netrc: Option<String>,
 }
 
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     client: Client,
     options: FetchOptions,
 }
@@ -184,7 +184,7 @@ impl Fetcher {
 }
 
 /// The `(login, password)` `.netrc` gives `host`: its `machine` entry, else `default`.
-pub fn netrc_login(text: &str, host: &str) -> Option<(String, String)> {
+pub(super) fn netrc_login(text: &str, host: &str) -> Option<(String, String)> {
     let mut tokens = text.split_whitespace();
     let mut entries: Vec<(Option<String>, Option<String>, Option<String>)> = Vec::new();
     while let Some(token) = tokens.next() {

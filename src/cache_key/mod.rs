@@ -17,10 +17,12 @@ mod rewrite;
 mod run;
 mod store;
 
-pub use fetch::{netrc_login, FetchOptions, Fetcher};
-pub use rewrite::{copy_line, plan, rewrite, unified_diff, Download, DownloadKind, KEY_DEST};
+pub use fetch::FetchOptions;
+pub(crate) use fetch::Fetcher;
+pub(crate) use rewrite::{copy_line, plan, rewrite, unified_diff, DownloadKind};
 pub use run::{run, Line, Outcome, Request};
-pub use store::{write_key, Written};
+pub(crate) use store::write_key;
+pub use store::Written;
 
 use sha2::{Digest as _, Sha256};
 

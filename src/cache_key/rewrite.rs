@@ -13,10 +13,10 @@ use crate::dockerfile::{arg_defaults, expand, parse};
 use super::key_name;
 
 /// Where the key files land in the image: small, outside any application path.
-pub const KEY_DEST: &str = "/tmp/cache-keys/";
+pub(super) const KEY_DEST: &str = "/tmp/cache-keys/";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DownloadKind {
+pub(crate) enum DownloadKind {
     /// `RUN curl …` / `RUN wget …`: keyed by a COPY of its key files.
     Run,
     /// `ADD <url>` without `--checksum`: pinned with `--checksum` when its digest is known.
@@ -25,7 +25,7 @@ pub enum DownloadKind {
 
 /// One download step of the Dockerfile.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Download {
+pub(crate) struct Download {
     /// 1-based line the instruction starts on.
     pub(crate) line: usize,
     pub(crate) kind: DownloadKind,
@@ -38,7 +38,7 @@ pub struct Download {
 }
 
 /// The downloads of `text`, in file order.
-pub fn plan(text: &str) -> Vec<Download> {
+pub(crate) fn plan(text: &str) -> Vec<Download> {
     let instructions = parse(text);
     let vars = arg_defaults(&instructions);
     let mut out = Vec::new();
@@ -77,7 +77,7 @@ pub fn plan(text: &str) -> Vec<Download> {
 /// it is already there), and `--checksum` on every single-URL `ADD` whose digest is in
 /// `checksums` (URL → sha256 hex). `key_dir` is the key files' folder relative to the
 /// build context.
-pub fn rewrite(
+pub(crate) fn rewrite(
     text: &str,
     downloads: &[Download],
     key_dir: &str,
@@ -132,7 +132,7 @@ pub fn rewrite(
 }
 
 /// `COPY <key files> /tmp/cache-keys/` for the download of `urls` (shared with `fix`).
-pub fn copy_line(key_dir: &str, urls: &[String]) -> String {
+pub(crate) fn copy_line(key_dir: &str, urls: &[String]) -> String {
     let mut names: Vec<String> = urls.iter().map(|u| key_name(u)).collect();
     names.dedup();
     let sources: Vec<String> = names.iter().map(|n| format!("{key_dir}/{n}")).collect();
@@ -140,7 +140,7 @@ pub fn copy_line(key_dir: &str, urls: &[String]) -> String {
 }
 
 /// A unified diff of `old` → `new`, labelled with the file's name.
-pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
+pub(crate) fn unified_diff(name: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(2)

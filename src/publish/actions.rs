@@ -126,14 +126,14 @@ pub(crate) fn annotations(publication: &Publication) -> Vec<String> {
 
 /// Escapes a workflow command's message, so a file name from an image cannot end
 /// the line and inject another command.
-pub fn escape_data(s: &str) -> String {
+pub(super) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property value (`title=`, `file=`).
-pub fn escape_property(s: &str) -> String {
+pub(super) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

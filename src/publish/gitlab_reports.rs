@@ -73,7 +73,7 @@ pub fn codequality_json(publication: &Publication, repo_path: &str) -> String {
 
 /// One test case per rule; a failing finding fails its case, a warning is recorded
 /// in the case's output. Findings for rules not listed get their own case.
-pub fn junit_xml(publication: &Publication) -> String {
+pub(super) fn junit_xml(publication: &Publication) -> String {
     let mut rules: Vec<&str> = publication.rules.iter().map(String::as_str).collect();
     for f in &publication.findings {
         if !rules.contains(&f.code.as_str()) {
@@ -169,7 +169,7 @@ fn xml_escape(s: &str) -> String {
 
 /// `name value` lines. Names become `layergate_<key>_<metric>` in snake case, so
 /// several keys (images) in one pipeline do not collide.
-pub fn metrics_text(publication: &Publication) -> String {
+pub(super) fn metrics_text(publication: &Publication) -> String {
     let mut out = String::new();
     let key = snake(publication.marker.key());
     if let Some(passed) = publication.passed {

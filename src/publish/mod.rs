@@ -22,15 +22,14 @@ use std::path::PathBuf;
 
 use crate::outcome::Outcome;
 
-pub use crate::marker::{Marker, DEFAULT_KEY};
-pub use crate::outcome::SizeKind;
-pub use crate::policy::Severity;
-pub use actions::{escape_data, escape_property};
+pub(crate) use crate::marker::Marker;
+pub(crate) use crate::outcome::SizeKind;
+pub(crate) use crate::policy::Severity;
 pub use comment_on::CommentOn;
 pub use env::Env;
 pub use error::PublishError;
-pub use gitlab_reports::{codequality_json, junit_xml, metrics_text};
-pub use suggest::{fallback_marker, repo_path, suggest, Request as SuggestRequest, Suggested};
+pub use gitlab_reports::codequality_json;
+pub use suggest::{repo_path, suggest, Request as SuggestRequest, Suggested};
 
 /// Everything publishing needs, independent of how the verdict was computed.
 #[derive(Debug, Clone, PartialEq)]

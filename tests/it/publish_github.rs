@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use layergate::Severity;
 use layergate::publish::{
     self, CommentMode, CommentOutcome, Env, Output as Figure, Publication, PublishedFinding,
-    Settings, Severity,
+    Settings,
 };
 use serde_json::{json, Value};
 
@@ -524,7 +525,7 @@ fn args(server: &Server) -> Settings {
 
 fn publication() -> Publication {
     Publication {
-        marker: publish::Marker::new("web").unwrap(),
+        marker: layergate::Marker::new("web").unwrap(),
         markdown: "<!-- layergate:web -->\n## ❌ layergate: 1 rule failed\n".into(),
         passed: Some(false),
         headline: "1 rule failed,\n1 warning".into(),

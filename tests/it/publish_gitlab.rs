@@ -7,9 +7,10 @@ use std::process::Output;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use layergate::Severity;
 use layergate::publish::{
     self, CommentMode, CommentOutcome, Env, Output as Figure, Publication, PublishedFinding,
-    Settings, Severity,
+    Settings,
 };
 use serde_json::{json, Value};
 
@@ -360,7 +361,7 @@ fn args(server: &Server) -> Settings {
 
 fn publication() -> Publication {
     Publication {
-        marker: publish::Marker::new("web").unwrap(),
+        marker: layergate::Marker::new("web").unwrap(),
         markdown: "## verdict\n".into(),
         passed: Some(false),
         headline: "1 rule failed".into(),

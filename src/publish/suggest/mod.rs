@@ -71,7 +71,7 @@ pub(crate) struct Placed {
 }
 
 /// The fallback comment's key: `KEY-fix`, beside the verdict's `KEY`.
-pub fn fallback_marker(marker: &Marker) -> Result<Marker, PublishError> {
+pub(super) fn fallback_marker(marker: &Marker) -> Result<Marker, PublishError> {
     Marker::new(&format!("{}-fix", marker.key())).map_err(|e| PublishError::Setting {
         setting: "--comment-key",
         reason: format!("{e} (the fallback comment's key adds \"-fix\")"),
