@@ -171,7 +171,7 @@ pub(crate) fn plan_estimates(images: &[&ResolvedImage], reports: &[&Report]) -> 
 /// entry itself was written from a scan that verified those same bytes against
 /// the same digest, and it must still agree with the descriptor (diffID, size,
 /// compression), else the blob is scanned as if nothing were cached.
-pub fn analyze_with(
+pub(crate) fn analyze_with(
     jobs: &[Job<'_>],
     limits: &Limits,
     run: &RunOptions,

@@ -44,42 +44,52 @@ mod scan;
 mod source;
 mod write;
 
-pub use advice::locate as locate_advice;
-pub use analyze::{analyze, analyze_with, Job, Progress, RunOptions};
-pub use cache::{default_dir as default_cache_dir, LayerCache, FORMAT as CACHE_FORMAT};
+pub use advice::dockerfile::locate as locate_advice;
+pub use analyze::{analyze, Job, Progress, RunOptions};
+pub use cache::{default_dir as default_cache_dir, entry::FORMAT as CACHE_FORMAT, LayerCache};
 // The cache entry codec, for the fuzz target only.
 #[doc(hidden)]
-pub use cache::{decode as decode_cache_entry, encode as encode_cache_entry};
-pub use compare::{Delta, SCHEMA};
+pub use cache::entry::{decode as decode_cache_entry, encode as encode_cache_entry};
+pub use compare::Delta;
+pub use environment::prepare_environment;
 pub use fix::prove::{prove as prove_fix, Engine, Request as ProveRequest};
 pub use fix::{plan as fix_plan, unified_diff as fix_diff, Options as FixOptions, Plan as FixPlan};
 pub use gate::{run, Request};
-pub use image::{Compression, Digest, Platform};
+pub use human::human_bytes;
+pub use image::{digest::Digest, info::ImageInfo, media_type::Compression, platform::Platform};
 pub use load::load_reports;
 pub use marker::{Marker, DEFAULT_KEY};
 pub use outcome::{Exit, Notice, Outcome};
 pub use overlay::Overlay;
-// The RPM database readers, for their tests only.
-pub use environment::prepare_environment;
-pub use human::human_bytes;
+// The RPM database readers, for their tests and fuzz targets only.
 #[doc(hidden)]
 pub use packages::rpm;
 pub use policy::{
+    code::FindingCode,
+    defaults::{select as select_policy, DEFAULT_YAML, DISCOVERED_FILES},
     load_bytes as load_policy_bytes, load_file as load_policy_file, load_str as load_policy_str,
-    select as select_policy, starter as starter_policy, units::parse_size, Finding, FindingCode,
-    Flavour, Policy, PolicyError, Severity, Verdict, DEFAULT_YAML, DISCOVERED_FILES,
+    starter::{starter as starter_policy, Flavour},
+    units::parse_size,
+    Finding, Policy, PolicyError, Severity, Verdict,
 };
-pub use read::{read_capped, read_text_capped, MAX_TEXT_BYTES};
+pub use read::{read_text_capped, MAX_TEXT_BYTES};
 pub use redact::scrub;
 pub use render::{
-    analyze_markdown, analyze_text, escape::link_url, fix_markdown, html::analyze_html,
-    html::analyze_payload, markdown::render_template, FixInput, Format, Template, COMMENT_LIMIT,
+    analyze::analyze_text,
+    analyze_md::analyze_markdown,
+    escape::link_url,
+    fix_md::{fix_markdown, FixInput},
+    format::{Format, Template},
+    html::{analyze_html, payload::analyze as analyze_payload},
 };
-pub use report::{AdviceCode, ImageInfo, Report};
+pub use report::{codes::AdviceCode, Report};
 pub use retry::RetryPolicy;
-pub use scan::{scan_layer, Kind, LayerScan, Limits};
+pub use scan::{decompress::Limits, records::Kind, walk::scan_layer, LayerScan};
 pub use source::{
-    open_image, open_local, registry::Credentials, ImageRef, OpenOptions, RegistryOptions,
-    SourceError,
+    error::SourceError,
+    open_local,
+    reference::ImageRef,
+    registry::{credentials::Credentials, RegistryOptions},
+    OpenOptions,
 };
 pub use write::write_file;

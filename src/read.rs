@@ -32,7 +32,7 @@ impl InputError {
 }
 
 /// Reads `path` whole, refusing anything but a regular file and more than `limit` bytes.
-pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
+pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
     let file = open_regular(path)?;
     let mut bytes = Vec::new();
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;

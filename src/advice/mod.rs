@@ -34,7 +34,6 @@ mod pairs;
 mod same_content;
 
 pub(crate) use command::{parse as parse_command, programs, Command, Step};
-pub use dockerfile::locate;
 pub(crate) use download::{add_download, run_download};
 
 pub(crate) use crate::report::advice::{Advice, AdviceLayer, Severity};

@@ -32,7 +32,7 @@
 //! hour old (a younger one may be another job's write in progress). Another job may
 //! evict an entry this one is about to read; that is a miss, never an error.
 
-mod entry;
+pub(crate) mod entry;
 
 use std::fs;
 use std::io::Read;
@@ -43,7 +43,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 pub(crate) use entry::Secret;
-pub use entry::{decode, encode, FORMAT};
+pub(crate) use entry::FORMAT;
 
 use crate::image::{Algorithm, Digest};
 use crate::scan::LayerScan;

@@ -31,7 +31,11 @@ impl Written {
 }
 
 /// Writes the key file for `url` into `dir` (created when missing).
-pub(crate) fn write_key(dir: &Path, url: &str, validator: &Validator) -> Result<Written, CacheKeyError> {
+pub(crate) fn write_key(
+    dir: &Path,
+    url: &str,
+    validator: &Validator,
+) -> Result<Written, CacheKeyError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
         move |source| CacheKeyError::Io { path, source }

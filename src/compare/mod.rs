@@ -21,7 +21,7 @@ pub(crate) use files::{FileChange, FilesDiff};
 pub(crate) use layers::{LayerRow, LayerStatus, LayersDiff};
 pub(crate) use packages::{PackageChange, PackageChangeKind, PackagesDiff};
 
-pub const SCHEMA: u32 = 2;
+pub(crate) const SCHEMA: u32 = 2;
 
 /// How much detail to keep. `ignore` removes paths from every file-level figure.
 #[derive(Debug, Clone)]

@@ -3,20 +3,20 @@
 //! image. Parsing only: nothing here reads files or talks to a registry.
 
 mod config;
-mod digest;
-mod info;
+pub(crate) mod digest;
+pub(crate) mod info;
 mod manifest;
-mod media_type;
-mod platform;
+pub(crate) mod media_type;
+pub(crate) mod platform;
 
 pub(crate) use config::{History, ImageConfig};
-pub use digest::Digest;
+pub(crate) use digest::Digest;
 pub(crate) use digest::{Algorithm, Hasher};
-pub use info::ImageInfo;
+pub(crate) use info::ImageInfo;
 pub(crate) use manifest::{Descriptor, DockerSaveEntry, Index, Manifest};
-pub use media_type::Compression;
+pub(crate) use media_type::Compression;
 pub(crate) use media_type::MediaType;
-pub use platform::Platform;
+pub(crate) use platform::Platform;
 
 /// Largest JSON document (index, manifest, config) we accept. Real configs are
 /// a few KiB; anything this big is hostile or broken. Enforced by the sources

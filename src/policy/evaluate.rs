@@ -570,7 +570,8 @@ mod tests {
         head.totals.efficiency = None;
         head.totals.wasted_bytes = None;
         assert!(Policy::defaults().evaluate(&head, None).unwrap().is_empty());
-        let written = super::super::load_str("p.yml", super::super::DEFAULT_YAML).unwrap();
+        let written =
+            super::super::load_str("p.yml", super::super::defaults::DEFAULT_YAML).unwrap();
         assert!(written.evaluate(&head, None).is_err());
     }
 

@@ -7,14 +7,14 @@
 //! all at once. Evaluating (`evaluate`) is pure and returns findings: a crossed rule
 //! is not an error. Only `load_file` touches the filesystem.
 
-mod code;
+pub(crate) mod code;
 mod context;
-mod defaults;
+pub(crate) mod defaults;
 mod dive;
 mod evaluate;
 mod load;
 pub(crate) mod packages;
-mod starter;
+pub(crate) mod starter;
 pub(crate) mod units;
 mod yaml;
 
@@ -24,10 +24,8 @@ use std::path::{Path, PathBuf};
 use globset::GlobSet;
 use serde::{Deserialize, Serialize};
 
-pub use code::FindingCode;
-pub use defaults::{select, DEFAULT_YAML, DISCOVERED_FILES};
+pub(crate) use code::FindingCode;
 pub(crate) use evaluate::verdict;
-pub use starter::{starter, Flavour};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "lowercase")]

@@ -14,7 +14,7 @@ pub(crate) const CHECK_TEMPLATE: &str = include_str!("../../templates/check.md.j
 pub(crate) const ANALYZE_TEMPLATE: &str = include_str!("../../templates/analyze.md.j2");
 
 /// GitHub refuses comments over 65,536 characters; keep a margin for the publisher.
-pub const COMMENT_LIMIT: usize = 65_000;
+pub(crate) const COMMENT_LIMIT: usize = 65_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -43,7 +43,7 @@ fn env() -> Environment<'static> {
 }
 
 /// Renders `source` (a template text named `name` in messages) over `ctx`.
-pub fn render_template<T: Serialize>(
+pub(crate) fn render_template<T: Serialize>(
     name: &str,
     source: &str,
     ctx: &T,

@@ -4,24 +4,23 @@
 //! came from an image is escaped (`escape`).
 
 mod advice_text;
-mod analyze;
-mod analyze_md;
+pub(crate) mod analyze;
+pub(crate) mod analyze_md;
 mod chart;
 mod diff_text;
 pub(crate) mod escape;
-mod fix_md;
-mod format;
+pub(crate) mod fix_md;
+pub(crate) mod format;
 pub(crate) mod html;
 pub(crate) mod markdown;
 pub(crate) mod packages;
 pub(crate) mod view;
 
-pub use analyze::analyze_text;
-pub use analyze_md::analyze_markdown;
+pub(crate) use analyze::analyze_text;
 pub(crate) use diff_text::{check_text, diff_text};
 pub(crate) use fix_md::with_fix_section;
-pub use fix_md::{fix_markdown, FixInput};
-pub use format::{Format, Template};
-pub use markdown::COMMENT_LIMIT;
+pub(crate) use fix_md::FixInput;
+pub(crate) use format::{Format, Template};
+pub(crate) use markdown::COMMENT_LIMIT;
 pub(crate) use markdown::{check_markdown, diff_markdown, RenderError};
 pub(crate) use view::{check_view, diff_view, DiffInput};

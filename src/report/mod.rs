@@ -8,19 +8,19 @@
 
 pub(crate) mod advice;
 mod build;
-mod codes;
+pub(crate) mod codes;
 mod duplicates;
 mod files;
 mod merge;
 mod partial;
 
-pub use crate::image::ImageInfo;
+pub(crate) use crate::image::ImageInfo;
 pub(crate) use advice::Advice;
 pub(crate) use build::{build, LayerInput};
 #[cfg(test)]
 pub(crate) use codes::assert_names;
 pub(crate) use codes::code_names;
-pub use codes::AdviceCode;
+pub(crate) use codes::AdviceCode;
 pub(crate) use files::Files;
 pub(crate) use partial::{manifest_only, DescribedLayer};
 

@@ -5,24 +5,24 @@
 //! layer is read exactly once and no byte of it is kept.
 
 mod capture;
-mod decompress;
+pub(crate) mod decompress;
 mod estimate;
 mod guard;
 mod hashing;
 mod path;
 mod pipe;
-mod records;
-mod walk;
+pub(crate) mod records;
+pub(crate) mod walk;
 
 pub(crate) use capture::{capture_bound, is_node_package_dir, Captured};
-pub use decompress::Limits;
+pub(crate) use decompress::Limits;
 pub(crate) use guard::{is_headers_too_large, HeaderGuard};
 pub(crate) use path::{clean_message, display_path, normalize};
-pub use records::Kind;
+pub(crate) use records::Kind;
 #[cfg(test)]
 pub(crate) use records::Record;
 pub(crate) use records::Records;
-pub use walk::scan_layer;
+pub(crate) use walk::scan_layer;
 pub(crate) use walk::{scan_layer_estimating, ScanError};
 
 use serde::{Deserialize, Serialize};

@@ -5,15 +5,15 @@
 
 mod docker_archive;
 pub(crate) mod engine;
-mod error;
+pub(crate) mod error;
 mod oci_layout;
-mod reference;
+pub(crate) mod reference;
 pub(crate) mod registry;
 mod store;
 
-pub use error::SourceError;
-pub use reference::ImageRef;
-pub use registry::RegistryOptions;
+pub(crate) use error::SourceError;
+pub(crate) use reference::ImageRef;
+pub(crate) use registry::RegistryOptions;
 pub(crate) use store::{DirStore, Store, TarStore};
 
 use std::io::Read;
@@ -167,7 +167,7 @@ pub struct Opened {
 
 /// Opens any image reference except a saved report: registries through the
 /// registry edge, everything else from local files.
-pub fn open_image(reference: &ImageRef, opts: &OpenOptions) -> Result<Opened, SourceError> {
+pub(crate) fn open_image(reference: &ImageRef, opts: &OpenOptions) -> Result<Opened, SourceError> {
     open_image_scanning(reference, opts, &StreamScan::default())
 }
 

@@ -7,11 +7,11 @@ use std::process::Output;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use layergate::Severity;
 use layergate::publish::{
     self, CommentMode, CommentOutcome, Env, Output as Figure, Publication, PublishedFinding,
     Settings,
 };
+use layergate::Severity;
 use serde_json::{json, Value};
 
 use crate::support::forge::{body_file, page_of, with_page, Faults, Reply, Request, Server, PAGE};

@@ -16,14 +16,14 @@ pub mod header;
 mod manifest;
 pub mod ndb;
 pub mod sqlite;
-pub mod version;
+pub(crate) mod version;
 
 use crate::scan::display_path;
 
 use super::live::LiveDatabases;
 use super::{text, Database, Declared, Ecosystem, Warnings};
 
-pub use version::compare_evr;
+pub(crate) use version::compare_evr;
 
 /// Which backend a database path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

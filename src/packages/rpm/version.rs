@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 
 /// Compares two `[EPOCH:]VERSION[-RELEASE]` strings as rpm would.
-pub fn compare_evr(a: &str, b: &str) -> Ordering {
+pub(crate) fn compare_evr(a: &str, b: &str) -> Ordering {
     let (ea, va, ra) = split(a);
     let (eb, vb, rb) = split(b);
     ea.cmp(&eb)

@@ -9,11 +9,11 @@
 
 mod packages;
 mod page;
-mod payload;
+pub(crate) mod payload;
 mod tree;
 
 pub(crate) use page::page;
-pub use payload::analyze as analyze_payload;
+pub(crate) use payload::analyze as analyze_payload;
 pub(crate) use payload::{check as check_payload, diff as diff_payload};
 
 use crate::compare::Comparison;

@@ -11,14 +11,14 @@
 
 mod blobs;
 mod client;
-mod credentials;
+pub(crate) mod credentials;
 mod error;
 mod target;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-pub use credentials::Credentials;
+pub(crate) use credentials::Credentials;
 pub(crate) use error::RegistryError;
 
 use crate::image::ImageInfo;
