@@ -139,22 +139,22 @@ pub(crate) fn plan_estimates(images: &[&ResolvedImage], reports: &[&Report]) -> 
     if forms.len() <= 1 {
         return EstimatePlan::default();
     }
-    let gzip: HashSet<String> = images
+    let gzip: HashSet<&Digest> = images
         .iter()
         .flat_map(|i| i.layers.iter())
         .filter(|l| storage(l) == Some(Compression::Gzip))
-        .map(|l| l.diff_id.to_string())
+        .map(|l| &l.diff_id)
         .chain(reports.iter().flat_map(|r| {
             r.layers
                 .iter()
                 .filter(|l| l.compression == Compression::Gzip)
-                .map(|l| l.diff_id.clone())
+                .map(|l| &l.diff_id)
         }))
         .collect();
     let blobs = images
         .iter()
         .flat_map(|i| i.layers.iter())
-        .filter(|l| storage(l) != Some(Compression::Gzip) && !gzip.contains(&l.diff_id.to_string()))
+        .filter(|l| storage(l) != Some(Compression::Gzip) && !gzip.contains(&l.diff_id))
         .map(|l| blob_key(l).clone())
         .collect();
     EstimatePlan { mixed: true, blobs }
@@ -253,15 +253,9 @@ pub(crate) fn analyze_estimating(
                 .iter()
                 .zip(commands)
                 .map(|(layer, created_by)| LayerInput {
-                    digest: layer
-                        .digest
-                        .as_ref()
-                        .map(Digest::to_string)
-                        .unwrap_or_else(|| {
-                            // Legacy docker-save names no blob digest; the blob is the tar.
-                            layer.diff_id.to_string()
-                        }),
-                    media_type: layer.media_type.as_str().to_string(),
+                    // Legacy docker-save names no blob digest; the blob is the tar.
+                    digest: blob_key(layer),
+                    media_type: &layer.media_type,
                     created_by,
                     scan: &scans[first[blob_key(layer)]],
                 })
@@ -411,9 +405,9 @@ pub(crate) fn manifest_only(image: &ResolvedImage) -> Report {
         .iter()
         .zip(commands)
         .map(|(l, created_by)| report::DescribedLayer {
-            digest: l.digest.as_ref().unwrap_or(&l.diff_id).to_string(),
-            diff_id: l.diff_id.to_string(),
-            media_type: l.media_type.as_str().to_string(),
+            digest: blob_key(l).clone(),
+            diff_id: l.diff_id.clone(),
+            media_type: l.media_type.clone(),
             compression: storage(l).unwrap_or(Compression::None),
             created_by,
             compressed_bytes: l.size.unwrap_or(0),

@@ -183,7 +183,7 @@ pub(crate) fn new_in<'a>(head: &'a [Advice], base: &[Advice]) -> Vec<&'a Advice>
 /// Synthetic reports for the unit tests of this module.
 #[cfg(test)]
 pub(crate) mod testing {
-    use crate::image::Compression;
+    use crate::image::{Compression, Digest, MediaType};
     use crate::report::{
         Duplicate, DuplicateKind, FileKind, ImageInfo, LayerReport, LiveFile, MergeSaving,
         PathBytes, Report, Totals, SCHEMA,
@@ -193,16 +193,16 @@ pub(crate) mod testing {
     pub(crate) fn report(commands: &[&str]) -> Report {
         Report {
             schema: SCHEMA,
-            image: ImageInfo::default(),
+            image: ImageInfo::new("r".into(), "oci", Digest::sha256_of(b"")),
             totals: Totals::default(),
             layers: commands
                 .iter()
                 .enumerate()
                 .map(|(index, c)| LayerReport {
                     index,
-                    digest: String::new(),
-                    diff_id: String::new(),
-                    media_type: String::new(),
+                    digest: Digest::sha256_of(b""),
+                    diff_id: Digest::sha256_of(b""),
+                    media_type: MediaType::OciLayer,
                     compression: Compression::None,
                     created_by: Some(c.to_string()),
                     compressed_bytes: 1024,

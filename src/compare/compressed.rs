@@ -102,7 +102,7 @@ pub(crate) fn comparable(base: &Report, head: &Report) -> Comparable {
             .layers
             .iter()
             .fold(head.totals.compressed_bytes, |acc, h| {
-                match in_base.get(h.diff_id.as_str()) {
+                match in_base.get(&h.diff_id) {
                     Some(b) => acc
                         .saturating_sub(h.compressed_bytes)
                         .saturating_add(b.compressed_bytes),
@@ -119,8 +119,8 @@ pub(crate) fn comparable(base: &Report, head: &Report) -> Comparable {
     // One size for a layer: shared layers take the same on both sides (a stored
     // gzip size first, BASE's before HEAD's, then an estimate).
     let mut size_of = |l: &LayerReport| -> Option<u64> {
-        let b = in_base.get(l.diff_id.as_str());
-        let h = in_head.get(l.diff_id.as_str());
+        let b = in_base.get(&l.diff_id);
+        let h = in_head.get(&l.diff_id);
         let (size, est) = match (b, h) {
             (Some(b), Some(h)) => [b, h]
                 .into_iter()
@@ -171,13 +171,17 @@ pub(super) fn forms_text(forms: &[Compression]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::Digest;
 
     fn report(layers: &[(&str, Compression, u64, Option<u64>)]) -> Report {
         let layers: Vec<serde_json::Value> = layers
             .iter()
             .enumerate()
-            .map(|(i, (diff_id, c, size, est))| {
-                serde_json::json!({"index": i, "digest": format!("d{i}{diff_id}"), "diff_id": diff_id,
+            .map(|(i, (name, c, size, est))| {
+                // Layers are named by a letter: their digests are the letter's.
+                let diff_id = Digest::sha256_of(name.as_bytes());
+                let digest = Digest::sha256_of(format!("d{i}{name}").as_bytes());
+                serde_json::json!({"index": i, "digest": digest, "diff_id": diff_id,
                     "media_type": "", "compression": c, "compressed_bytes": size,
                     "estimated_gzip_bytes": est})
             })
@@ -188,7 +192,7 @@ mod tests {
             .sum();
         serde_json::from_value(serde_json::json!({
             "schema": 2,
-            "image": {"reference": "r", "format": "oci", "config_digest": "c", "os": "linux", "architecture": "amd64"},
+            "image": {"reference": "r", "format": "oci", "config_digest": Digest::sha256_of(b"c"), "os": "linux", "architecture": "amd64"},
             "totals": {"layers": layers.len(), "compressed_bytes": total},
             "layers": layers, "history": [], "duplicates": [], "merge_savings": [], "files": []
         }))

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::image::Digest;
 use crate::report::{LayerReport, Report};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -44,7 +45,7 @@ pub(crate) struct LayerRow {
     pub(crate) base_index: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_index: Option<usize>,
-    pub diff_id: String,
+    pub diff_id: Digest,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     pub compressed_bytes: u64,
@@ -68,7 +69,7 @@ pub(super) fn diff(base: &Report, head: &Report) -> LayersDiff {
     let in_head = head.layers_by_diff_id();
     let mut tail = Vec::new();
     for h in head.layers.iter().skip(shared_prefix) {
-        let b = in_base.get(h.diff_id.as_str());
+        let b = in_base.get(&h.diff_id);
         tail.push(LayerRow {
             status: if b.is_some() {
                 LayerStatus::Moved
@@ -86,7 +87,7 @@ pub(super) fn diff(base: &Report, head: &Report) -> LayersDiff {
         });
     }
     for b in base.layers.iter().skip(shared_prefix) {
-        if !in_head.contains_key(b.diff_id.as_str()) {
+        if !in_head.contains_key(&b.diff_id) {
             tail.push(LayerRow {
                 status: LayerStatus::Removed,
                 base_index: Some(b.index),
@@ -101,11 +102,11 @@ pub(super) fn diff(base: &Report, head: &Report) -> LayersDiff {
         }
     }
     let count = |s: LayerStatus| tail.iter().filter(|r| r.status == s).count();
-    let mut pulled: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut pulled: std::collections::HashSet<&Digest> = std::collections::HashSet::new();
     let to_pull: Vec<&LayerReport> = head
         .layers
         .iter()
-        .filter(|h| !in_base.contains_key(h.diff_id.as_str()) && pulled.insert(&h.diff_id))
+        .filter(|h| !in_base.contains_key(&h.diff_id) && pulled.insert(&h.diff_id))
         .collect();
     LayersDiff {
         pull_bytes: super::saturating_sum(to_pull.iter().map(|l| l.compressed_bytes)),

@@ -13,6 +13,7 @@ mod packages;
 use globset::GlobSet;
 use serde::{Deserialize, Serialize};
 
+use crate::image::Digest;
 use crate::report::Advice;
 use crate::report::{Duplicate, DuplicateKind, MergeSaving, Report, Totals};
 
@@ -79,7 +80,7 @@ pub(crate) struct Side {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub format: String,
-    pub config_digest: String,
+    pub config_digest: Digest,
     /// Read from manifests only (`--manifest-only`, or a policy that needs no more):
     /// only compressed sizes and layers are known.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

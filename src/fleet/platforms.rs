@@ -213,12 +213,12 @@ pub(crate) fn parity(
         failed,
         warned: findings.len() - failed,
     };
-    let mut distinct: Vec<&str> = Vec::new();
+    let mut distinct = Vec::new();
     let mut layer_count = 0;
     for p in reports {
         for l in &p.head.layers {
             layer_count += 1;
-            if !distinct.contains(&l.digest.as_str()) {
+            if !distinct.contains(&&l.digest) {
                 distinct.push(&l.digest);
             }
         }

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+use super::Digest;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ImageInfo {
     /// The reference as the user gave it (e.g. `oci-archive:app.tar`).
     pub reference: String,
@@ -13,9 +15,9 @@ pub struct ImageInfo {
     pub(crate) name: Option<String>,
     /// Which reader understood the source: `docker-archive`, `oci-archive`, `oci`, `registry`.
     pub(crate) format: String,
-    pub(crate) config_digest: String,
+    pub(crate) config_digest: Digest,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) manifest_digest: Option<String>,
+    pub(crate) manifest_digest: Option<Digest>,
     /// The registry digests a local engine knows the image by (`RepoDigests`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) repo_digests: Vec<String>,
@@ -30,4 +32,24 @@ pub struct ImageInfo {
     /// merge-saving and advice lists are empty because nothing was read.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) partial: bool,
+}
+
+impl ImageInfo {
+    /// An image `format` read from `reference`, known so far by its config's digest;
+    /// the source fills in the rest as it resolves.
+    pub(crate) fn new(reference: String, format: &str, config_digest: Digest) -> ImageInfo {
+        ImageInfo {
+            reference,
+            name: None,
+            format: format.to_string(),
+            config_digest,
+            manifest_digest: None,
+            repo_digests: Vec::new(),
+            os: String::new(),
+            architecture: String::new(),
+            variant: None,
+            created: None,
+            partial: false,
+        }
+    }
 }

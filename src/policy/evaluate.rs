@@ -495,7 +495,7 @@ mod tests {
             .collect();
         serde_json::from_value(serde_json::json!({
             "schema": 1,
-            "image": {"reference": "r", "format": "oci", "config_digest": "sha256:00",
+            "image": {"reference": "r", "format": "oci", "config_digest": crate::image::Digest::sha256_of(b""),
                       "os": "linux", "architecture": "amd64"},
             "totals": {"layers": 1, "compressed_bytes": compressed, "uncompressed_bytes": 100,
                        "live_bytes": 100, "wasted_bytes": 0, "efficiency": 1.0, "files": 0,

@@ -12,7 +12,7 @@ pub fn analyze_text(r: &Report) -> String {
         r.image.os,
         r.image.architecture,
         t.layers,
-        short(&r.image.config_digest)
+        r.image.config_digest.short()
     );
     if r.image.partial {
         out += "Partial report (--manifest-only): no layer was pulled; only compressed sizes and layer digests are known, other figures are not measured.\n\n";
@@ -131,13 +131,6 @@ fn row(label: &str, bytes: impl Into<Option<u64>>) -> Vec<String> {
         Some(b) => vec![label.to_string(), b.to_string(), human_bytes(b)],
         None => vec![label.to_string(), String::new(), maybe_bytes(None)],
     }
-}
-
-fn short(digest: &str) -> &str {
-    digest
-        .split_once(':')
-        .map(|(_, h)| &h[..h.len().min(12)])
-        .unwrap_or(digest)
 }
 
 /// `+added ~modified -deleted`, or "not measured".

@@ -68,7 +68,7 @@ pub fn analyze_markdown(r: &Report) -> String {
             .unwrap_or_else(|| r.image.reference.clone()),
         os: r.image.os.clone(),
         arch: r.image.architecture.clone(),
-        config: super::view::short(&r.image.config_digest),
+        config: r.image.config_digest.short().to_string(),
         layers_count: t.layers,
         totals: vec![
             row("compressed", Some(t.compressed_bytes)),

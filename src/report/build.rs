@@ -1,6 +1,6 @@
 //! From scans and their overlay to a [`Report`]. Pure: values in, value out.
 
-use crate::image::History;
+use crate::image::{Digest, History, MediaType};
 use crate::overlay::{NodeKind, Overlay, PathId};
 use crate::packages::{self, LiveDatabases};
 use crate::scan::{Kind, LayerScan};
@@ -12,8 +12,8 @@ use super::{
 /// What the source knows of one layer, beside what scanning it found.
 pub(crate) struct LayerInput<'a> {
     /// The blob digest as the source names it.
-    pub digest: String,
-    pub media_type: String,
+    pub digest: &'a Digest,
+    pub media_type: &'a MediaType,
     pub created_by: Option<String>,
     pub scan: &'a LayerScan,
 }
@@ -38,7 +38,7 @@ pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInpu
             LayerReport {
                 index,
                 digest: input.digest.clone(),
-                diff_id: scan.diff_id.to_string(),
+                diff_id: scan.diff_id.clone(),
                 media_type: input.media_type.clone(),
                 compression: scan.compression,
                 created_by: input.created_by.clone(),

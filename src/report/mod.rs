@@ -26,7 +26,7 @@ pub(crate) use partial::{manifest_only, DescribedLayer};
 
 use serde::{Deserialize, Serialize};
 
-use crate::image::{Compression, History};
+use crate::image::{Compression, Digest, History, MediaType};
 
 pub(crate) const SCHEMA: u32 = 2;
 
@@ -83,9 +83,9 @@ pub struct Totals {
 pub struct LayerReport {
     pub(crate) index: usize,
     /// Digest of the blob as stored in the source.
-    pub digest: String,
-    pub(crate) diff_id: String,
-    pub(crate) media_type: String,
+    pub digest: Digest,
+    pub(crate) diff_id: Digest,
+    pub(crate) media_type: MediaType,
     /// How the source stores the blob.
     pub(crate) compression: Compression,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,11 +219,8 @@ pub(crate) struct LiveFile {
 
 impl Report {
     /// The layers by diffID, the key layers are matched by across images.
-    pub(crate) fn layers_by_diff_id(&self) -> std::collections::HashMap<&str, &LayerReport> {
-        self.layers
-            .iter()
-            .map(|l| (l.diff_id.as_str(), l))
-            .collect()
+    pub(crate) fn layers_by_diff_id(&self) -> std::collections::HashMap<&Digest, &LayerReport> {
+        self.layers.iter().map(|l| (&l.diff_id, l)).collect()
     }
 
     /// Whether the layers were read: when false, content figures are `None` and
@@ -251,9 +248,9 @@ impl Report {
             // Only what the manifest and config say is kept; every figure read from
             // the contents goes back to "not measured".
             let layer = DescribedLayer {
-                digest: std::mem::take(&mut l.digest),
-                diff_id: std::mem::take(&mut l.diff_id),
-                media_type: std::mem::take(&mut l.media_type),
+                digest: l.digest.clone(),
+                diff_id: l.diff_id.clone(),
+                media_type: l.media_type.clone(),
                 compression: l.compression,
                 created_by: l.created_by.take(),
                 compressed_bytes: l.compressed_bytes,

@@ -2,15 +2,15 @@
 //! compressed sizes, diffIDs and commands, with every figure that needs the layer
 //! contents `None` (not measured, JSON `null`) and the report marked partial. Pure.
 
-use crate::image::{Compression, History};
+use crate::image::{Compression, Digest, History, MediaType};
 
 use super::{Files, ImageInfo, LayerReport, Report, Totals, SCHEMA};
 
 /// One layer as its manifest and config describe it.
 pub(crate) struct DescribedLayer {
-    pub digest: String,
-    pub diff_id: String,
-    pub media_type: String,
+    pub digest: Digest,
+    pub diff_id: Digest,
+    pub media_type: MediaType,
     pub compression: Compression,
     pub created_by: Option<String>,
     /// The descriptor's size; 0 when the source declares none (legacy docker save).
@@ -60,17 +60,21 @@ pub(crate) fn manifest_only(
 mod tests {
     use super::*;
 
+    fn image() -> ImageInfo {
+        ImageInfo::new("r".into(), "oci", Digest::sha256_of(b""))
+    }
+
     #[test]
     fn partial_report_sums_compressed_sizes_and_nothing_else() {
         let layer = |n: u64| DescribedLayer {
-            digest: format!("sha256:{}", "a".repeat(64)),
-            diff_id: format!("sha256:{}", "b".repeat(64)),
-            media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+            digest: Digest::parse(&format!("sha256:{}", "a".repeat(64))).unwrap(),
+            diff_id: Digest::parse(&format!("sha256:{}", "b".repeat(64))).unwrap(),
+            media_type: MediaType::OciLayerGzip,
             compression: Compression::Gzip,
             created_by: Some("RUN x".into()),
             compressed_bytes: n,
         };
-        let r = manifest_only(ImageInfo::default(), Vec::new(), vec![layer(10), layer(32)]);
+        let r = manifest_only(image(), Vec::new(), vec![layer(10), layer(32)]);
         assert!(r.image.partial);
         assert_eq!(r.totals.compressed_bytes, 42);
         assert_eq!(r.totals.layers, 2);
@@ -88,7 +92,7 @@ mod tests {
 
     #[test]
     fn full_reports_do_not_serialise_the_partial_flag() {
-        let json = serde_json::to_value(ImageInfo::default()).unwrap();
+        let json = serde_json::to_value(image()).unwrap();
         assert!(json.get("partial").is_none());
         let back: ImageInfo = serde_json::from_value(json).unwrap();
         assert!(!back.partial);

@@ -158,11 +158,8 @@ fn resolve_entry(
         .collect::<Result<Vec<_>, _>>()?;
 
     let info = ImageInfo {
-        reference: shown.to_string(),
         name: entry.repo_tags.as_ref().and_then(|t| t.first().cloned()),
-        format: "docker-archive".into(),
-        config_digest: config_digest.to_string(),
-        ..ImageInfo::default()
+        ..ImageInfo::new(shown.to_string(), "docker-archive", config_digest)
     };
     Ok(ResolvedImage::new(info, config, layers))
 }

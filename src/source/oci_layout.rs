@@ -43,12 +43,9 @@ pub(super) fn open<S: Store + 'static>(
     )?;
     check_size(&manifest.config, config_bytes.len() as u64, "config")?;
     let info = ImageInfo {
-        reference: shown.to_string(),
         name: ref_name,
-        format: format.to_string(),
-        config_digest: manifest.config.digest.to_string(),
-        manifest_digest: Some(manifest_desc.digest.to_string()),
-        ..ImageInfo::default()
+        manifest_digest: Some(manifest_desc.digest.clone()),
+        ..ImageInfo::new(shown.to_string(), format, manifest.config.digest.clone())
     };
     let names = DocumentNames {
         manifest: format!("manifest {}", manifest_desc.digest),

@@ -242,14 +242,14 @@ fn shared_layers_are_pulled_once_when_images_are_analysed_together() {
     assert_eq!(reports[0].totals.uncompressed_bytes, Some(2_506_726));
     assert_eq!(reports[1].totals.uncompressed_bytes, Some(3_878_886));
 
-    let layer_digests: Vec<&str> = reports
+    let layer_digests: Vec<String> = reports
         .iter()
-        .flat_map(|r| r.layers.iter().map(|l| l.digest.as_str()))
+        .flat_map(|r| r.layers.iter().map(|l| l.digest.to_string()))
         .collect();
-    let shared: Vec<&str> = reports[0]
+    let shared: Vec<String> = reports[0]
         .layers
         .iter()
-        .map(|l| l.digest.as_str())
+        .map(|l| l.digest.to_string())
         .collect();
     assert_eq!(
         shared[..],
@@ -263,17 +263,17 @@ fn shared_layers_are_pulled_once_when_images_are_analysed_together() {
     }
     for d in &layer_digests {
         assert_eq!(
-            gets.get(*d),
+            gets.get(d),
             Some(&1),
             "layer {d} pulled {:?} times",
-            gets.get(*d)
+            gets.get(d)
         );
     }
     let layer_gets: usize = layer_digests
         .iter()
         .collect::<std::collections::BTreeSet<_>>()
         .iter()
-        .map(|d| gets[**d])
+        .map(|d| gets[*d])
         .sum();
     assert_eq!(layer_gets, 6, "3 shared + 3 of app-pr's own");
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::advice::Advice;
 use crate::compare::{Comparison, LayerRow};
+use crate::image::Digest;
 use crate::policy::{Finding, Verdict};
 use crate::report::Report;
 
@@ -69,7 +70,7 @@ pub(crate) struct ImageSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub platform: String,
-    pub config_digest: String,
+    pub config_digest: Digest,
     /// Only manifests were read: file figures are unknown, not zero.
     pub partial: bool,
 }

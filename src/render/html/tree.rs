@@ -321,7 +321,11 @@ mod tests {
     fn report(files: &[(&str, u64, usize)], dead: &[(&str, u64)]) -> Report {
         Report {
             schema: crate::report::SCHEMA,
-            image: Default::default(),
+            image: crate::image::ImageInfo::new(
+                "r".into(),
+                "oci",
+                crate::image::Digest::sha256_of(b""),
+            ),
             totals: Default::default(),
             layers: vec![],
             history: vec![],

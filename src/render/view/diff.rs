@@ -159,7 +159,7 @@ pub(crate) fn diff_view(i: &DiffInput<'_>) -> DiffView {
             .into(),
             base: l.base_index.map_or("—".into(), |i| format!("L{i}")),
             head: l.head_index.map_or("—".into(), |i| format!("L{i}")),
-            diff_id: short(&l.diff_id),
+            diff_id: l.diff_id.short().to_string(),
             compressed: human_bytes(l.compressed_bytes),
             uncompressed: maybe_bytes(l.uncompressed_bytes),
             wasted: match (l.wasted_before, l.wasted_after) {

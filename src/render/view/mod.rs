@@ -291,8 +291,3 @@ pub(crate) fn finding_rows(findings: &[Finding], severity: Severity) -> Vec<Find
         })
         .collect()
 }
-
-pub(crate) fn short(digest: &str) -> String {
-    let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
-    hex.chars().take(12).collect()
-}

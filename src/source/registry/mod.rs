@@ -198,12 +198,9 @@ async fn resolve(
         config: format!("{src}: {config_what}"),
     };
     let info = ImageInfo {
-        reference: shown,
         name: Some(src),
-        format: "registry".into(),
-        config_digest: manifest.config.digest.to_string(),
-        manifest_digest: Some(manifest_digest.to_string()),
-        ..ImageInfo::default()
+        manifest_digest: Some(manifest_digest.clone()),
+        ..ImageInfo::new(shown, "registry", manifest.config.digest.clone())
     };
     ResolvedImage::from_manifest(info, &manifest, &names, &config_bytes, |d| {
         Ok(d.digest.to_string())
