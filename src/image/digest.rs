@@ -75,7 +75,13 @@ impl Digest {
         &self.hex
     }
 
+    /// The first 12 hex digits, as `docker images` shows them.
+    pub(crate) fn short(&self) -> &str {
+        &self.hex[..12]
+    }
+
     /// A streaming hasher for this digest's algorithm.
+
     pub(crate) fn hasher(&self) -> Hasher {
         Hasher::new(self.algorithm)
     }
