@@ -81,7 +81,6 @@ impl Digest {
     }
 
     /// A streaming hasher for this digest's algorithm.
-
     pub(crate) fn hasher(&self) -> Hasher {
         Hasher::new(self.algorithm)
     }
