@@ -6,19 +6,19 @@
 use serde::{Deserialize, Serialize};
 
 /// The record format this layergate writes and reads (`"layergate-history"`).
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// How a record ended.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Pass,
     Warn,
     Fail,
 }
 
 impl Outcome {
-    pub fn of(v: &crate::policy::Verdict) -> Outcome {
+    pub(crate) fn of(v: &crate::policy::Verdict) -> Outcome {
         match (v.failed, v.warned) {
             (0, 0) => Outcome::Pass,
             (0, _) => Outcome::Warn,
@@ -29,7 +29,7 @@ impl Outcome {
 
 /// One analysed commit of one image.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Record {
+pub(crate) struct Record {
     /// The format marker: a line without it is not ours.
     #[serde(rename = "layergate-history")]
     pub format: u32,
@@ -66,7 +66,7 @@ impl Record {
 
 /// One line of the file: a record of ours, or a line kept as it is.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Line {
+pub(crate) enum Line {
     Record(Record),
     /// Not ours (or not JSON, or from a future format): skipped, kept in the file.
     Other {
@@ -77,7 +77,7 @@ pub enum Line {
 
 /// A parsed history: every line in file order, and a warning per skipped line.
 #[derive(Debug, Clone, Default)]
-pub struct History {
+pub(crate) struct History {
     pub(crate) lines: Vec<Line>,
     pub(crate) warnings: Vec<String>,
 }
@@ -96,7 +96,7 @@ const MAX_LINE: usize = 64 * 1024;
 
 /// Parses a history file's text. `source` names it in warnings. Never fails: a
 /// history is advisory, and one bad line must not cost the rest.
-pub fn parse(source: &str, text: &str) -> History {
+pub(crate) fn parse(source: &str, text: &str) -> History {
     let mut h = History::default();
     for (i, raw) in text.split_inclusive('\n').enumerate() {
         let number = i + 1;

@@ -66,7 +66,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> FleetError + '_ {
 }
 
 /// Reads and parses a history file; a missing file is an empty history.
-pub fn read(path: &Path) -> Result<History, FleetError> {
+pub(crate) fn read(path: &Path) -> Result<History, FleetError> {
     let bytes = match crate::read::read_capped(path, MAX_HISTORY_BYTES) {
         Ok(b) => b,
         Err(e) if e.is_not_found() => return Ok(History::default()),
@@ -101,7 +101,7 @@ fn is_history(path: &Path) -> Result<bool, FleetError> {
 
 /// Appends `records`, each with one `write`, then (with `keep`) trims every series
 /// to its newest `keep` records. Returns the warnings about skipped lines.
-pub fn append(
+pub(crate) fn append(
     path: &Path,
     records: &[Record],
     keep: Option<usize>,

@@ -19,7 +19,7 @@ pub(crate) enum Kind {
 
 /// One run's verdict, as `diff`/`check --format json` wrote it.
 #[derive(Debug, Clone)]
-pub struct Input {
+pub(crate) struct Input {
     /// The file name as given, for messages.
     pub(crate) source: String,
     pub label: String,
@@ -63,7 +63,7 @@ impl Input {
     }
 
     /// The analysed image's compressed size as stored (what a history records).
-    pub fn head_compressed(&self) -> u64 {
+    pub(crate) fn head_compressed(&self) -> u64 {
         match &self.body {
             Body::Diff(c) => c.totals.stored_compressed.after,
             Body::Check { totals, .. } => totals.compressed_bytes,
@@ -71,7 +71,7 @@ impl Input {
     }
 
     /// The analysed image's own figures: (uncompressed if measured, layers).
-    pub fn head_figures(&self) -> (Option<u64>, u64) {
+    pub(crate) fn head_figures(&self) -> (Option<u64>, u64) {
         match &self.body {
             Body::Diff(c) => (
                 c.totals.uncompressed.map(|d| d.after),
@@ -82,7 +82,7 @@ impl Input {
     }
 
     /// `os/arch[/variant]` of the analysed image, when the verdict says.
-    pub fn platform(&self) -> Option<String> {
+    pub(crate) fn platform(&self) -> Option<String> {
         if let Some(p) = &self.platform {
             return Some(p.clone());
         }

@@ -8,15 +8,18 @@
 //! takes `merge` and `platforms` from a request to the `Outcome` every verdict
 //! command returns. The binary (`src/bin/layergate/`) holds only their flags.
 
-pub mod history;
-pub mod history_file;
+pub(crate) mod history;
+pub(crate) mod history_file;
 pub(crate) mod input;
 pub(crate) mod merge;
 pub(crate) mod platforms;
 mod run;
 pub(crate) mod trend;
 
-pub use run::{read_verdicts, run_merge, run_platforms, MergeRequest, PlatformsRequest, Selection};
+pub use run::{
+    append_history, read_verdicts, run_merge, run_platforms, MergeRequest, PlatformsRequest,
+    Selection, Verdicts,
+};
 
 use std::path::PathBuf;
 

@@ -5,8 +5,9 @@
 //! which rules were evaluated and how the run exits. Never parses flags, prints or
 //! posts: the binary writes the body and `publish` delivers the outcome.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use super::history::{self, Record};
 use super::history_file;
 use super::input::{self, Input};
 use super::merge::{self, HistoryInput, Rows};
@@ -74,9 +75,52 @@ pub struct PlatformsRequest {
     pub key: Marker,
 }
 
+/// The JSON verdicts of one commit's `diff`/`check` runs, read for `history append`.
+pub struct Verdicts(Vec<Input>);
+
+/// Reads the JSON verdicts `history append` records (as `merge` reads them).
+pub fn read_verdicts(paths: &[PathBuf]) -> Result<Verdicts, FleetError> {
+    read_inputs(paths).map(Verdicts)
+}
+
+/// Appends one record per verdict to the history at `path`: the analysed image's
+/// own figures, stamped with `commit`, `git_ref` and `time`; with `keep`, every
+/// series is then trimmed to its newest `keep` records. Returns how many records
+/// were appended and the warnings about lines of the file that were skipped.
+pub fn append_history(
+    path: &Path,
+    verdicts: &Verdicts,
+    commit: &str,
+    git_ref: &str,
+    time: &str,
+    keep: Option<usize>,
+) -> Result<(usize, Vec<String>), FleetError> {
+    let records: Vec<Record> = verdicts
+        .0
+        .iter()
+        .map(|i| {
+            let (uncompressed, layers) = i.head_figures();
+            Record {
+                format: history::FORMAT,
+                time: time.to_string(),
+                commit: commit.to_string(),
+                git_ref: git_ref.to_string(),
+                image: i.label.clone(),
+                platform: i.platform(),
+                compressed_bytes: i.head_compressed(),
+                uncompressed_bytes: uncompressed,
+                layers,
+                verdict: history::Outcome::of(&i.verdict),
+            }
+        })
+        .collect();
+    let warnings = history_file::append(path, &records, keep)?;
+    Ok((records.len(), warnings))
+}
+
 /// Reads the JSON verdicts of `diff`/`check` runs, refusing a missing or duplicate
 /// label (`merge` and `history append` read them alike).
-pub fn read_verdicts(paths: &[PathBuf]) -> Result<Vec<Input>, FleetError> {
+fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, FleetError> {
     if paths.is_empty() {
         return Err(FleetError::NoInputs);
     }
@@ -100,7 +144,7 @@ pub fn run_merge(req: &MergeRequest) -> Result<Outcome, FleetError> {
     if req.format == Format::Html {
         return Err(FleetError::NoHtml { command: "merge" });
     }
-    let inputs = read_verdicts(&req.verdicts)?;
+    let inputs = read_inputs(&req.verdicts)?;
     let drift = req
         .policy
         .as_ref()

@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use layergate::fleet::history::{Outcome, Record, FORMAT};
-use layergate::fleet::history_file;
 use layergate::Exit;
 
 #[derive(Debug, clap::Subcommand)]
@@ -58,30 +56,15 @@ pub fn run(cmd: &Command) -> Result<Exit> {
             if args.keep == Some(0) {
                 anyhow::bail!("--keep 0 would drop every record: give at least 1");
             }
-            let records: Vec<Record> = inputs
-                .iter()
-                .map(|i| {
-                    let (uncompressed, layers) = i.head_figures();
-                    Record {
-                        format: FORMAT,
-                        time: time.clone(),
-                        commit: commit.clone(),
-                        git_ref: git_ref.clone(),
-                        image: i.label.clone(),
-                        platform: i.platform(),
-                        compressed_bytes: i.head_compressed(),
-                        uncompressed_bytes: uncompressed,
-                        layers,
-                        verdict: Outcome::of(&i.verdict),
-                    }
-                })
-                .collect();
-            for w in history_file::append(&args.file, &records, args.keep)? {
+            let (appended, warnings) = layergate::fleet::append_history(
+                &args.file, &inputs, &commit, &git_ref, &time, args.keep,
+            )?;
+            for w in warnings {
                 eprintln!("layergate: warning: {w}");
             }
             eprintln!(
                 "layergate: {} record(s) appended to {}",
-                records.len(),
+                appended,
                 args.file.display()
             );
             Ok(Exit::Pass)
