@@ -5,14 +5,15 @@
 //! from its flags (`src/bin/layergate/`); this module never sees them, never prints, never
 //! posts: the outcome keeps the Markdown body and the marker key for a publisher.
 
-use serde::Serialize;
+use std::borrow::Cow;
 
 use crate::analyze::RunOptions;
-use crate::compare::{compare, CompareOptions, Comparison};
+use crate::compare::{compare, CompareOptions};
+use crate::document::{self, Document};
 use crate::image::Platform;
 use crate::load::{load, load_platforms, platforms_of, LoadError, ReadLayers};
 use crate::outcome::{Exit, Notice, Outcome, SizeKind};
-use crate::policy::{verdict, Finding, NotMeasured, Policy, Verdict};
+use crate::policy::{verdict, NotMeasured, Policy};
 use crate::render::{self, Format, RenderError, Template};
 use crate::report::Report;
 use crate::source::{ImageRef, OpenOptions};
@@ -62,46 +63,6 @@ pub enum GateError {
     /// An output that draws one image asked of `--platform all`.
     #[error("--platform all: {option} shows one platform; give --platform OS/ARCH[/VARIANT]")]
     OnePlatform { option: &'static str },
-}
-
-/// Every `--format json` verdict document: the schema, which layergate wrote it
-/// (`merge` refuses other versions) and the run's label, then the document's own
-/// fields (`DiffJson`, `CheckJson`, `PlatformsJson`), flattened in after them.
-#[derive(Serialize)]
-struct Envelope<'a, T> {
-    schema: u32,
-    layergate: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    label: Option<&'a str>,
-    #[serde(flatten)]
-    body: T,
-}
-
-/// The verdict document `body` in its envelope, pretty-printed.
-fn json_document<T: Serialize>(req: &Request, body: T) -> Result<String, serde_json::Error> {
-    serde_json::to_string_pretty(&Envelope {
-        schema: crate::compare::SCHEMA,
-        layergate: env!("CARGO_PKG_VERSION"),
-        label: req.label.as_deref(),
-        body,
-    })
-}
-
-/// `diff --format json`: the comparison plus the findings and the verdict.
-#[derive(Serialize)]
-struct DiffJson<'a> {
-    verdict: &'a Verdict,
-    findings: &'a [Finding],
-    comparison: &'a Comparison,
-}
-
-/// `check --format json`: the image, the findings, the verdict and its totals.
-#[derive(Serialize)]
-struct CheckJson<'a> {
-    image: &'a crate::report::ImageInfo,
-    verdict: &'a Verdict,
-    findings: &'a [Finding],
-    totals: &'a crate::report::Totals,
 }
 
 fn policy_label(policy: &Policy) -> String {
@@ -215,14 +176,12 @@ fn judge(req: &Request) -> Result<Outcome, GateError> {
                 || render::diff_text(&view),
                 html.as_ref(),
                 || {
-                    json_document(
-                        req,
-                        DiffJson {
-                            verdict: &verdict,
-                            findings: &findings,
-                            comparison,
-                        },
-                    )
+                    let body = document::Diff {
+                        verdict: Cow::Borrowed(&verdict),
+                        findings: Cow::Borrowed(&findings),
+                        comparison: Cow::Borrowed(comparison),
+                    };
+                    Document::new(req.label.as_deref(), body).to_json()
                 },
             )?;
             (markdown, body, html)
@@ -239,15 +198,13 @@ fn judge(req: &Request) -> Result<Outcome, GateError> {
                 || render::check_text(&view),
                 html.as_ref(),
                 || {
-                    json_document(
-                        req,
-                        CheckJson {
-                            image: &head.image,
-                            verdict: &verdict,
-                            findings: &findings,
-                            totals: &head.totals,
-                        },
-                    )
+                    let body = document::Check {
+                        image: Cow::Borrowed(&head.image),
+                        verdict: Cow::Borrowed(&verdict),
+                        findings: Cow::Borrowed(&findings),
+                        totals: Cow::Borrowed(&head.totals),
+                    };
+                    Document::new(req.label.as_deref(), body).to_json()
                 },
             )?;
             (markdown, body, html)
@@ -281,31 +238,6 @@ fn fix_section(markdown: String, head: &crate::report::Report, req: &Request) ->
         Some(input) => render::with_fix_section(&markdown, head, input, render::COMMENT_LIMIT),
         None => markdown,
     }
-}
-
-/// `diff`/`check --format json --platform all`: one verdict over the platforms, and
-/// each platform's own verdict with its comparison (or, checked alone, its totals).
-#[derive(Serialize)]
-struct PlatformsJson<'a> {
-    verdict: &'a Verdict,
-    /// Every platform's findings, each message prefixed with its platform.
-    findings: &'a [Finding],
-    platforms: Vec<PlatformJson<'a>>,
-    only_base: &'a [String],
-    only_head: &'a [String],
-}
-
-#[derive(Serialize)]
-struct PlatformJson<'a> {
-    platform: &'a str,
-    verdict: &'a Verdict,
-    findings: &'a [Finding],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    comparison: Option<&'a Comparison>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    image: Option<&'a crate::report::ImageInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    totals: Option<&'a crate::report::Totals>,
 }
 
 /// Each report under its platform's name, as `fleet::platforms::pair` takes them.
@@ -395,29 +327,31 @@ fn all_platforms(req: &Request, read: ReadLayers) -> Result<Outcome, GateError> 
                 .iter()
                 .map(|i| {
                     let (comparison, image, totals) = match &i.body {
-                        Body::Diff(c) => (Some(c.as_ref()), None, None),
-                        Body::Check { image, totals } => (None, Some(image.as_ref()), Some(totals)),
+                        Body::Diff(c) => (Some(Cow::Borrowed(c.as_ref())), None, None),
+                        Body::Check { image, totals } => (
+                            None,
+                            Some(Cow::Borrowed(image.as_ref())),
+                            Some(Cow::Borrowed(totals)),
+                        ),
                     };
-                    PlatformJson {
-                        platform: &i.label,
-                        verdict: &i.verdict,
-                        findings: &i.findings,
+                    document::Platform {
+                        platform: Cow::Borrowed(&i.label),
+                        verdict: Cow::Borrowed(&i.verdict),
+                        findings: Cow::Borrowed(&i.findings),
                         comparison,
                         image,
                         totals,
                     }
                 })
                 .collect();
-            json_document(
-                req,
-                PlatformsJson {
-                    verdict: &view.verdict,
-                    findings: &merged.findings,
-                    platforms,
-                    only_base: &view.only_base,
-                    only_head: &view.only_head,
-                },
-            )? + "\n"
+            let body = document::Platforms {
+                verdict: Cow::Borrowed(&view.verdict),
+                findings: Cow::Borrowed(&merged.findings),
+                platforms,
+                only_base: Cow::Borrowed(&view.only_base),
+                only_head: Cow::Borrowed(&view.only_head),
+            };
+            Document::new(req.label.as_deref(), body).to_json()? + "\n"
         }
     };
     let size_kind = req.base.as_ref().and_then(|_| {

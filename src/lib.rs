@@ -22,6 +22,7 @@ mod cache;
 pub mod cache_key;
 mod compare;
 mod dockerfile;
+mod document;
 mod environment;
 mod fix;
 pub mod fleet;

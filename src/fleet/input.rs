@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::FleetError;
 use crate::compare::Comparison;
+use crate::document::{self, Document};
 use crate::policy::{Finding, Verdict};
 use crate::report::{ImageInfo, Totals};
 
@@ -102,40 +103,6 @@ struct Header {
     layergate: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct DiffFile {
-    label: Option<String>,
-    verdict: Verdict,
-    findings: Vec<Finding>,
-    comparison: Comparison,
-}
-
-#[derive(Deserialize)]
-struct CheckFile {
-    label: Option<String>,
-    verdict: Verdict,
-    findings: Vec<Finding>,
-    image: ImageInfo,
-    totals: Totals,
-}
-
-/// `diff`/`check --platform all --format json`: a verdict per platform.
-#[derive(Deserialize)]
-struct PlatformsFile {
-    label: Option<String>,
-    platforms: Vec<PlatformEntry>,
-}
-
-#[derive(Deserialize)]
-struct PlatformEntry {
-    platform: String,
-    verdict: Verdict,
-    findings: Vec<Finding>,
-    comparison: Option<Comparison>,
-    image: Option<ImageInfo>,
-    totals: Option<Totals>,
-}
-
 /// Parses one verdict file: one input, or one per platform of a `--platform all`
 /// verdict (labelled `LABEL (PLATFORM)`). `source` names it in errors.
 pub(crate) fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Input>, FleetError> {
@@ -181,21 +148,22 @@ pub(crate) fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Input>, FleetError
     let value: serde_json::Value =
         crate::image::parse_json(bytes).map_err(|m| bad(format!("not JSON: {m}")))?;
     if value.get("platforms").is_some() {
-        let f: PlatformsFile = serde_json::from_value(value)
+        let f: Document<document::Platforms> = serde_json::from_value(value)
             .map_err(|e| bad(format!("bad --platform all verdict: {e}")))?;
         let label = f
             .label
             .filter(|l| !l.trim().is_empty())
             .ok_or_else(no_label)?;
         return f
+            .body
             .platforms
             .into_iter()
             .map(|p| {
                 let body = match (p.comparison, p.image, p.totals) {
-                    (Some(c), _, _) => Body::Diff(Box::new(c)),
+                    (Some(c), _, _) => Body::Diff(Box::new(c.into_owned())),
                     (None, Some(image), Some(totals)) => Body::Check {
-                        image: Box::new(image),
-                        totals,
+                        image: Box::new(image.into_owned()),
+                        totals: totals.into_owned(),
                     },
                     _ => {
                         return Err(bad(format!(
@@ -207,36 +175,36 @@ pub(crate) fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Input>, FleetError
                 Ok(Input {
                     source: source.into(),
                     label: format!("{label} ({})", p.platform),
-                    verdict: p.verdict,
-                    findings: p.findings,
+                    verdict: p.verdict.into_owned(),
+                    findings: p.findings.into_owned(),
                     body,
-                    platform: Some(p.platform),
+                    platform: Some(p.platform.into_owned()),
                 })
             })
             .collect();
     }
     let input = if value.get("comparison").is_some() {
-        let f: DiffFile =
+        let f: Document<document::Diff> =
             serde_json::from_value(value).map_err(|e| bad(format!("bad diff verdict: {e}")))?;
         Input {
             source: source.into(),
-            label: f.label.ok_or_else(no_label)?,
-            verdict: f.verdict,
-            findings: f.findings,
-            body: Body::Diff(Box::new(f.comparison)),
+            label: f.label.ok_or_else(no_label)?.into_owned(),
+            verdict: f.body.verdict.into_owned(),
+            findings: f.body.findings.into_owned(),
+            body: Body::Diff(Box::new(f.body.comparison.into_owned())),
             platform: None,
         }
     } else {
-        let f: CheckFile =
+        let f: Document<document::Check> =
             serde_json::from_value(value).map_err(|e| bad(format!("bad check verdict: {e}")))?;
         Input {
             source: source.into(),
-            label: f.label.ok_or_else(no_label)?,
-            verdict: f.verdict,
-            findings: f.findings,
+            label: f.label.ok_or_else(no_label)?.into_owned(),
+            verdict: f.body.verdict.into_owned(),
+            findings: f.body.findings.into_owned(),
             body: Body::Check {
-                image: Box::new(f.image),
-                totals: f.totals,
+                image: Box::new(f.body.image.into_owned()),
+                totals: f.body.totals.into_owned(),
             },
             platform: None,
         }
