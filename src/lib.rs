@@ -11,21 +11,21 @@
 //!
 //! The modules are private: what the binary, the tests, the examples and the fuzz
 //! targets use is re-exported below, so an item nothing outside uses is dead code
-//! the compiler reports. `publish`, `fleet` and `cache_key` stay namespaces (their
-//! names would clash here). The tests' image builder is its own crate, `testkit/`.
+//! the compiler reports. `publish` stays a namespace (its names would clash here).
+//! The tests' image builder is its own crate, `testkit/`.
 
 #![warn(unreachable_pub)]
 
 mod advice;
 mod analyze;
 mod cache;
-pub mod cache_key;
+mod cache_key;
 mod compare;
 mod dockerfile;
 mod document;
 mod environment;
 mod fix;
-pub mod fleet;
+mod fleet;
 mod gate;
 mod human;
 mod image;
@@ -51,10 +51,19 @@ pub use cache::{default_dir as default_cache_dir, entry::FORMAT as CACHE_FORMAT,
 // The cache entry codec, for the fuzz target only.
 #[doc(hidden)]
 pub use cache::entry::{decode as decode_cache_entry, encode as encode_cache_entry};
+pub use cache_key::{
+    fetch::FetchOptions,
+    run::{run as run_cache_key, Line as CacheKeyLine, Request as CacheKeyRequest},
+    store::Written as CacheKeyWritten,
+};
 pub use compare::Delta;
 pub use environment::prepare_environment;
 pub use fix::prove::{prove as prove_fix, Engine, Request as ProveRequest};
 pub use fix::{plan as fix_plan, unified_diff as fix_diff, Options as FixOptions, Plan as FixPlan};
+pub use fleet::run::{
+    append_history, read_verdicts, run_merge, run_platforms, MergeRequest, PlatformsRequest,
+    Selection, Verdicts,
+};
 pub use gate::{run, Request};
 pub use human::human_bytes;
 pub use image::{digest::Digest, info::ImageInfo, media_type::Compression, platform::Platform};

@@ -12,23 +12,22 @@
 //! Pure parts live here (validators, key file names and content, the Dockerfile rewrite);
 //! `fetch.rs` asks the servers and `store.rs` writes the key files: the two edges.
 
-mod fetch;
+pub(crate) mod fetch;
 mod rewrite;
-mod run;
-mod store;
+pub(crate) mod run;
+pub(crate) mod store;
 
-pub use fetch::FetchOptions;
+pub(crate) use fetch::FetchOptions;
 pub(crate) use fetch::Fetcher;
 pub(crate) use rewrite::{copy_line, plan, rewrite, unified_diff, DownloadKind};
-pub use run::{run, Line, Outcome, Request};
 pub(crate) use store::write_key;
-pub use store::Written;
+pub(crate) use store::Written;
 
 use sha2::{Digest as _, Sha256};
 
 /// What identifies the content behind a URL without downloading it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Validator {
+pub(crate) enum Validator {
     /// The server's entity tag, verbatim (weak `W/` tags included).
     ETag(String),
     /// No ETag: the last modification date and the length together.

@@ -13,13 +13,8 @@ pub(crate) mod history_file;
 pub(crate) mod input;
 pub(crate) mod merge;
 pub(crate) mod platforms;
-mod run;
+pub(crate) mod run;
 pub(crate) mod trend;
-
-pub use run::{
-    append_history, read_verdicts, run_merge, run_platforms, MergeRequest, PlatformsRequest,
-    Selection, Verdicts,
-};
 
 use std::path::PathBuf;
 

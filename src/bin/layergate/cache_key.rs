@@ -46,23 +46,23 @@ fn parse_seconds(text: &str) -> std::result::Result<std::time::Duration, String>
 }
 
 pub fn run(args: Args) -> Result<Exit> {
-    use layergate::cache_key::{Line, Written};
+    use layergate::{CacheKeyLine as Line, CacheKeyWritten as Written};
     let netrc_path = std::env::var_os("NETRC")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".netrc")));
-    let request = layergate::cache_key::Request {
+    let request = layergate::CacheKeyRequest {
         urls: args.urls,
         dir: args.dir,
         dockerfile: args.dockerfile,
         write: args.write,
-        fetch: layergate::cache_key::FetchOptions {
+        fetch: layergate::FetchOptions {
             timeout: args.timeout,
             retry: layergate::RetryPolicy::from_process()?,
             hash: args.hash,
             netrc: netrc_path.and_then(|p| std::fs::read_to_string(p).ok()),
         },
     };
-    let outcome = layergate::cache_key::run(&request)?;
+    let outcome = layergate::run_cache_key(&request)?;
     // Built whole, then scrubbed: a URL may carry user:password.
     let mut stdout = String::new();
     for line in &outcome.lines {

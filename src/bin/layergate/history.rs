@@ -36,7 +36,7 @@ pub struct AppendArgs {
 pub fn run(cmd: &Command) -> Result<Exit> {
     match cmd {
         Command::Append(args) => {
-            let inputs = layergate::fleet::read_verdicts(&args.verdicts)?;
+            let inputs = layergate::read_verdicts(&args.verdicts)?;
             let commit = args
                 .commit
                 .clone()
@@ -56,7 +56,7 @@ pub fn run(cmd: &Command) -> Result<Exit> {
             if args.keep == Some(0) {
                 anyhow::bail!("--keep 0 would drop every record: give at least 1");
             }
-            let (appended, warnings) = layergate::fleet::append_history(
+            let (appended, warnings) = layergate::append_history(
                 &args.file, &inputs, &commit, &git_ref, &time, args.keep,
             )?;
             for w in warnings {

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use layergate::fleet::MergeRequest;
 use layergate::Exit;
+use layergate::MergeRequest;
 
 use crate::flags::gate::{finish, policy_file, read_template};
 use crate::flags::output::OutputArgs;
@@ -67,7 +67,7 @@ pub fn run(args: &Args) -> Result<Exit> {
         warn_only: args.warn_only,
     };
     finish(
-        &layergate::fleet::run_merge(&request)?,
+        &layergate::run_merge(&request)?,
         &args.out,
         &args.publish,
         None,

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use layergate::fleet::{PlatformsRequest, Selection};
 use layergate::{Exit, ImageRef, Platform};
+use layergate::{PlatformsRequest, Selection};
 
 use crate::flags::gate::{finish, policy_file};
 use crate::flags::image::registry_options;
@@ -80,7 +80,7 @@ pub fn run(args: &Args) -> Result<Exit> {
         format: args.out.format.into(),
         key: args.publish.comment_key.clone(),
     };
-    let outcome = layergate::fleet::run_platforms(&request);
+    let outcome = layergate::run_platforms(&request);
     crate::flags::run::warn_once(&request.run);
     finish(&outcome?, &args.out, &args.publish, None)
 }
