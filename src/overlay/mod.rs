@@ -289,6 +289,12 @@ impl<'a> Overlay<'a> {
         self.paths
     }
 
+    /// Frees the path lookup table once nothing will look a path up (`get`,
+    /// `live_below`) again: what is live and its order stay readable.
+    pub(crate) fn drop_lookup(&mut self) {
+        self.paths.drop_lookup();
+    }
+
     /// The position of `id` in the byte order of the paths: ordering by rank is
     /// ordering by path, without reading the paths.
     pub(crate) fn rank(&self, id: PathId) -> u32 {

@@ -167,8 +167,10 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
     let mut stats: Vec<Stats> = (0..decls.len()).map(|_| Stats::default()).collect();
     let mut unowned_bytes = 0u64;
     let mut unowned_files = 0u64;
-    // The same entries, in the same order, as the report's `files`.
-    let mut file_owners: Vec<Option<usize>> = Vec::new();
+    // The same entries, in the same order, as the report's `files`: declared
+    // indices first, ranks once the packages are ranked (in place, so a million
+    // files hold one list of 8 bytes each, not two).
+    let mut file_owners: Vec<Option<u32>> = Vec::new();
     for (key, node) in overlay.live() {
         let size = match node.kind {
             NodeKind::Dir => continue,
@@ -176,7 +178,7 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
             _ => 0,
         };
         let owner = owners.get(&key);
-        file_owners.push(owner.map(|o| o.package));
+        file_owners.push(owner.map(|o| u32::try_from(o.package).unwrap_or(u32::MAX)));
         match owner {
             Some(o) => {
                 let s = &mut stats[o.package];
@@ -235,12 +237,10 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
     for (rank, (declared, _)) in packages.iter().enumerate() {
         ranked[*declared] = u32::try_from(rank).unwrap_or(u32::MAX);
     }
-    let owners = FileOwners::new(
-        file_owners
-            .into_iter()
-            .map(|o| o.map(|declared| ranked[declared]))
-            .collect(),
-    );
+    for o in file_owners.iter_mut().flatten() {
+        *o = ranked.get(*o as usize).copied().unwrap_or(u32::MAX);
+    }
+    let owners = FileOwners::new(file_owners);
     let packages: Vec<Package> = packages.into_iter().map(|(_, p)| p).collect();
 
     let mut per_eco: BTreeMap<Ecosystem, EcosystemTotal> = BTreeMap::new();

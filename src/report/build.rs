@@ -1,7 +1,7 @@
 //! From scans and their overlay to a [`Report`]. Pure: values in, value out.
 
 use crate::image::{Digest, History, MediaType};
-use crate::overlay::{NodeKind, Overlay, PathId};
+use crate::overlay::{NodeKind, Overlay};
 use crate::packages::{self, LiveDatabases};
 use crate::scan::{Kind, LayerScan};
 
@@ -31,9 +31,19 @@ pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInpu
         .enumerate()
         .map(|(index, input)| {
             let scan = input.scan;
-            let count = |pred: fn(&Kind<'_>) -> bool| {
-                scan.records.kinds().filter(|k| pred(k)).count() as u64
-            };
+            // Members of each kind, in one pass over the records.
+            let mut kinds = [0u64; 7];
+            for k in scan.records.kinds() {
+                kinds[match k {
+                    Kind::File { .. } => 0,
+                    Kind::Dir => 1,
+                    Kind::Symlink { .. } => 2,
+                    Kind::Hardlink { .. } => 3,
+                    Kind::Whiteout => 4,
+                    Kind::Opaque => 5,
+                    Kind::Special => 6,
+                }] += 1;
+            }
             let changes = overlay.changes.get(index).cloned().unwrap_or_default();
             LayerReport {
                 index,
@@ -47,31 +57,17 @@ pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInpu
                 uncompressed_bytes: Some(scan.regular_bytes),
                 tar_bytes: Some(scan.tar_bytes),
                 entries: Some(scan.entries),
-                files: Some(count(|k| matches!(k, Kind::File { .. }))),
-                dirs: Some(count(|k| matches!(k, Kind::Dir))),
-                symlinks: Some(count(|k| matches!(k, Kind::Symlink { .. }))),
-                hardlinks: Some(count(|k| matches!(k, Kind::Hardlink { .. }))),
-                whiteouts: Some(count(|k| matches!(k, Kind::Whiteout))),
-                opaque_dirs: Some(count(|k| matches!(k, Kind::Opaque))),
+                files: Some(kinds[0]),
+                dirs: Some(kinds[1]),
+                symlinks: Some(kinds[2]),
+                hardlinks: Some(kinds[3]),
+                whiteouts: Some(kinds[4]),
+                opaque_dirs: Some(kinds[5]),
                 added: Some(changes.added),
                 modified: Some(changes.modified),
                 deleted: Some(changes.deleted),
                 wasted_bytes: Some(wasted_per_layer[index]),
             }
-        })
-        .collect();
-
-    let live_files: Vec<(PathId, u64, usize, FileKind)> = overlay
-        .live()
-        .filter_map(|(id, node)| {
-            let (kind, bytes) = match node.kind {
-                NodeKind::Dir => return None,
-                NodeKind::File { size, .. } => (FileKind::File, size),
-                NodeKind::Symlink => (FileKind::Symlink, 0),
-                NodeKind::Hardlink => (FileKind::Hardlink, 0),
-                NodeKind::Special => (FileKind::Special, 0),
-            };
-            Some((id, bytes, node.layer, kind))
         })
         .collect();
 
@@ -110,7 +106,22 @@ pub(crate) fn build(image: ImageInfo, history: Vec<History>, layers: &[LayerInpu
         .collect();
 
     let merge_savings = merge::savings(&overlay);
-    // The overlay's tree of paths becomes the file list's: no path is copied.
+    // Listed last, when nothing looks a path up any more: the lookup table is
+    // freed first, and the overlay's tree of paths becomes the file list's (no
+    // path is copied).
+    let mut overlay = overlay;
+    overlay.drop_lookup();
+    let mut live_files = Vec::with_capacity(usize::try_from(overlay.live_files()).unwrap_or(0));
+    live_files.extend(overlay.live().filter_map(|(id, node)| {
+        let (kind, bytes) = match node.kind {
+            NodeKind::Dir => return None,
+            NodeKind::File { size, .. } => (FileKind::File, size),
+            NodeKind::Symlink => (FileKind::Symlink, 0),
+            NodeKind::Hardlink => (FileKind::Hardlink, 0),
+            NodeKind::Special => (FileKind::Special, 0),
+        };
+        Some((id, bytes, node.layer, kind))
+    }));
     let files = Files::from_tree(overlay.into_paths(), live_files);
 
     Report {

@@ -12,6 +12,7 @@ mod hashing;
 mod path;
 mod pipe;
 pub(crate) mod records;
+mod skip;
 pub(crate) mod walk;
 
 pub(crate) use capture::{capture_bound, is_node_package_dir, Captured};

@@ -83,7 +83,7 @@ struct Entry {
 const EMPTY: u32 = u32::MAX;
 
 /// blake3 of no bytes: what every empty file hashes to.
-fn empty_hash() -> &'static ContentHash {
+pub(super) fn empty_hash() -> &'static ContentHash {
     static H: OnceLock<ContentHash> = OnceLock::new();
     H.get_or_init(|| *blake3::hash(b"").as_bytes())
 }

@@ -10,6 +10,8 @@ use super::guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge};
 use super::hashing::HashingReader;
 use super::path::{display_path, normalize, normalize_into};
 use super::pipe::pipe;
+use super::records::empty_hash;
+use super::skip::Skipping;
 use super::{Captured, Kind, LayerScan, Records};
 
 /// Most bytes of holes a GNU sparse entry may expand to beyond the data it
@@ -201,7 +203,7 @@ fn walk<R: Read>(
     };
     let (tar_stream, budget) = HeaderGuard::new(tar_stream);
 
-    let mut archive = tar::Archive::new(tar_stream);
+    let mut archive = tar::Archive::new(Skipping::new(tar_stream));
     let mut records = Records::default();
     // The previous member's path (records are front-coded against it), the raw
     // and normalised names: buffers reused for every member.
@@ -215,7 +217,7 @@ fn walk<R: Read>(
     let mut entries = 0u64;
     let mut sparse_holes = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
-    let mut members = archive.entries().map_err(corrupt)?;
+    let mut members = archive.entries_with_seek().map_err(corrupt)?;
     loop {
         // Between members the tar reader reads headers and extension records into
         // memory: bound what it may consume there.
@@ -255,7 +257,7 @@ fn walk<R: Read>(
                 "entry {} names the root itself and is not a directory; ignored",
                 display_path(&raw_path)
             ));
-            io::copy(&mut entry, &mut io::sink()).map_err(corrupt)?;
+            drain(&mut entry, &mut buf)?;
             continue;
         }
         let wh = whiteout(&norm);
@@ -286,14 +288,18 @@ fn walk<R: Read>(
             let mut keep = capture_bound(&norm)
                 .filter(|&bound| size <= bound && captured_bytes + size <= MAX_CAPTURED_PER_LAYER)
                 .map(|_| Vec::with_capacity(usize::try_from(size).unwrap_or(0)));
-            let mut hasher = blake3::Hasher::new();
+            // An empty file hashes to the hash of nothing, without a hasher
+            // (a million empty files spent a tenth of the scan making them).
+            let mut hasher = (size > 0 || etype.is_gnu_sparse()).then(blake3::Hasher::new);
             let mut read = 0u64;
-            loop {
+            while hasher.is_some() {
                 let n = entry.read(&mut buf).map_err(corrupt)?;
                 if n == 0 {
                     break;
                 }
-                hasher.update(&buf[..n]);
+                if let Some(h) = hasher.as_mut() {
+                    h.update(&buf[..n]);
+                }
                 if let Some(k) = keep.as_mut() {
                     k.extend_from_slice(&buf[..n]);
                 }
@@ -318,7 +324,7 @@ fn walk<R: Read>(
                 &norm,
                 Kind::File {
                     size,
-                    hash: *hasher.finalize().as_bytes(),
+                    hash: hasher.map_or(*empty_hash(), |h| *h.finalize().as_bytes()),
                     mode,
                 },
             )
@@ -354,11 +360,11 @@ fn walk<R: Read>(
         last.extend_from_slice(path);
         // Whatever content the walk did not read (a directory or link that claims
         // bytes) is read here, so the next header search starts right after it.
-        io::copy(&mut entry, &mut io::sink()).map_err(corrupt)?;
+        drain(&mut entry, &mut buf)?;
     }
     // Whatever follows the end-of-archive marker is still part of the blob and of
     // its digests: drain it so the digests cover every byte.
-    let mut rest = archive.into_inner();
+    let mut rest = archive.into_inner().into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(corrupt)?;
     drop(rest);
 
@@ -378,6 +384,14 @@ fn walk<R: Read>(
         notes,
         gzip_estimate: super::estimate::finish(&gzip)?,
     })
+}
+
+/// Reads what is left of a member into `buf` (kept for the whole walk; `io::copy`
+/// would zero a buffer of its own for every member), so the next header search
+/// starts right after it.
+fn drain(entry: &mut impl Read, buf: &mut [u8]) -> Result<(), ScanError> {
+    while entry.read(buf).map_err(corrupt)? > 0 {}
+    Ok(())
 }
 
 /// Recognises whiteout names. AUFS metadata (`.wh..wh.plnk` and the like) is
