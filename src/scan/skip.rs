@@ -81,7 +81,7 @@ mod tests {
         let mut s = Skipping::new(&b"0123456789"[..]);
         let mut two = [0u8; 2];
         s.read_exact(&mut two).unwrap();
-        assert_eq!(s.seek(SeekFrom::Current(0)).unwrap(), 2);
+        assert_eq!(s.stream_position().unwrap(), 2);
         assert_eq!(s.seek(SeekFrom::Current(5)).unwrap(), 7);
         s.read_exact(&mut two).unwrap();
         assert_eq!(&two, b"78");
