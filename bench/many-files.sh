@@ -3,7 +3,8 @@
 # per tar member and per name byte, on layers that cost nothing to hash.
 # - empty: one gzip layer of 1,000,000 empty files (a thousand per directory);
 # - long:  one gzip layer of 2,000 empty files whose 200 KB names share all but
-#          their last component (examples/make-many-files.rs writes both).
+#          their last component (examples/make-many-files.rs writes both);
+# - deep:  the same names as a chain of 100 directories of 2,000 bytes.
 # Prints wall time (noisy on a shared machine: the load is printed), user+system
 # CPU time and peak RSS of `layergate analyze --no-cache`, in text and JSON.
 #
@@ -19,9 +20,13 @@ cargo build --release --quiet --bin layergate --example make-many-files
 LG=target/release/layergate
 
 echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-for shape in empty long; do
+for shape in empty long deep; do
     img="$OUT/many-files-$shape.tar"
-    [ -f "$img" ] || target/release/examples/make-many-files "$shape" "$img" 2>/dev/null
+    case $shape in
+        deep) make=(long "$img" 2000 200000 2000) ;;
+        *) make=("$shape" "$img") ;;
+    esac
+    [ -f "$img" ] || target/release/examples/make-many-files "${make[@]}" 2>/dev/null
     for fmt in text json; do
         /usr/bin/time -f '%e %U %S %M' -o "$OUT/many-files.time" \
             "$LG" analyze "docker-archive:$img" --format "$fmt" --no-cache --quiet >/dev/null
