@@ -102,4 +102,4 @@ pub use source::{
     registry::{credentials::Credentials, RegistryOptions},
     OpenOptions,
 };
-pub use write::write_file;
+pub use write::{write_file, write_file_with};

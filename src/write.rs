@@ -30,11 +30,31 @@ const MAX_LINKS: usize = 40;
 
 /// Writes `bytes` to `path` by the rules above.
 pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_file_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_file`] with the bytes written by `fill` as they are made (a report of a
+/// million files is written as it is serialised, never held whole). `fill` may run
+/// twice: a target that cannot be renamed over is then written in place.
+pub fn write_file_with(
+    path: &Path,
+    fill: impl Fn(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let target = resolve(path)?;
     match &target {
-        Target::Through(p) => write_through(p, bytes),
-        Target::Replace(p) => replace(p, bytes),
+        Target::Through(p) => write_through(p, &fill),
+        Target::Replace(p) => replace(p, &fill),
     }
+}
+
+/// Runs `fill` into `file` through a buffer.
+fn fill_buffered(
+    file: &mut File,
+    fill: &dyn Fn(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut w = io::BufWriter::with_capacity(1 << 16, file);
+    fill(&mut w)?;
+    w.flush()
 }
 
 /// Appends `bytes` to `path` (created when missing, following the umask) in one
@@ -152,7 +172,7 @@ fn is_magic(path: &Path) -> bool {
         }
 }
 
-fn write_through(path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_through(path: &Path, fill: &dyn Fn(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
     // No O_CREAT: the thing exists; no O_TRUNC: a FIFO or device has no length, and a
     // regular file reached through /proc is truncated below.
     let mut file = OpenOptions::new().write(true).open(path)?;
@@ -160,19 +180,18 @@ fn write_through(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if meta.is_file() {
         file.set_len(0)?;
     }
-    file.write_all(bytes)?;
-    file.flush()?;
+    fill_buffered(&mut file, fill)?;
     if meta.is_file() {
         file.sync_data()?;
     }
     Ok(())
 }
 
-fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn replace(path: &Path, fill: &dyn Fn(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
     let dir = folder_of(path);
     let old = fs::metadata(path).ok();
     let committed = TempFile::create(dir)?.commit(path, |file| {
-        file.write_all(bytes)?;
+        fill_buffered(file, fill)?;
         if let Some(old) = &old {
             // Keep what the user set: the mode exactly, and the owner when we may.
             file.set_permissions(Permissions::from_mode(old.mode() & 0o7777))?;
@@ -189,7 +208,7 @@ fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
         }
         // A bind-mounted file cannot be renamed over: write it in place.
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::BUSY.raw_os_error()) => {
-            write_through(path, bytes)
+            write_through(path, fill)
         }
         Err(e) => Err(e),
     }

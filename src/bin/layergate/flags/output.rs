@@ -36,9 +36,9 @@ pub struct OutputArgs {
 }
 
 /// Writes `value` as pretty JSON and a newline, the bytes `to_string_pretty`
-/// gives, streamed to standard output instead of built as one string first (a
-/// report of a million files is about 100 MB of JSON); to FILE as one buffer
-/// through the one writer, which replaces the file whole.
+/// gives, streamed as it is serialised instead of built as one string first (a
+/// report of a million files is about 100 MB of JSON): to standard output, or to
+/// FILE through the one writer.
 pub fn write_json(path: Option<&Path>, value: &impl serde::Serialize) -> Result<()> {
     match path {
         None => {
@@ -48,9 +48,11 @@ pub fn write_json(path: Option<&Path>, value: &impl serde::Serialize) -> Result<
             out.flush()?;
         }
         Some(path) => {
-            let mut body = serde_json::to_vec_pretty(value)?;
-            body.push(b'\n');
-            layergate::write_file(path, &body).with_context(|| format!("{}", path.display()))?;
+            layergate::write_file_with(path, |w| {
+                serde_json::to_writer_pretty(&mut *w, value)?;
+                w.write_all(b"\n")
+            })
+            .with_context(|| format!("{}", path.display()))?;
         }
     }
     Ok(())
