@@ -89,8 +89,8 @@ pub(super) fn empty_hash() -> &'static ContentHash {
 }
 
 /// Every member of one layer, in tar order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "Stored", into = "Stored")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "Stored")]
 pub struct Records {
     entries: Vec<Entry>,
     /// Per member: varint shared length, varint suffix length, suffix bytes.
@@ -297,10 +297,35 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
     None
 }
 
+/// Written as [`Stored`], borrowing: caching a scan copies none of it.
+impl Serialize for Records {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        StoredRef {
+            entries: &self.entries,
+            paths: &self.paths,
+            hashes: self.hashes.as_flattened(),
+            targets: &self.targets,
+        }
+        .serialize(s)
+    }
+}
+
+/// [`Stored`] as written, field for field.
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    entries: &'a [Entry],
+    #[serde(with = "bytes")]
+    paths: &'a [u8],
+    #[serde(with = "bytes")]
+    hashes: &'a [u8],
+    #[serde(with = "bytes")]
+    targets: &'a [u8],
+}
+
 /// The cached form: the same vectors, byte buffers written whole, and every
 /// index checked when read back (a cache entry is checked before it is believed,
 /// and a damaged one must be refused, never read past).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Stored {
     entries: Vec<Entry>,
     #[serde(with = "bytes")]
@@ -310,17 +335,6 @@ struct Stored {
     hashes: Vec<u8>,
     #[serde(with = "bytes")]
     targets: Vec<u8>,
-}
-
-impl From<Records> for Stored {
-    fn from(r: Records) -> Stored {
-        Stored {
-            entries: r.entries,
-            paths: r.paths,
-            hashes: r.hashes.concat(),
-            targets: r.targets,
-        }
-    }
 }
 
 impl TryFrom<Stored> for Records {
