@@ -443,9 +443,10 @@ fn hostile_file_names_stay_text() {
 }
 
 /// 200,000 files in 200 directories (built in code): the page groups small files
-/// into "other" cells, says so, stays small, and is drawn in under 2 s.
+/// into "other" cells, says so, stays under 2 MiB, and is drawn without error (how
+/// fast is the benchmark's business, not a test's).
 #[test]
-fn two_hundred_thousand_files_open_in_under_two_seconds() {
+fn two_hundred_thousand_files_open_in_a_page_under_two_mib() {
     use layergate_testkit::{Compression, Entry, LayerWriter};
     let dir = tempfile::tempdir().unwrap();
     let blob = dir.path().join("layer.tar.gz");
