@@ -390,33 +390,22 @@ fn engine_images_honour_the_platform_asked_for() {
         &out,
         "docker-daemon:app-pr:latest: no image for platform linux/arm64; present: linux/amd64",
     );
-    let out = run_with(
-        &env,
-        &[
-            "diff",
+    // Both sides held by the engine, compared on one platform (or all of them).
+    let diff = |platform: &str, more: &[&str]| {
+        let sides = [
             "docker-daemon:app-base:latest",
             "docker-daemon:app-pr:latest",
-            "--platform",
-            "linux/amd64/v2",
-        ],
-    );
+        ];
+        let args = [&["diff"][..], &sides, &["--platform", platform], more].concat();
+        run_with(&env, &args)
+    };
+    let out = diff("linux/amd64/v2", &[]);
     assert_one_line_exit_2(
         &out,
         "no image for platform linux/amd64/v2; present: linux/amd64",
     );
     assert_eq!(proxy.exports(), Vec::<String>::new(), "nothing exported");
-    let out = run_with(
-        &env,
-        &[
-            "diff",
-            "docker-daemon:app-base:latest",
-            "docker-daemon:app-pr:latest",
-            "--platform",
-            "all",
-            "--format",
-            "json",
-        ],
-    );
+    let out = diff("all", &["--format", "json"]);
     assert_code(&out, 0);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("diff JSON");
     let platforms: Vec<&str> = v["platforms"]

@@ -265,6 +265,25 @@ fn buildah(env: &[(&str, String)], args: &[&str]) -> String {
 /// and proved: the rewrite builds, saves at least 90 % of the planted bytes (exactly the
 /// predicted ones), and every file both images hold has the same bytes. A control with
 /// nothing to fix comes back unchanged.
+/// Builds the Dockerfile in `ctx` with buildah as `tag` and pushes it to `archive`
+/// (an OCI archive), as a user's pipeline would hand the image to layergate.
+fn build_to_archive(env: &[(&str, String)], ctx: &Path, tag: &str, archive: &Path) {
+    let ctx = ctx.display().to_string();
+    let bud = [
+        "bud",
+        "-q",
+        "--layers",
+        "--network",
+        "host",
+        "-t",
+        tag,
+        &ctx,
+    ];
+    buildah(env, &bud);
+    let dest = format!("oci-archive:{}", archive.display());
+    buildah(env, &["push", "-q", tag, &dest]);
+}
+
 #[test]
 fn prove_planted_waste_with_buildah() {
     let tmp = tempfile::tempdir().unwrap();
@@ -305,29 +324,7 @@ fn prove_planted_waste_with_buildah() {
         std::fs::write(ctx.path().join("Dockerfile"), text).unwrap();
         let tag = format!("localhost/planted-{i}:latest");
         let archive = tmp.path().join(format!("planted-{i}.tar"));
-        let ctx_s = ctx.path().display().to_string();
-        buildah(
-            &env,
-            &[
-                "bud",
-                "-q",
-                "--layers",
-                "--network",
-                "host",
-                "-t",
-                &tag,
-                &ctx_s,
-            ],
-        );
-        buildah(
-            &env,
-            &[
-                "push",
-                "-q",
-                &tag,
-                &format!("oci-archive:{}", archive.display()),
-            ],
-        );
+        build_to_archive(&env, ctx.path(), &tag, &archive);
         let p = proof(&prove(
             &env,
             archive.to_str().unwrap(),
@@ -348,30 +345,8 @@ fn prove_planted_waste_with_buildah() {
         "FROM localhost/busybox-base:latest\nCOPY payload.bin /opt/p.bin\nRUN echo hi > /hi\n",
     )
     .unwrap();
-    let ctx_s = ctx.path().display().to_string();
-    buildah(
-        &env,
-        &[
-            "bud",
-            "-q",
-            "--layers",
-            "--network",
-            "host",
-            "-t",
-            "localhost/control:latest",
-            &ctx_s,
-        ],
-    );
     let archive = tmp.path().join("control.tar");
-    buildah(
-        &env,
-        &[
-            "push",
-            "-q",
-            "localhost/control:latest",
-            &format!("oci-archive:{}", archive.display()),
-        ],
-    );
+    build_to_archive(&env, ctx.path(), "localhost/control:latest", &archive);
     let out = bin()
         .arg("fix")
         .arg(&archive)
