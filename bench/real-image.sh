@@ -55,6 +55,9 @@ buildah run "$ctr" -- sh -c 'rm -rf /var/lib/apt/lists/* /root/.cache'
 step "rm -rf /var/lib/apt/lists/* /root/.cache"
 buildah run "$ctr" -- sh -c 'chmod -R a+rX /opt/venv'
 step "chmod -R a+rX /opt/venv"
+# The last step's fresh container holds the image: let it go, or the image cannot be removed.
+buildah rm "$ctr" >/dev/null
+ctr=
 
 fi
 buildah push --quiet --format docker layergate-bench-real "docker-archive:$work/real.docker.tar:real:bench"

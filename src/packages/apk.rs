@@ -7,11 +7,11 @@
 use crate::scan::display_path;
 
 use super::live::{join, LiveDatabases};
-use super::{text, Declared, Ecosystem, Warnings};
+use super::{text, Declared, Ecosystem, Listed, Warnings};
 
 const PATHS: [&[u8]; 2] = [b"lib/apk/db/installed", b"usr/lib/apk/db/installed"];
 
-pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Declared> {
+pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Declared<'static>> {
     let mut out = Vec::new();
     for db in PATHS {
         if let Some(&(layer, content)) = dbs.files.get(db) {
@@ -26,9 +26,10 @@ fn parse(
     layer: usize,
     db: &[u8],
     warnings: &mut Warnings,
-    out: &mut Vec<Declared>,
+    out: &mut Vec<Declared<'static>>,
 ) {
     let mut cur: Option<Declared> = None;
+    let mut paths: Vec<Box<[u8]>> = Vec::new();
     let mut dir: Vec<u8> = Vec::new();
     let mut nameless = 0usize;
     let mut escaped = 0usize;
@@ -40,7 +41,7 @@ fn parse(
         location: None,
         declared_bytes: None,
         db_layer: layer,
-        paths: Vec::new(),
+        paths: Listed::default(),
         dir: None,
         db_path: db.into(),
         files_known: true,
@@ -51,13 +52,15 @@ fn parse(
         .chain(std::iter::once(&b""[..]))
     {
         if line.is_empty() {
-            if let Some(p) = cur.take() {
+            if let Some(mut p) = cur.take() {
                 if p.name.is_empty() {
                     nameless += 1;
                 } else {
+                    p.paths = Listed::Owned(std::mem::take(&mut paths));
                     out.push(p);
                 }
             }
+            paths.clear();
             dir.clear();
             continue;
         }
@@ -73,7 +76,7 @@ fn parse(
             b'I' => p.declared_bytes = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()),
             b'F' => dir = value.to_vec(),
             b'R' => match join(&dir, value) {
-                Some(path) => p.paths.push(path.into_boxed_slice()),
+                Some(path) => paths.push(path.into_boxed_slice()),
                 None => escaped += 1,
             },
             _ => {}
@@ -110,10 +113,9 @@ mod tests {
         );
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].declared_bytes, Some(622592));
-        assert_eq!(
-            out[0].paths,
-            vec![b"lib/libc.so"[..].into(), b"usr/lib/x.so"[..].into()]
-        );
+        let mut listed = Vec::new();
+        out[0].paths.each(|p| listed.push(p.to_vec()));
+        assert_eq!(listed, [&b"lib/libc.so"[..], b"usr/lib/x.so"]);
         assert_eq!(w.lines.len(), 1);
     }
 }

@@ -3,9 +3,9 @@
 //! `packages`), unlisted `.pyc` files given to their source's owner, and the
 //! figures summed so that packages + unowned == live.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use crate::overlay::{NodeKind, Overlay, PathId};
+use crate::overlay::{NodeKind, Overlay};
 use crate::scan::{capture_bound, display_path};
 
 use super::live::LiveDatabases;
@@ -29,10 +29,15 @@ enum Rank {
 
 #[derive(Debug, Clone, Copy)]
 struct Owner {
-    package: usize,
+    /// Its place among the declared packages.
+    package: u32,
     rank: Rank,
     compiled: bool,
 }
+
+/// The owner of every path, indexed by path id: 8 bytes a path (a hash map
+/// keyed by id cost three times that).
+type Owners = Vec<Option<Owner>>;
 
 /// Attributes every live non-directory entry of `overlay` to at most one package.
 pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attribution {
@@ -72,7 +77,7 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
     system.extend(rpm::read(dbs, &mut warnings, &mut databases));
     let mut language = python::read(dbs, &mut warnings);
     language.extend(node::read(dbs, &mut warnings));
-    let order = |a: &Declared, b: &Declared| {
+    let order = |a: &Declared<'_>, b: &Declared<'_>| {
         (a.ecosystem, &a.name, &a.version, &a.location).cmp(&(
             b.ecosystem,
             &b.name,
@@ -84,11 +89,11 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
     language.sort_by(order);
 
     // Keyed by path id: a claim costs its path's length once, at the lookup.
-    let mut owners: HashMap<PathId, Owner> = HashMap::new();
+    let mut owners: Owners = vec![None; overlay.paths().len()];
     for (i, p) in system.iter().enumerate() {
-        for path in &p.paths {
+        p.paths.each(|path| {
             let Some(resolved) = dbs.resolve(path) else {
-                continue;
+                return;
             };
             let rank = if resolved[..] == path[..] {
                 Rank::System
@@ -96,24 +101,25 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
                 Rank::SystemViaLink
             };
             claim(overlay, &mut owners, &resolved, i, rank);
-        }
+        });
     }
     // A language database that a system package installed describes that system
     // package's files: counting it again would count them twice.
-    let (language, demoted): (Vec<Declared>, Vec<Declared>) = language.into_iter().partition(|p| {
-        !overlay
-            .paths()
-            .find(&p.db_path)
-            .is_some_and(|id| owners.contains_key(&id))
-    });
+    let (language, demoted): (Vec<Declared<'_>>, Vec<Declared<'_>>) =
+        language.into_iter().partition(|p| {
+            !overlay
+                .paths()
+                .find(&p.db_path)
+                .is_some_and(|id| owners[id.index()].is_some())
+        });
     drop(demoted);
     let base = system.len();
     for (i, p) in language.iter().enumerate() {
-        for path in &p.paths {
+        p.paths.each(|path| {
             if let Some(resolved) = dbs.resolve(path) {
                 claim(overlay, &mut owners, &resolved, base + i, Rank::Language);
             }
-        }
+        });
     }
     // npm directories, deepest first, so a nested package keeps its own subtree.
     let mut npm: Vec<(usize, &[u8])> = language
@@ -128,15 +134,13 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
             continue;
         }
         for (key, node) in overlay.live_below(dir) {
-            if !node.kind.is_dir() && !owners.contains_key(&key) {
-                owners.insert(
-                    key,
-                    Owner {
-                        package,
-                        rank: Rank::NpmDir,
-                        compiled: false,
-                    },
-                );
+            let owner = &mut owners[key.index()];
+            if !node.kind.is_dir() && owner.is_none() {
+                *owner = Some(Owner {
+                    package: index(package),
+                    rank: Rank::NpmDir,
+                    compiled: false,
+                });
             }
         }
     }
@@ -145,11 +149,11 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
     for (key, node) in overlay.live() {
         if matches!(node.kind, NodeKind::File { .. })
             && overlay.paths().name(key).ends_with(b".pyc")
-            && !owners.contains_key(&key)
+            && owners[key.index()].is_none()
         {
             let owner = pyc_source(&overlay.paths().path(key))
                 .and_then(|src| overlay.paths().find(&src))
-                .and_then(|src| owners.get(&src));
+                .and_then(|src| owners[src.index()].as_ref());
             if let Some(owner) = owner {
                 compiled.push((
                     key,
@@ -161,9 +165,11 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
             }
         }
     }
-    owners.extend(compiled);
+    for (key, owner) in compiled {
+        owners[key.index()] = Some(owner);
+    }
 
-    let decls: Vec<&Declared> = system.iter().chain(language.iter()).collect();
+    let decls: Vec<&Declared<'_>> = system.iter().chain(language.iter()).collect();
     let mut stats: Vec<Stats> = (0..decls.len()).map(|_| Stats::default()).collect();
     let mut unowned_bytes = 0u64;
     let mut unowned_files = 0u64;
@@ -177,11 +183,11 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
             NodeKind::File { size, .. } => size,
             _ => 0,
         };
-        let owner = owners.get(&key);
-        file_owners.push(owner.map(|o| u32::try_from(o.package).unwrap_or(u32::MAX)));
+        let owner = owners[key.index()];
+        file_owners.push(owner.map(|o| o.package));
         match owner {
             Some(o) => {
-                let s = &mut stats[o.package];
+                let s = &mut stats[o.package as usize];
                 s.bytes += size;
                 s.files += 1;
                 if o.compiled {
@@ -270,27 +276,25 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
 
 /// Gives the live non-directory entry at `key` to `package` unless a claim at
 /// least as specific holds it.
-fn claim(
-    overlay: &Overlay<'_>,
-    owners: &mut HashMap<PathId, Owner>,
-    key: &[u8],
-    package: usize,
-    rank: Rank,
-) {
+fn claim(overlay: &Overlay<'_>, owners: &mut Owners, key: &[u8], package: usize, rank: Rank) {
     let Some((key, node)) = overlay.get(key) else {
         return;
     };
-    if node.kind.is_dir() || owners.get(&key).is_some_and(|o| o.rank >= rank) {
+    let owner = &mut owners[key.index()];
+    if node.kind.is_dir() || owner.is_some_and(|o| o.rank >= rank) {
         return;
     }
-    owners.insert(
-        key,
-        Owner {
-            package,
-            rank,
-            compiled: false,
-        },
-    );
+    *owner = Some(Owner {
+        package: index(package),
+        rank,
+        compiled: false,
+    });
+}
+
+/// A declared package's place as the 4 bytes an owner keeps (an image declares
+/// far fewer than 4 billion packages; one that claims more saturates).
+fn index(package: usize) -> u32 {
+    u32::try_from(package).unwrap_or(u32::MAX)
 }
 
 #[derive(Debug, Default)]

@@ -4,32 +4,65 @@
 //! dpkg-divert(1) (the `diversions` file holds from, to, package line triples).
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::scan::display_path;
 
 use super::live::{join, LiveDatabases};
-use super::{text, Declared, Ecosystem, Warnings};
+use super::{text, Declared, Ecosystem, Listed, Warnings};
 
 const STATUS: &[u8] = b"var/lib/dpkg/status";
 const INFO: &[u8] = b"var/lib/dpkg/info/";
 const STATUS_D: &[u8] = b"var/lib/dpkg/status.d/";
 const DIVERSIONS: &[u8] = b"var/lib/dpkg/diversions";
 
+/// Diverted paths by the path they divert (normalised).
+type Diversions = HashMap<Box<[u8]>, Diversion>;
+
 /// A diverted path: other packages' copies of it live at `to`.
+#[derive(Debug)]
 struct Diversion {
     to: Box<[u8]>,
     /// The package that diverted it (`:` for a local diversion).
     by: Box<[u8]>,
 }
 
-/// Every dpkg package the live databases declare, with its listed paths already
-/// moved through the diversions.
-pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Declared> {
-    let diversions = dbs
-        .files
-        .get(DIVERSIONS)
-        .map(|(_, c)| diversions(c, warnings))
-        .unwrap_or_default();
+/// One package's file list as the scan captured it: `info/NAME.list` (a path a
+/// line) or distroless `status.d/NAME.md5sums` (a sum and a path a line).
+#[derive(Debug)]
+pub(super) struct FileList<'c> {
+    content: &'c [u8],
+    md5sums: bool,
+    /// The package's name as the database spells it (diversions name it so).
+    package: &'c [u8],
+    diversions: Rc<Diversions>,
+}
+
+impl FileList<'_> {
+    /// Calls `f` with every listed path, normalised and moved through the
+    /// diversions; lines that climb above the root are skipped.
+    pub(super) fn each(&self, mut f: impl FnMut(&[u8])) {
+        for line in lines(self.content) {
+            let path = if self.md5sums {
+                md5sums_path(line)
+            } else {
+                Some(line).filter(|l| !l.is_empty())
+            };
+            if let Some(path) = path.and_then(|p| divert(self.package, p, &self.diversions)) {
+                f(&path);
+            }
+        }
+    }
+}
+
+/// Every dpkg package the live databases declare, its file list read in place.
+pub(super) fn read<'c>(dbs: &LiveDatabases<'c>, warnings: &mut Warnings) -> Vec<Declared<'c>> {
+    let diversions = Rc::new(
+        dbs.files
+            .get(DIVERSIONS)
+            .map(|(_, c)| diversions(c, warnings))
+            .unwrap_or_default(),
+    );
     let mut out = Vec::new();
     if let Some(&(layer, content)) = dbs.files.get(STATUS) {
         for stanza in stanzas(content, warnings, STATUS) {
@@ -57,10 +90,12 @@ pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Decl
             if let Some((path, &(list_layer, content))) = list {
                 p.db_layer = list_layer;
                 p.db_path = (*path).into();
-                p.paths = lines(content)
-                    .filter(|l| !l.is_empty())
-                    .filter_map(|l| divert(raw, l, &diversions))
-                    .collect();
+                p.paths = Listed::Dpkg(FileList {
+                    content,
+                    md5sums: false,
+                    package: raw,
+                    diversions: Rc::clone(&diversions),
+                });
             }
             out.push(p);
         }
@@ -80,10 +115,12 @@ pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Decl
             let mut sums = path.to_vec();
             sums.extend_from_slice(b".md5sums");
             if let Some(&(_, sums)) = dbs.files.get(&sums[..]) {
-                p.paths = lines(sums)
-                    .filter_map(md5sums_path)
-                    .filter_map(|l| divert(stanza.package.unwrap_or_default(), l, &diversions))
-                    .collect();
+                p.paths = Listed::Dpkg(FileList {
+                    content: sums,
+                    md5sums: true,
+                    package: stanza.package.unwrap_or_default(),
+                    diversions: Rc::clone(&diversions),
+                });
             }
             out.push(p);
         }
@@ -107,11 +144,7 @@ fn md5sums_path(line: &[u8]) -> Option<&[u8]> {
 
 /// The path a package's listed `path` really occupies: another package's
 /// diversion moves it; the diverting package keeps the original.
-fn divert(
-    name: &[u8],
-    path: &[u8],
-    diversions: &HashMap<Box<[u8]>, Diversion>,
-) -> Option<Box<[u8]>> {
+fn divert(name: &[u8], path: &[u8], diversions: &Diversions) -> Option<Box<[u8]>> {
     let norm = join(b"", path)?;
     match diversions.get(&norm[..]) {
         Some(d) if &*d.by != name => Some(d.to.clone()),
@@ -119,7 +152,7 @@ fn divert(
     }
 }
 
-fn diversions(content: &[u8], warnings: &mut Warnings) -> HashMap<Box<[u8]>, Diversion> {
+fn diversions(content: &[u8], warnings: &mut Warnings) -> Diversions {
     let all: Vec<&[u8]> = lines(content).collect();
     let mut map = HashMap::new();
     let mut triples = all.chunks_exact(3);
@@ -220,7 +253,7 @@ fn trim(v: &[u8]) -> &[u8] {
     &v[start..end.max(start)]
 }
 
-fn declared(s: &Stanza<'_>, layer: usize, db: &[u8]) -> Option<Declared> {
+fn declared<'c>(s: &Stanza<'_>, layer: usize, db: &[u8]) -> Option<Declared<'c>> {
     let name = s.package.filter(|n| !n.is_empty())?;
 
     Some(Declared {
@@ -235,7 +268,7 @@ fn declared(s: &Stanza<'_>, layer: usize, db: &[u8]) -> Option<Declared> {
             .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok())
             .map(|k| k.saturating_mul(1024)),
         db_layer: layer,
-        paths: Vec::new(),
+        paths: Listed::default(),
         dir: None,
         db_path: db.into(),
         files_known: true,

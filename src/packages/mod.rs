@@ -200,7 +200,7 @@ impl Warnings {
 
 /// A package as a database declares it, before its files are looked up.
 #[derive(Debug)]
-struct Declared {
+struct Declared<'c> {
     ecosystem: Ecosystem,
     name: String,
     version: String,
@@ -210,7 +210,7 @@ struct Declared {
     /// The layer of the database entry, for packages that own no bytes.
     db_layer: usize,
     /// Paths it lists, relative to the root (before symlink resolution).
-    paths: Vec<Box<[u8]>>,
+    paths: Listed<'c>,
     /// For npm: the package directory whose whole subtree it owns.
     dir: Option<Box<[u8]>>,
     /// The database file that described it (a system-owned one demotes a
@@ -218,6 +218,33 @@ struct Declared {
     db_path: Box<[u8]>,
     /// False when the database does not list files (see `Package::files_known`).
     files_known: bool,
+}
+
+/// The paths a package lists.
+#[derive(Debug)]
+enum Listed<'c> {
+    /// Read out of its database already (apk, rpm, Python, npm).
+    Owned(Vec<Box<[u8]>>),
+    /// A dpkg file list, read where the scan captured it only when the claims
+    /// are made: a Debian image lists tens of thousands of paths, and a copy of
+    /// each was the largest thing the attribution held.
+    Dpkg(dpkg::FileList<'c>),
+}
+
+impl Default for Listed<'_> {
+    fn default() -> Self {
+        Listed::Owned(Vec::new())
+    }
+}
+
+impl Listed<'_> {
+    /// Calls `f` with every listed path, normalised, in the database's order.
+    fn each(&self, mut f: impl FnMut(&[u8])) {
+        match self {
+            Listed::Owned(paths) => paths.iter().for_each(|p| f(p)),
+            Listed::Dpkg(list) => list.each(f),
+        }
+    }
 }
 
 /// Most characters kept of a name, version or architecture from a database.

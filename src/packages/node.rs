@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::scan::display_path;
 
 use super::live::LiveDatabases;
-use super::{text, Declared, Ecosystem, Warnings};
+use super::{text, Declared, Ecosystem, Listed, Warnings};
 
 #[derive(Deserialize)]
 struct Manifest {
@@ -16,7 +16,7 @@ struct Manifest {
     version: Option<serde_json::Value>,
 }
 
-pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Declared> {
+pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Declared<'static>> {
     let mut out = Vec::new();
     for (path, &(layer, content)) in &dbs.files {
         let Some(dir) = path.strip_suffix(b"/package.json") else {
@@ -51,7 +51,7 @@ pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Decl
             location: Some(location),
             declared_bytes: None,
             db_layer: layer,
-            paths: Vec::new(),
+            paths: Listed::default(),
             dir: Some(dir.into()),
             db_path: (*path).into(),
             files_known: true,

@@ -7,9 +7,9 @@
 use crate::scan::display_path;
 
 use super::live::{join, LiveDatabases};
-use super::{text, Declared, Ecosystem, Warnings};
+use super::{text, Declared, Ecosystem, Listed, Warnings};
 
-pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Declared> {
+pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Declared<'static>> {
     let mut out = Vec::new();
     for (path, &(layer, content)) in &dbs.files {
         let (record, suffix) = if path.ends_with(b".dist-info/RECORD") {
@@ -61,7 +61,7 @@ pub(super) fn read(dbs: &LiveDatabases<'_>, warnings: &mut Warnings) -> Vec<Decl
             location: Some(display_path(site)),
             declared_bytes: None,
             db_layer: layer,
-            paths,
+            paths: Listed::Owned(paths),
             dir: None,
             db_path: (*path).into(),
             files_known: true,

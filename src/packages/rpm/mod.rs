@@ -21,7 +21,7 @@ pub(crate) mod version;
 use crate::scan::display_path;
 
 use super::live::LiveDatabases;
-use super::{text, Database, Declared, Ecosystem, Warnings};
+use super::{text, Database, Declared, Ecosystem, Listed, Warnings};
 
 pub(crate) use version::compare_evr;
 
@@ -58,7 +58,7 @@ pub(super) fn read(
     dbs: &LiveDatabases<'_>,
     warnings: &mut Warnings,
     databases: &mut Vec<Database>,
-) -> Vec<Declared> {
+) -> Vec<Declared<'static>> {
     let mut out = Vec::new();
     let mut chosen = false;
     for (path, backend) in DATABASES {
@@ -128,7 +128,7 @@ pub(super) fn read(
                     location: None,
                     declared_bytes: e.size,
                     db_layer: layer,
-                    paths: Vec::new(),
+                    paths: Listed::default(),
                     dir: None,
                     db_path: path.into(),
                     files_known: false,
@@ -168,7 +168,7 @@ pub(super) fn read(
     out
 }
 
-fn declared(h: header::Header, layer: usize, db: &[u8]) -> Declared {
+fn declared(h: header::Header, layer: usize, db: &[u8]) -> Declared<'static> {
     let paths = h
         .files
         .iter()
@@ -184,7 +184,7 @@ fn declared(h: header::Header, layer: usize, db: &[u8]) -> Declared {
         location: None,
         declared_bytes: h.size,
         db_layer: layer,
-        paths,
+        paths: Listed::Owned(paths),
         dir: None,
         db_path: db.into(),
         files_known: true,
