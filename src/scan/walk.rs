@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use crate::image::{Algorithm, Compression, Hasher};
 
 use super::capture::{capture_bound, MAX_CAPTURED_PER_LAYER};
-use super::decompress::{decoder, Limits};
+use super::decompress::{decoder, zstd_context, Limits};
 use super::guard::{is_headers_too_large, HeaderGuard, HeadersTooLarge};
 use super::hashing::HashingReader;
 use super::path::{display_path, normalize, normalize_into};
@@ -113,6 +113,9 @@ pub(crate) fn scan_layer_estimating<R: Read + Send>(
     };
     let blob = io::Cursor::new(head).chain(raw);
     let limits = *limits;
+    // Taken before the layer's threads start, so a layer waiting for the context
+    // holds no buffers meanwhile.
+    let mut zstd = (compression == Compression::Zstd).then(zstd_context);
     std::thread::scope(|s| {
         let (blob_in, blob_out) = pipe();
         let reading = s.spawn(move || blob_in.pump(blob, Some(Hasher::new(Algorithm::Sha256))));
@@ -121,9 +124,10 @@ pub(crate) fn scan_layer_estimating<R: Read + Send>(
             walk(blob_out, None, &limits, estimate)
         } else {
             let (tar_in, tar_out) = pipe();
+            let zstd = zstd.as_deref_mut();
             s.spawn(move || {
                 let mut blob_out = blob_out;
-                let whole = match decoder(&mut blob_out, compression, &limits) {
+                let whole = match decoder(&mut blob_out, compression, &limits, zstd) {
                     Ok(d) => tar_in.pump(d, None).is_some(),
                     Err(e) => {
                         tar_in.fail(e);

@@ -138,3 +138,41 @@ proptest! {
         prop_assert_eq!(summary(&Overlay::apply(&a)), summary(&Overlay::apply(&b)));
     }
 }
+
+/// Every zstd layer of a run is decoded with one shared context, in turn: a
+/// layer cut short mid-frame, or several scanned at once from many threads,
+/// leave it as they found it: each layer scans as it does alone.
+#[test]
+fn zstd_layers_sharing_one_decoder_scan_as_they_do_alone() {
+    let tars: Vec<Vec<u8>> = (0u8..6)
+        .map(|i| {
+            tar_of(&[
+                Op::File("a".into(), 19, i),
+                Op::Dir("b".into()),
+                Op::File(format!("b/{i}"), i, 7),
+            ])
+        })
+        .collect();
+    let alone: Vec<LayerScan> = tars
+        .iter()
+        .map(|t| scan(t, Some(Compression::None)))
+        .collect();
+    let whole = zstd(&tars[0]);
+    let cut = &whole[..whole.len() / 2];
+    let err = scan_layer(cut, Some(Compression::Zstd), &Limits::default()).unwrap_err();
+    assert!(!err.to_string().is_empty());
+    let after = scan(&whole, Some(Compression::Zstd));
+    assert_eq!(after.records, alone[0].records);
+    assert_eq!(after.diff_id, alone[0].diff_id);
+    std::thread::scope(|s| {
+        let runs: Vec<_> = tars
+            .iter()
+            .map(|t| s.spawn(move || scan(&zstd(t), Some(Compression::Zstd))))
+            .collect();
+        for (run, want) in runs.into_iter().zip(&alone) {
+            let got = run.join().unwrap();
+            assert_eq!(got.records, want.records);
+            assert_eq!(got.diff_id, want.diff_id);
+        }
+    });
+}
