@@ -107,10 +107,10 @@ pub(crate) fn attribute(overlay: &Overlay<'_>, dbs: &LiveDatabases<'_>) -> Attri
     // package's files: counting it again would count them twice.
     let (language, demoted): (Vec<Declared<'_>>, Vec<Declared<'_>>) =
         language.into_iter().partition(|p| {
-            !overlay
+            overlay
                 .paths()
                 .find(&p.db_path)
-                .is_some_and(|id| owners[id.index()].is_some())
+                .is_none_or(|id| owners[id.index()].is_none())
         });
     drop(demoted);
     let base = system.len();
