@@ -1,10 +1,10 @@
 //! The duplicate-file report: dead copies grouped by path and cause, and one
 //! content stored at several live paths.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::overlay::{Cause, NodeKind, Overlay, PathId};
-use crate::scan::{display_path, ContentHash};
+use crate::scan::display_path;
 
 use super::{Duplicate, DuplicateKind};
 
@@ -55,43 +55,60 @@ pub(super) fn dead_copies(overlay: &Overlay<'_>) -> Vec<Duplicate> {
     groups.into_values().map(|(_, row)| row).collect()
 }
 
-/// A live path and the layer its copy came from.
-type PathLayer = (PathId, usize);
-
 /// Live regular files that hold the same bytes at several paths. Hardlinks share
 /// one inode and are not copies; empty files are not counted.
+///
+/// Grouped by sorting, not hashing: every live file costs 16 bytes (its size and
+/// id) here, where a map of groups cost about 100 with a list per file; only
+/// files that share their size with another are then told apart by content.
 pub(super) fn same_content(overlay: &Overlay<'_>) -> Vec<Duplicate> {
-    let mut by_hash: HashMap<(ContentHash, u64), Vec<PathLayer>> = HashMap::new();
-    for (id, node) in overlay.live() {
-        if let NodeKind::File { size, hash } = node.kind {
-            if size > 0 {
-                by_hash
-                    .entry((hash, size))
-                    .or_default()
-                    .push((id, node.layer));
-            }
-        }
-    }
+    let mut by_size: Vec<(u64, PathId)> = overlay
+        .live()
+        .filter_map(|(id, node)| match node.kind {
+            NodeKind::File { size, .. } if size > 0 => Some((size, id)),
+            _ => None,
+        })
+        .collect();
+    by_size.sort_unstable();
     let shown = |id: PathId| display_path(&overlay.paths().path(id));
-    by_hash
-        .into_iter()
-        .filter(|(_, paths)| paths.len() > 1)
-        .map(|((_, size), paths)| {
-            // Path order makes the first path the lexically smallest: stable output.
-            let mut layers: Vec<usize> = paths.iter().map(|p| p.1).collect();
+    let mut rows = Vec::new();
+    for same_size in by_size.chunk_by(|a, b| a.0 == b.0) {
+        if same_size.len() < 2 {
+            continue;
+        }
+        let size = same_size[0].0;
+        // (content, path order, id, layer): path order makes each group's first
+        // path the lexically smallest, so the output is stable.
+        let mut files: Vec<_> = same_size
+            .iter()
+            .filter_map(|&(_, id)| {
+                let node = overlay.node(id)?;
+                let NodeKind::File { hash, .. } = node.kind else {
+                    return None;
+                };
+                Some((hash, overlay.rank(id), id, node.layer))
+            })
+            .collect();
+        files.sort_unstable();
+        for copies in files.chunk_by(|a, b| a.0 == b.0) {
+            if copies.len() < 2 {
+                continue;
+            }
+            let mut layers: Vec<usize> = copies.iter().map(|c| c.3).collect();
             layers.sort_unstable();
             layers.dedup();
-            Duplicate {
-                path: shown(paths[0].0),
+            rows.push(Duplicate {
+                path: shown(copies[0].2),
                 kind: DuplicateKind::SameContent,
                 layers,
                 by_layers: vec![],
-                wasted_bytes: size * (paths.len() as u64 - 1),
-                paths: paths.iter().map(|p| shown(p.0)).collect(),
+                wasted_bytes: size * (copies.len() as u64 - 1),
+                paths: copies.iter().map(|c| shown(c.2)).collect(),
                 bytes: size,
-            }
-        })
-        .collect()
+            });
+        }
+    }
+    rows
 }
 
 /// Largest waste first; ties by path, then kind, so the order never depends on hashing.
