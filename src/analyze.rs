@@ -461,3 +461,71 @@ impl<R: Read> Read for AlsoHash<R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{open_local, ImageRef, OpenOptions};
+    use layergate_testkit::{docker25, Compression as Comp, Entry, ImageBuilder, Layer};
+
+    /// Records the order layers are started in.
+    #[derive(Default)]
+    struct Started(Mutex<Vec<Option<u64>>>);
+
+    impl Progress for Started {
+        fn started(&self, _: usize) {}
+        fn layer_started(&self, _: usize, _: &str, bytes: Option<u64>) {
+            self.0.lock().unwrap().push(bytes);
+        }
+        fn layer_read(&self, _: usize, _: u64) {}
+        fn layer_done(&self, _: usize, _: bool) {}
+    }
+
+    /// The longest scan sets the wall time: with one worker, layers start from
+    /// the largest down, wherever they sit in the image.
+    #[test]
+    fn layers_are_scanned_largest_first() {
+        let layer = |kib: usize| {
+            let file = Entry::file("f", vec![7u8; kib * 1024]);
+            Layer::build(&[file], Comp::None).unwrap()
+        };
+        let img = ImageBuilder::new("order:1")
+            .layer(layer(20), "small")
+            .layer(layer(300), "largest")
+            .layer(layer(5), "smallest")
+            .layer(layer(100), "middle")
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("i.tar");
+        std::fs::write(&path, docker25(&img, Vec::new()).unwrap()).unwrap();
+        let reference = ImageRef::DockerArchive { path, name: None };
+        let opened = open_local(&reference, &OpenOptions::default()).unwrap();
+        let started = Arc::new(Started::default());
+        let run = RunOptions {
+            cache: None,
+            progress: Some(started.clone()),
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let reports = pool
+            .install(|| analyze_with(&[Job::of(&opened)], &Limits::default(), &run))
+            .unwrap();
+        let sizes = started.0.lock().unwrap().clone();
+        assert_eq!(sizes.len(), 4);
+        let mut want = sizes.clone();
+        want.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(sizes, want);
+        assert!(sizes.iter().all(Option::is_some));
+        // The report keeps the image's own order.
+        let files: Vec<Option<u64>> = reports[0]
+            .layers
+            .iter()
+            .map(|l| l.uncompressed_bytes)
+            .collect();
+        let kib = |k: u64| Some(k * 1024);
+        assert_eq!(files, [kib(20), kib(300), kib(5), kib(100)]);
+    }
+}
