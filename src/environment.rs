@@ -17,17 +17,20 @@ pub struct SettingError {
     pub(crate) expected: String,
 }
 
-fn error(name: &str, raw: &str, expected: String) -> SettingError {
-    // The value is echoed back: keep a hostile one to one short line.
-    let mut value: String = raw.chars().take(40).collect();
-    value = value.replace(['\n', '\r'], " ");
-    if raw.chars().count() > 40 {
-        value.push('…');
-    }
-    SettingError {
-        name: name.to_string(),
-        value,
-        expected,
+impl SettingError {
+    /// `raw`, given for `name`, refused: what was `expected` instead. The value is
+    /// echoed back, so a hostile one is kept to one short line.
+    pub fn new(name: &str, raw: &str, expected: impl Into<String>) -> SettingError {
+        let mut value: String = raw.chars().take(40).collect();
+        value = value.replace(['\n', '\r'], " ");
+        if raw.chars().count() > 40 {
+            value.push('…');
+        }
+        SettingError {
+            name: name.to_string(),
+            value,
+            expected: expected.into(),
+        }
     }
 }
 
@@ -47,9 +50,9 @@ pub(crate) fn seconds(
     match raw.trim().parse::<f64>() {
         // `contains` is false for NaN, so NaN and the infinities are refused too.
         Ok(s) if range.contains(&s) => {
-            Duration::try_from_secs_f64(s).map_err(|_| error(name, raw, expected()))
+            Duration::try_from_secs_f64(s).map_err(|_| SettingError::new(name, raw, expected()))
         }
-        _ => Err(error(name, raw, expected())),
+        _ => Err(SettingError::new(name, raw, expected())),
     }
 }
 
@@ -62,7 +65,7 @@ pub(crate) fn whole(
 ) -> Result<u64, SettingError> {
     match raw.trim().parse::<u64>() {
         Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(error(
+        _ => Err(SettingError::new(
             name,
             raw,
             format!(
@@ -124,13 +127,7 @@ pub fn prepare_environment() -> Result<(), SettingError> {
 /// A pull/merge request number as a CI system sets it: digits only (no sign, no
 /// space: ` 7` is not what GitLab writes, so it is refused rather than guessed), from 1.
 pub(crate) fn id(name: &str, raw: &str) -> Result<u64, SettingError> {
-    let bad = || {
-        error(
-            name,
-            raw,
-            "expected a request number (digits, from 1)".into(),
-        )
-    };
+    let bad = || SettingError::new(name, raw, "expected a request number (digits, from 1)");
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }

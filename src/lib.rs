@@ -57,7 +57,7 @@ pub use cache_key::{
     store::Written as CacheKeyWritten,
 };
 pub use compare::Delta;
-pub use environment::prepare_environment;
+pub use environment::{prepare_environment, SettingError};
 pub use fix::prove::{prove as prove_fix, Engine, Request as ProveRequest};
 pub use fix::{plan as fix_plan, unified_diff as fix_diff, Options as FixOptions, Plan as FixPlan};
 pub use fleet::run::{

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use layergate::Exit;
+use layergate::{Exit, SettingError};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -100,32 +100,16 @@ fn rfc3339(secs: u64) -> String {
     )
 }
 
-/// A `--time` that is not an RFC 3339 time; the value echoed back on one short line.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{name}: bad value `{value}`: expected an RFC 3339 time such as 2026-01-31T12:00:00Z")]
-struct BadTime {
-    name: String,
-    value: String,
-}
-
-impl BadTime {
-    fn new(name: &str, raw: &str) -> BadTime {
-        let mut value: String = raw.chars().take(40).collect();
-        value = value.replace(['\n', '\r'], " ");
-        if raw.chars().count() > 40 {
-            value.push('…');
-        }
-        BadTime {
-            name: name.to_string(),
-            value,
-        }
-    }
-}
-
 /// A time given as RFC 3339 (`2026-01-31T12:00:00Z`, `…+02:00`, fractions allowed),
 /// checked for shape and ranges; returned as given, as the history records it.
-fn check_time(name: &str, raw: &str) -> Result<String, BadTime> {
-    let bad = || BadTime::new(name, raw);
+fn check_time(name: &str, raw: &str) -> Result<String, SettingError> {
+    let bad = || {
+        SettingError::new(
+            name,
+            raw,
+            "expected an RFC 3339 time such as 2026-01-31T12:00:00Z",
+        )
+    };
     let b = raw.as_bytes();
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {
         let s = raw.get(r)?;
